@@ -1,0 +1,99 @@
+/*
+ * port.c: any DPDK ethdev port (net_tap, net_ring, net_memif, net_pcap, a
+ * real NIC) as a sonde interface: configure, start, burst rx/tx.  Checksum
+ * offloads are enabled when the PMD has them; the stack computes in software
+ * what the port cannot.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "port.h"
+#include "stack.h"
+
+#define PORT_RX_DESC 1024
+#define PORT_TX_DESC 1024
+
+static uint16_t
+port_rx(struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_rx_burst(ifp->port_id, 0, pkts, n);
+}
+
+static uint16_t
+port_tx(struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_tx_burst(ifp->port_id, 0, pkts, n);
+}
+
+static void
+port_close(struct sonde_if *ifp)
+{
+	rte_eth_dev_stop(ifp->port_id);
+	rte_eth_dev_close(ifp->port_id);
+}
+
+static const struct sonde_if_ops port_ops = {
+	.rx = port_rx,
+	.tx = port_tx,
+	.close = port_close,
+};
+
+int
+port_open(struct sonde_if *ifp, uint16_t port_id, struct rte_mempool *pool)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
+	struct rte_ether_addr mac;
+	uint16_t nb_rxd = PORT_RX_DESC, nb_txd = PORT_TX_DESC, mtu = RTE_ETHER_MTU;
+	int socket = rte_eth_dev_socket_id(port_id);
+	int r;
+
+	if (!rte_eth_dev_is_valid_port(port_id))
+		return -ENODEV;
+	r = rte_eth_dev_info_get(port_id, &info);
+	if (r)
+		return r;
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+	r = rte_eth_dev_configure(port_id, 1, 1, &conf);
+	if (r)
+		return r;
+	r = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
+	if (r)
+		return r;
+	r = rte_eth_rx_queue_setup(port_id, 0, nb_rxd, (unsigned)socket, NULL, pool);
+	if (r)
+		return r;
+	r = rte_eth_tx_queue_setup(port_id, 0, nb_txd, (unsigned)socket, NULL);
+	if (r)
+		return r;
+	r = rte_eth_dev_start(port_id);
+	if (r)
+		return r;
+	ifp->port_id = port_id;
+	r = rte_eth_macaddr_get(port_id, &mac);
+	if (r) {
+		port_close(ifp);
+		return r;
+	}
+	if (rte_eth_dev_get_mtu(port_id, &mtu) != 0)
+		mtu = RTE_ETHER_MTU;
+	ifp->kind = IF_KIND_PORT;
+	ifp->port_id = port_id;
+	memcpy(ifp->mac, mac.addr_bytes, ETH_ADDR_LEN);
+	ifp->mtu = mtu;
+	ifp->l2_len = ETH_HDR_LEN;
+	ifp->csum_rx_ipv4 = !!(conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM);
+	ifp->csum_tx_ipv4 = !!(conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+	ifp->ops = &port_ops;
+	snprintf(ifp->name, sizeof(ifp->name), "dpdk%u", port_id);
+	return 0;
+}

@@ -1,0 +1,90 @@
+/*
+ * sonde.h: the public API of libsonde, a userspace IPv4/IPv6 stack on DPDK
+ * whose packets are visible through USDT probes (see probes/ip_provider.h).
+ *
+ * The model is DPDK's: the application initialises EAL and creates an mbuf
+ * pool, then creates a stack, adds ports and addresses, and calls
+ * sonde_poll() in its loop on one lcore.  A stack is not thread-safe; run one
+ * stack per lcore.  Control calls return 0 (or an index) on success and a
+ * negative errno on failure.
+ */
+#ifndef SONDE_H
+#define SONDE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct rte_mempool;
+struct sonde_stack;
+
+/* Stack configuration; zero means "the default" for every number. */
+struct sonde_conf {
+	struct rte_mempool *pool; /* mbufs for everything the stack builds */
+	uint32_t stack_id;        /* reported as if_ipstack / cs_zoneid */
+	bool forwarding;          /* route packets not addressed to us (RFC 1812) */
+	uint32_t arp_entries;     /* neighbour table size (default 1024) */
+	uint32_t arp_timeout_ms;  /* entry lifetime after confirmation (60000) */
+	uint32_t arp_queue;       /* packets held per unresolved neighbour (4) */
+	uint32_t icmp_rate;       /* ICMP errors per second (100) */
+	uint32_t icmp_burst;      /* ICMP error bucket depth (50) */
+	uint32_t routes;          /* IPv4 routes (1024) */
+};
+
+/* An address or prefix of either family. */
+struct sonde_prefix {
+	int af; /* AF_INET or AF_INET6 */
+	uint8_t plen;
+	union {
+		uint8_t v6[16];
+		uint32_t v4; /* network order */
+	} addr;
+};
+
+struct sonde_stack *sonde_stack_create(const struct sonde_conf *conf);
+/* Frees everything the stack holds (queued packets included); does not stop
+ * or close the DPDK ports: the caller owns them. */
+void sonde_stack_destroy(struct sonde_stack *st);
+
+/* Configures and starts DPDK port port_id (one rx and one tx queue) and adds
+ * it as interface "dpdkN".  Returns the interface index. */
+int sonde_port_add(struct sonde_stack *st, uint16_t port_id);
+/* Stops and closes every DPDK port the stack added. */
+void sonde_ports_close(struct sonde_stack *st);
+
+/* Interface index by name ("dpdk0", "lo0"), or -ENOENT. */
+int sonde_if_find(const struct sonde_stack *st, const char *name);
+const char *sonde_if_name(const struct sonde_stack *st, int ifindex);
+
+/* Adds an address with its on-link prefix (a connected route). */
+int sonde_addr_add(struct sonde_stack *st, int ifindex, const struct sonde_prefix *p);
+/* Adds a route to dst via gateway gw (which must be on-link). */
+int sonde_route_add(struct sonde_stack *st, const struct sonde_prefix *dst,
+		    const struct sonde_prefix *gw);
+
+/* Records every frame interface ifindex sends or receives to a pcap file. */
+int sonde_pcap_open(struct sonde_stack *st, int ifindex, const char *path);
+
+/* One turn of the stack: receive a burst per port, process it, run timers,
+ * flush transmit queues.  now_ns is a monotonic clock in nanoseconds.
+ * Returns the number of packets received. */
+unsigned sonde_poll(struct sonde_stack *st, uint64_t now_ns);
+
+/* Sends one ICMP echo request of len payload bytes from the stack. */
+int sonde_ping(struct sonde_stack *st, const struct sonde_prefix *dst, uint16_t id,
+	       uint16_t seq, uint16_t len);
+
+/* Parses "10.0.0.1", "10.0.0.0/24", "fd00::1/64" ("default" is 0/0).
+ * Without /LEN the prefix length is the full address. */
+int sonde_prefix_parse(const char *s, struct sonde_prefix *p);
+
+/* Calls fn for each counter: "drop.in.bad-checksum", "ipv4.in", ... */
+typedef void (*sonde_stat_fn)(const char *name, uint64_t value, void *arg);
+void sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg);
+/* The value of one counter by name, or 0. */
+uint64_t sonde_stat(const struct sonde_stack *st, const char *name);
+
+/* A monotonic clock for sonde_poll, from the TSC. */
+uint64_t sonde_clock_ns(void);
+
+#endif

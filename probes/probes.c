@@ -1,0 +1,189 @@
+/*
+ * probes.c: fill the DTrace-named argument structs and fire the probes.
+ *
+ * Only reached when a probe is enabled (see probes.h), so this code may take
+ * its time: it formats addresses as text and copies names.  It must never
+ * trust the packet: drop probes fire for truncated and malformed packets, so
+ * every header byte read here is checked to be present first.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "ip_provider.h"
+#include "probes.h"
+#include "stack.h"
+
+static const char *
+probe_protostr(uint8_t p, char *buf, size_t len)
+{
+	switch (p) {
+	case 0: return "IP";
+	case 1: return "ICMP";
+	case 2: return "IGMP";
+	case 4: return "IPIP";
+	case 6: return "TCP";
+	case 8: return "EGP";
+	case 17: return "UDP";
+	case 41: return "IPV6";
+	case 43: return "ROUTE";
+	case 44: return "FRAG";
+	case 47: return "GRE";
+	case 50: return "ESP";
+	case 51: return "AH";
+	case 58: return "ICMPV6";
+	case 59: return "NONE";
+	case 60: return "DSTOPTS";
+	case 89: return "OSPF";
+	case 132: return "SCTP";
+	case 255: return "RAW";
+	}
+	snprintf(buf, len, "%u", p);
+	return buf;
+}
+
+static void
+probe_fill_ipv4(const uint8_t *h, uint32_t len, struct ipinfo_t *ip, struct ipv4info_t *v4)
+{
+	char num[8];
+	uint16_t tot = 0;
+
+	if (len >= IPV4_MIN_HDR_LEN) {
+		uint16_t frag = wire_get16(h + 6);
+
+		v4->ipv4_ver = h[0] >> 4;
+		v4->ipv4_ihl = (uint8_t)((h[0] & 0xf) * 4);
+		v4->ipv4_tos = h[1];
+		tot = wire_get16(h + 2);
+		v4->ipv4_length = tot;
+		v4->ipv4_ident = wire_get16(h + 4);
+		v4->ipv4_flags = (uint8_t)((frag & IPV4_FLAG_DF ? 4 : 0) | (frag & IPV4_FLAG_MF ? 2 : 0));
+		v4->ipv4_offset = (uint16_t)((frag & IPV4_OFFSET_MASK) * 8);
+		v4->ipv4_ttl = h[8];
+		v4->ipv4_protocol = h[9];
+		v4->ipv4_checksum = wire_get16(h + 10);
+		memcpy(&v4->ipv4_src, h + 12, 4);
+		memcpy(&v4->ipv4_dst, h + 16, 4);
+		inet_ntop(AF_INET, h + 12, v4->ipv4_saddr, sizeof(v4->ipv4_saddr));
+		inet_ntop(AF_INET, h + 16, v4->ipv4_daddr, sizeof(v4->ipv4_daddr));
+		snprintf(v4->ipv4_protostr, sizeof(v4->ipv4_protostr), "%s",
+			 probe_protostr(h[9], num, sizeof(num)));
+	}
+	v4->ipv4_hdr = (uint64_t)(uintptr_t)h;
+	ip->ip_ver = 4;
+	ip->ip_plength = tot > v4->ipv4_ihl ? (uint32_t)(tot - v4->ipv4_ihl) : 0;
+	memcpy(ip->ip_saddr, v4->ipv4_saddr, sizeof(ip->ip_saddr));
+	memcpy(ip->ip_daddr, v4->ipv4_daddr, sizeof(ip->ip_daddr));
+}
+
+static void
+probe_fill_ipv6(const uint8_t *h, uint32_t len, struct ipinfo_t *ip, struct ipv6info_t *v6)
+{
+	char num[8];
+
+	if (len >= 40) {
+		uint32_t w = wire_get32(h);
+
+		v6->ipv6_ver = (uint8_t)(w >> 28);
+		v6->ipv6_tclass = (uint8_t)(w >> 20);
+		v6->ipv6_flow = w & 0xfffff;
+		v6->ipv6_plen = wire_get16(h + 4);
+		v6->ipv6_nexthdr = h[6];
+		v6->ipv6_hlim = h[7];
+		memcpy(v6->ipv6_src, h + 8, 16);
+		memcpy(v6->ipv6_dst, h + 24, 16);
+		inet_ntop(AF_INET6, h + 8, v6->ipv6_saddr, sizeof(v6->ipv6_saddr));
+		inet_ntop(AF_INET6, h + 24, v6->ipv6_daddr, sizeof(v6->ipv6_daddr));
+		snprintf(v6->ipv6_nextstr, sizeof(v6->ipv6_nextstr), "%s",
+			 probe_protostr(h[6], num, sizeof(num)));
+	}
+	v6->ipv6_hdr = (uint64_t)(uintptr_t)h;
+	ip->ip_ver = 6;
+	ip->ip_plength = v6->ipv6_plen;
+	memcpy(ip->ip_saddr, v6->ipv6_saddr, sizeof(ip->ip_saddr));
+	memcpy(ip->ip_daddr, v6->ipv6_daddr, sizeof(ip->ip_daddr));
+}
+
+#define FIRE2(P4, P6, v6)                                                     \
+	do {                                                                  \
+		if (v6)                                                       \
+			P6(&pkt, csp, &ip, &ifi, NULL, &i6);                  \
+		else                                                          \
+			P4(&pkt, csp, &ip, &ifi, &i4, NULL);                  \
+	} while (0)
+
+void
+probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_mbuf *m,
+	   const struct sonde_if *ifp, int fam, const char *reason, const void *cs)
+{
+	struct pktinfo_t pkt = { 0 };
+	struct csinfo_t csi = { 0 };
+	struct ipinfo_t ip = { 0 };
+	struct ifinfo_t ifi = { 0 };
+	struct ipv4info_t i4 = { 0 };
+	struct ipv6info_t i6 = { 0 };
+	struct csinfo_t *csp = NULL;
+	const uint8_t *h = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	int v6;
+
+	if (len >= 1 && (h[0] >> 4 == 4 || h[0] >> 4 == 6))
+		fam = h[0] >> 4;
+	v6 = fam == 6;
+
+	pkt.pkt_addr = (uint64_t)(uintptr_t)m;
+	pkt.pkt_len = rte_pktmbuf_pkt_len(m) + (ifp ? ifp->l2_len : 0);
+	if (reason)
+		snprintf(pkt.pkt_reason, sizeof(pkt.pkt_reason), "%s", reason);
+	if (cs) {
+		csi.cs_addr = (uint64_t)(uintptr_t)cs;
+		csi.cs_pid = st->pid;
+		csi.cs_zoneid = st->id;
+		csp = &csi;
+	}
+	if (ifp) {
+		snprintf(ifi.if_name, sizeof(ifi.if_name), "%s", ifp->name);
+		ifi.if_local = ifp->kind == IF_KIND_LOOP;
+		ifi.if_addr = (uint64_t)(uintptr_t)ifp;
+	} else {
+		snprintf(ifi.if_name, sizeof(ifi.if_name), "none");
+	}
+	ifi.if_ipstack = (int32_t)st->id;
+	if (v6)
+		probe_fill_ipv6(h, len, &ip, &i6);
+	else
+		probe_fill_ipv4(h, len, &ip, &i4);
+
+	switch (kind) {
+	case PROBE_SEND:
+		IP_SEND(&pkt, csp, &ip, &ifi, v6 ? NULL : &i4, v6 ? &i6 : NULL);
+		FIRE2(IPV4_SEND, IPV6_SEND, v6);
+		break;
+	case PROBE_RECEIVE:
+		IP_RECEIVE(&pkt, csp, &ip, &ifi, v6 ? NULL : &i4, v6 ? &i6 : NULL);
+		FIRE2(IPV4_RECEIVE, IPV6_RECEIVE, v6);
+		break;
+	case PROBE_LOCAL_SEND:
+		IP_LOCAL_SEND(&pkt, csp, &ip, &ifi, v6 ? NULL : &i4, v6 ? &i6 : NULL);
+		FIRE2(IPV4_LOCAL_SEND, IPV6_LOCAL_SEND, v6);
+		break;
+	case PROBE_LOCAL_RECEIVE:
+		IP_LOCAL_RECEIVE(&pkt, csp, &ip, &ifi, v6 ? NULL : &i4, v6 ? &i6 : NULL);
+		FIRE2(IPV4_LOCAL_RECEIVE, IPV6_LOCAL_RECEIVE, v6);
+		break;
+	case PROBE_READ:
+		FIRE2(IPV4_READ, IPV6_READ, v6);
+		break;
+	case PROBE_WRITE:
+		FIRE2(IPV4_WRITE, IPV6_WRITE, v6);
+		break;
+	case PROBE_DROP_IN:
+		FIRE2(IPV4_DROP_IN, IPV6_DROP_IN, v6);
+		break;
+	case PROBE_DROP_OUT:
+		FIRE2(IPV4_DROP_OUT, IPV6_DROP_OUT, v6);
+		break;
+	}
+}

@@ -1,0 +1,68 @@
+/*
+ * probes.h: where the stack fires its USDT probes.
+ *
+ * Each probe_*() is an inline test of the probes' semaphores; only when a
+ * consumer is attached does probe_fire() fill the argument structs of
+ * ip_provider.h and fire the ip and ipv4/ipv6 probes.  With -Dprobes=false
+ * the generated header makes every _ENABLED() the constant 0 and all of this
+ * compiles away.
+ */
+#ifndef SONDE_PROBES_H
+#define SONDE_PROBES_H
+
+#include <stdint.h>
+
+#include <rte_branch_prediction.h>
+
+#include "sonde_probes.h" /* generated from provider.d */
+
+struct rte_mbuf;
+struct sonde_stack;
+struct sonde_if;
+
+enum probe_kind {
+	PROBE_SEND,
+	PROBE_RECEIVE,
+	PROBE_LOCAL_SEND,
+	PROBE_LOCAL_RECEIVE,
+	PROBE_READ,
+	PROBE_WRITE,
+	PROBE_DROP_IN,
+	PROBE_DROP_OUT,
+};
+
+/* m's data starts at the IP header; the family is read from the header's
+ * version nibble (or fam, 4 or 6, when the header is too damaged to say). */
+void probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_mbuf *m,
+		const struct sonde_if *ifp, int fam, const char *reason, const void *cs);
+
+#define PROBE_SEND_ON() (IP_SEND_ENABLED() || IPV4_SEND_ENABLED() || IPV6_SEND_ENABLED())
+#define PROBE_RECEIVE_ON()                                                    \
+	(IP_RECEIVE_ENABLED() || IPV4_RECEIVE_ENABLED() || IPV6_RECEIVE_ENABLED())
+#define PROBE_LOCAL_SEND_ON()                                                 \
+	(IP_LOCAL_SEND_ENABLED() || IPV4_LOCAL_SEND_ENABLED() ||              \
+	 IPV6_LOCAL_SEND_ENABLED())
+#define PROBE_LOCAL_RECEIVE_ON()                                              \
+	(IP_LOCAL_RECEIVE_ENABLED() || IPV4_LOCAL_RECEIVE_ENABLED() ||        \
+	 IPV6_LOCAL_RECEIVE_ENABLED())
+#define PROBE_READ_ON() (IPV4_READ_ENABLED() || IPV6_READ_ENABLED())
+#define PROBE_WRITE_ON() (IPV4_WRITE_ENABLED() || IPV6_WRITE_ENABLED())
+#define PROBE_DROP_IN_ON() (IPV4_DROP_IN_ENABLED() || IPV6_DROP_IN_ENABLED())
+#define PROBE_DROP_OUT_ON() (IPV4_DROP_OUT_ENABLED() || IPV6_DROP_OUT_ENABLED())
+
+#define SONDE_PROBE_SITE(fn, KIND, ON)                                        \
+	static inline void fn(const struct sonde_stack *st, const struct rte_mbuf *m, \
+			      const struct sonde_if *ifp)                      \
+	{                                                                      \
+		if (unlikely(ON()))                                            \
+			probe_fire(st, KIND, m, ifp, 0, NULL, NULL);           \
+	}
+
+SONDE_PROBE_SITE(probe_send, PROBE_SEND, PROBE_SEND_ON)
+SONDE_PROBE_SITE(probe_receive, PROBE_RECEIVE, PROBE_RECEIVE_ON)
+SONDE_PROBE_SITE(probe_local_send, PROBE_LOCAL_SEND, PROBE_LOCAL_SEND_ON)
+SONDE_PROBE_SITE(probe_local_receive, PROBE_LOCAL_RECEIVE, PROBE_LOCAL_RECEIVE_ON)
+SONDE_PROBE_SITE(probe_read, PROBE_READ, PROBE_READ_ON)
+SONDE_PROBE_SITE(probe_write, PROBE_WRITE, PROBE_WRITE_ON)
+
+#endif

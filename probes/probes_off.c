@@ -1,0 +1,13 @@
+/*
+ * probes_off.c: probe_fire() for a build with probes compiled out
+ * (-Dprobes=false).  Every call site is behind a constant-false _ENABLED(),
+ * so this is never called; it exists so unoptimised builds still link.
+ */
+#include "probes.h"
+
+void
+probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_mbuf *m,
+	   const struct sonde_if *ifp, int fam, const char *reason, const void *cs)
+{
+	(void)st, (void)kind, (void)m, (void)ifp, (void)fam, (void)reason, (void)cs;
+}

@@ -1,0 +1,77 @@
+/*
+ * drop.h: why sonde discards a packet.
+ *
+ * Every discard goes through pkt_drop(): it counts the packet by reason,
+ * fires ipv4/ipv6 drop-in or drop-out when the packet is IP (the mbuf's data
+ * starts at the IP header and m->packet_type says the family) and frees it,
+ * like Linux's kfree_skb_reason().  The reason text is what bpftrace sees in
+ * pktinfo_t.pkt_reason.  Link-layer reasons (ARP, Ethernet) are counted but
+ * fire no IP probe: the packet never reached IP.
+ */
+#ifndef SONDE_DROP_H
+#define SONDE_DROP_H
+
+#include <stdint.h>
+
+struct rte_mbuf;
+struct sonde_stack;
+
+enum drop_dir { DROP_DIR_IN, DROP_DIR_OUT };
+enum drop_layer { DROP_LINK, DROP_IP };
+
+/* X(enum, text, direction, layer) */
+#define SONDE_DROP_REASONS(X)                                                  \
+	X(DROP_ETH_TRUNCATED, "eth-truncated", DROP_DIR_IN, DROP_LINK)         \
+	X(DROP_ETH_NOT_FOR_US, "eth-not-for-us", DROP_DIR_IN, DROP_LINK)       \
+	X(DROP_ETH_UNKNOWN_TYPE, "eth-unknown-type", DROP_DIR_IN, DROP_LINK)   \
+	X(DROP_ARP_MALFORMED, "arp-malformed", DROP_DIR_IN, DROP_LINK)         \
+	X(DROP_ARP_NOT_FOR_US, "arp-not-for-us", DROP_DIR_IN, DROP_LINK)       \
+	X(DROP_ARP_BAD_SENDER, "arp-bad-sender", DROP_DIR_IN, DROP_LINK)       \
+	X(DROP_ARP_ADDR_CONFLICT, "arp-addr-conflict", DROP_DIR_IN, DROP_LINK) \
+	X(DROP_LINK_TX_FULL, "link-tx-queue-full", DROP_DIR_OUT, DROP_LINK)         \
+	X(DROP_TRUNCATED, "truncated", DROP_DIR_IN, DROP_IP)                   \
+	X(DROP_BAD_VERSION, "bad-version", DROP_DIR_IN, DROP_IP)               \
+	X(DROP_BAD_IHL, "bad-ihl", DROP_DIR_IN, DROP_IP)                       \
+	X(DROP_BAD_LENGTH, "bad-length", DROP_DIR_IN, DROP_IP)                 \
+	X(DROP_BAD_CHECKSUM, "bad-checksum", DROP_DIR_IN, DROP_IP)             \
+	X(DROP_BAD_SOURCE, "bad-source", DROP_DIR_IN, DROP_IP)                 \
+	X(DROP_BAD_DEST, "bad-destination", DROP_DIR_IN, DROP_IP)              \
+	X(DROP_NOT_LOCAL, "not-local", DROP_DIR_IN, DROP_IP)                   \
+	X(DROP_FRAGMENT, "fragment-unsupported", DROP_DIR_IN, DROP_IP)         \
+	X(DROP_TTL_EXCEEDED, "ttl-exceeded", DROP_DIR_IN, DROP_IP)             \
+	X(DROP_NO_ROUTE_FWD, "no-route", DROP_DIR_IN, DROP_IP)                 \
+	X(DROP_NO_PROTOCOL, "unknown-protocol", DROP_DIR_IN, DROP_IP)          \
+	X(DROP_ICMP_TRUNCATED, "icmp-truncated", DROP_DIR_IN, DROP_IP)         \
+	X(DROP_ICMP_BAD_CHECKSUM, "icmp-bad-checksum", DROP_DIR_IN, DROP_IP)   \
+	X(DROP_ICMP_BROADCAST, "icmp-broadcast", DROP_DIR_IN, DROP_IP)         \
+	X(DROP_UDP_TRUNCATED, "udp-truncated", DROP_DIR_IN, DROP_IP)           \
+	X(DROP_UDP_BAD_LENGTH, "udp-bad-length", DROP_DIR_IN, DROP_IP)         \
+	X(DROP_UDP_BAD_CHECKSUM, "udp-bad-checksum", DROP_DIR_IN, DROP_IP)     \
+	X(DROP_UDP_NO_PORT, "udp-no-port", DROP_DIR_IN, DROP_IP)               \
+	X(DROP_NO_ROUTE, "no-route", DROP_DIR_OUT, DROP_IP)                    \
+	X(DROP_NO_SOURCE, "no-source-address", DROP_DIR_OUT, DROP_IP)          \
+	X(DROP_NO_HEADROOM, "no-headroom", DROP_DIR_OUT, DROP_IP)              \
+	X(DROP_FRAG_NEEDED, "frag-needed", DROP_DIR_OUT, DROP_IP)              \
+	X(DROP_TOO_BIG, "too-big", DROP_DIR_OUT, DROP_IP)                      \
+	X(DROP_ARP_QUEUE_FULL, "arp-queue-full", DROP_DIR_OUT, DROP_IP)        \
+	X(DROP_ARP_TABLE_FULL, "arp-table-full", DROP_DIR_OUT, DROP_IP)        \
+	X(DROP_ARP_TIMEOUT, "arp-timeout", DROP_DIR_OUT, DROP_IP)              \
+	X(DROP_LOOP_FULL, "loopback-full", DROP_DIR_OUT, DROP_IP)              \
+	X(DROP_IF_DOWN, "interface-down", DROP_DIR_OUT, DROP_IP)               \
+	X(DROP_TX_FULL, "tx-queue-full", DROP_DIR_OUT, DROP_IP)                \
+	X(DROP_SHUTDOWN, "shutdown", DROP_DIR_OUT, DROP_IP)
+
+enum drop_reason {
+#define X(e, s, d, l) e,
+	SONDE_DROP_REASONS(X)
+#undef X
+	DROP_REASON_MAX
+};
+
+const char *drop_reason_str(enum drop_reason r);
+enum drop_dir drop_reason_dir(enum drop_reason r);
+
+/* Consumes m: counts it under reason r, fires the drop probe, frees it. */
+void pkt_drop(struct sonde_stack *st, struct rte_mbuf *m, enum drop_reason r);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * wire.h: views over packet bytes for Ethernet, ARP, IPv4, ICMP and UDP.
+ *
+ * Parsing reads network-order bytes into a host-order struct and checks that
+ * every byte it reads is there; emitting writes the struct back as bytes.
+ * No code in sonde casts packet bytes to packed structs or swaps fields in
+ * place (the smoltcp way).  Parsers return 0 or the drop reason that fits.
+ *
+ * RFC 826 (ARP), RFC 791 (IPv4), RFC 792 (ICMP), RFC 768 (UDP),
+ * RFC 1071 / RFC 1624 (the Internet checksum and its incremental update).
+ */
+#ifndef SONDE_WIRE_H
+#define SONDE_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drop.h"
+
+#define ETH_HDR_LEN 14
+#define ETH_ADDR_LEN 6
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_IPV6 0x86dd
+#define ETHERTYPE_VLAN 0x8100
+
+#define ARP_PKT_LEN 28
+#define ARP_OP_REQUEST 1
+#define ARP_OP_REPLY 2
+
+#define IPV4_MIN_HDR_LEN 20
+#define IPV4_MAX_HDR_LEN 60
+#define IPV4_FLAG_DF 0x4000
+#define IPV4_FLAG_MF 0x2000
+#define IPV4_OFFSET_MASK 0x1fff
+
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+
+#define ICMP_HDR_LEN 8
+#define ICMP_ECHOREPLY 0
+#define ICMP_UNREACH 3
+#define ICMP_UNREACH_NET 0
+#define ICMP_UNREACH_HOST 1
+#define ICMP_UNREACH_PROTOCOL 2
+#define ICMP_UNREACH_PORT 3
+#define ICMP_UNREACH_NEEDFRAG 4
+#define ICMP_SOURCEQUENCH 4
+#define ICMP_REDIRECT 5
+#define ICMP_ECHO 8
+#define ICMP_TIMXCEED 11
+#define ICMP_PARAMPROB 12
+
+#define UDP_HDR_LEN 8
+
+struct eth_hdr_view {
+	uint8_t dst[ETH_ADDR_LEN];
+	uint8_t src[ETH_ADDR_LEN];
+	uint16_t type;
+};
+
+struct arp_view {
+	uint16_t op;
+	uint8_t sha[ETH_ADDR_LEN];
+	uint32_t spa; /* network order, like every IPv4 address in sonde */
+	uint8_t tha[ETH_ADDR_LEN];
+	uint32_t tpa;
+};
+
+struct ipv4_view {
+	uint8_t ihl; /* bytes */
+	uint8_t tos;
+	uint16_t total_len;
+	uint16_t ident;
+	uint16_t frag; /* flags and offset field as on the wire, host order */
+	uint8_t ttl;
+	uint8_t proto;
+	uint16_t cksum;
+	uint32_t src; /* network order */
+	uint32_t dst; /* network order */
+};
+
+struct icmp_view {
+	uint8_t type;
+	uint8_t code;
+	uint16_t cksum;
+	uint32_t rest; /* id/seq, pointer, next-hop MTU...: host order */
+};
+
+struct udp_view {
+	uint16_t sport;
+	uint16_t dport;
+	uint16_t len;
+	uint16_t cksum;
+};
+
+int wire_eth_parse(const uint8_t *p, size_t len, struct eth_hdr_view *v);
+void wire_eth_emit(uint8_t *p, const struct eth_hdr_view *v);
+
+int wire_arp_parse(const uint8_t *p, size_t len, struct arp_view *v);
+void wire_arp_emit(uint8_t *p, const struct arp_view *v);
+
+/* Validates an IPv4 header per RFC 791 / RFC 1122 3.2.1: version, IHL,
+ * total length against the bytes present, checksum (unless csum_ok says the
+ * NIC checked it). */
+int wire_ipv4_parse(const uint8_t *p, size_t len, int csum_ok, struct ipv4_view *v);
+/* Writes a 20-byte header (no options); the checksum is computed unless
+ * no_csum (the NIC will). */
+void wire_ipv4_emit(uint8_t *p, const struct ipv4_view *v, int no_csum);
+
+int wire_icmp_parse(const uint8_t *p, size_t len, struct icmp_view *v);
+/* Writes the 8-byte ICMP header and the checksum over it and the len - 8
+ * bytes of body that follow it in p. */
+void wire_icmp_emit(uint8_t *p, size_t len, const struct icmp_view *v);
+
+int wire_udp_parse(const uint8_t *p, size_t len, struct udp_view *v);
+/* The UDP checksum over the pseudo-header and len bytes at p (RFC 768);
+ * 0 means it verifies (when p carries a checksum). */
+uint16_t wire_udp4_cksum(uint32_t src, uint32_t dst, const uint8_t *p, size_t len);
+
+/* RFC 1071 one's-complement sum, folded and complemented. */
+uint16_t wire_cksum(const void *p, size_t len);
+/* RFC 1624 eqn. 3: the checksum after a 16-bit field changes from old to new. */
+uint16_t wire_cksum_adjust(uint16_t cksum, uint16_t old, uint16_t new_);
+
+static inline uint16_t
+wire_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void
+wire_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline uint32_t
+wire_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+wire_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+#endif
