@@ -107,6 +107,25 @@ sonde_port_add(struct sonde_stack *st, uint16_t port_id)
 	return ifp->index;
 }
 
+struct sonde_if *
+stack_if_attach(struct sonde_stack *st, const struct sonde_if_ops *ops, const char *name,
+		const uint8_t *mac, uint16_t mtu)
+{
+	struct sonde_if *ifp = stack_if_new(st);
+
+	if (ifp == NULL)
+		return NULL;
+	ifp->kind = IF_KIND_PORT;
+	ifp->port_id = UINT16_MAX;
+	ifp->ops = ops;
+	ifp->mtu = mtu;
+	ifp->l2_len = ETH_HDR_LEN;
+	memcpy(ifp->mac, mac, ETH_ADDR_LEN);
+	snprintf(ifp->name, sizeof(ifp->name), "%s", name);
+	st->ifs[st->n_ifs++] = ifp;
+	return ifp;
+}
+
 void
 sonde_ports_close(struct sonde_stack *st)
 {
@@ -116,7 +135,8 @@ sonde_ports_close(struct sonde_stack *st)
 		if (ifp->kind != IF_KIND_PORT)
 			continue;
 		if_flush(st, ifp);
-		ifp->ops->close(ifp);
+		if (ifp->ops->close)
+			ifp->ops->close(ifp);
 	}
 }
 

@@ -134,6 +134,11 @@ stack_if(const struct sonde_stack *st, uint16_t index)
 	return index < st->n_ifs ? st->ifs[index] : NULL;
 }
 
+/* stack.c: adds an Ethernet interface driven by ops (a test driver, a
+ * wrapper around another interface); ops->close may be NULL. */
+struct sonde_if *stack_if_attach(struct sonde_stack *st, const struct sonde_if_ops *ops,
+				 const char *name, const uint8_t *mac, uint16_t mtu);
+
 /* eth.c */
 void eth_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m);
 /* Sends IP packet m (data at the IP header) to neighbour MAC dst on ifp:
