@@ -10,6 +10,7 @@
 #ifndef SONDE_PROBES_H
 #define SONDE_PROBES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_branch_prediction.h>
