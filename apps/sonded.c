@@ -284,6 +284,13 @@ main(int argc, char **argv)
 				   "sonde counters: packets, drops by reason. No parameters");
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* IPv6 addresses are tentative until DAD is done: about a second. */
+	for (now = sonde_clock_ns(), next_ping = now + 5000000000ull;
+	     !quit && !sonde_ready(st) && now < next_ping; now = sonde_clock_ns()) {
+		if (sonde_poll(st, now) == 0)
+			usleep(IDLE_SLEEP_US);
+	}
+	next_ping = 0;
 	printf("ready pid %d", (int)getpid());
 	RTE_ETH_FOREACH_DEV(port) {
 		struct rte_ether_addr mac;

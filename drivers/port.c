@@ -84,6 +84,9 @@ port_open(struct sonde_if *ifp, uint16_t port_id, struct rte_mempool *pool)
 		port_close(ifp);
 		return r;
 	}
+	/* IPv6 needs the all-nodes and solicited-node groups (RFC 4861 7.2.1);
+	 * a PMD without multicast filtering gets them all. */
+	rte_eth_allmulticast_enable(port_id);
 	if (rte_eth_dev_get_mtu(port_id, &mtu) != 0)
 		mtu = RTE_ETHER_MTU;
 	ifp->kind = IF_KIND_PORT;

@@ -48,7 +48,35 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_UDP_BAD_LENGTH, "udp-bad-length", DROP_DIR_IN, DROP_IP)         \
 	X(DROP_UDP_BAD_CHECKSUM, "udp-bad-checksum", DROP_DIR_IN, DROP_IP)     \
 	X(DROP_UDP_NO_PORT, "udp-no-port", DROP_DIR_IN, DROP_IP)               \
+	X(DROP_EXT_TRUNCATED, "ext-header-truncated", DROP_DIR_IN, DROP_IP)    \
+	X(DROP_EXT_TOO_MANY, "ext-header-chain-too-long", DROP_DIR_IN, DROP_IP) \
+	X(DROP_HBH_NOT_FIRST, "hop-by-hop-not-first", DROP_DIR_IN, DROP_IP)    \
+	X(DROP_BAD_OPTION, "bad-option", DROP_DIR_IN, DROP_IP)                 \
+	X(DROP_RH0, "routing-header-type-0", DROP_DIR_IN, DROP_IP)             \
+	X(DROP_BAD_ROUTING, "bad-routing-header", DROP_DIR_IN, DROP_IP)        \
+	X(DROP_NO_NEXT_HEADER, "no-next-header", DROP_DIR_IN, DROP_IP)         \
+	X(DROP_HLIM_EXCEEDED, "hop-limit-exceeded", DROP_DIR_IN, DROP_IP)      \
+	X(DROP_BAD_SCOPE, "beyond-scope", DROP_DIR_IN, DROP_IP)                \
+	X(DROP_TINY_FRAGMENT, "tiny-fragment", DROP_DIR_IN, DROP_IP)           \
+	X(DROP_FRAG_BAD_LENGTH, "frag-bad-length", DROP_DIR_IN, DROP_IP)       \
+	X(DROP_FRAG_OVERLAP, "frag-overlap", DROP_DIR_IN, DROP_IP)             \
+	X(DROP_FRAG_CHAIN, "frag-header-not-first", DROP_DIR_IN, DROP_IP)      \
+	X(DROP_REASSEMBLY_TIMEOUT, "reassembly-timeout", DROP_DIR_IN, DROP_IP) \
+	X(DROP_REASSEMBLY_FULL, "reassembly-full", DROP_DIR_IN, DROP_IP)       \
+	X(DROP_ND_BAD_HLIM, "nd-bad-hop-limit", DROP_DIR_IN, DROP_IP)          \
+	X(DROP_ND_BAD_CODE, "nd-bad-code", DROP_DIR_IN, DROP_IP)               \
+	X(DROP_ND_MALFORMED, "nd-malformed", DROP_DIR_IN, DROP_IP)             \
+	X(DROP_ND_BAD_OPTION, "nd-bad-option", DROP_DIR_IN, DROP_IP)           \
+	X(DROP_ND_BAD_TARGET, "nd-bad-target", DROP_DIR_IN, DROP_IP)           \
+	X(DROP_ND_NOT_FOR_US, "nd-not-for-us", DROP_DIR_IN, DROP_IP)           \
+	X(DROP_ND_TENTATIVE, "nd-tentative-target", DROP_DIR_IN, DROP_IP)      \
+	X(DROP_ND_DAD_CONFLICT, "nd-dad-conflict", DROP_DIR_IN, DROP_IP)       \
+	X(DROP_ND_UNSOLICITED, "nd-unsolicited-advert", DROP_DIR_IN, DROP_IP)  \
 	X(DROP_NO_ROUTE, "no-route", DROP_DIR_OUT, DROP_IP)                    \
+	X(DROP_ND_QUEUE_FULL, "nd-queue-full", DROP_DIR_OUT, DROP_IP)          \
+	X(DROP_ND_TABLE_FULL, "nd-table-full", DROP_DIR_OUT, DROP_IP)          \
+	X(DROP_ND_TIMEOUT, "nd-timeout", DROP_DIR_OUT, DROP_IP)                \
+	X(DROP_FRAG_FAILED, "frag-failed", DROP_DIR_OUT, DROP_IP)              \
 	X(DROP_NO_SOURCE, "no-source-address", DROP_DIR_OUT, DROP_IP)          \
 	X(DROP_NO_HEADROOM, "no-headroom", DROP_DIR_OUT, DROP_IP)              \
 	X(DROP_FRAG_NEEDED, "frag-needed", DROP_DIR_OUT, DROP_IP)              \

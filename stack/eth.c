@@ -36,6 +36,10 @@ eth_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
 		m->packet_type |= RTE_PTYPE_L3_IPV4;
 		ipv4_input(st, ifp, m);
 		return;
+	case ETHERTYPE_IPV6:
+		m->packet_type |= RTE_PTYPE_L3_IPV6;
+		ipv6_input(st, ifp, m);
+		return;
 	case ETHERTYPE_ARP:
 		m->packet_type = RTE_PTYPE_L2_ETHER_ARP;
 		arp_input(st, ifp, m);

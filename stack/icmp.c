@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "probes.h"
@@ -34,11 +35,14 @@ icmp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *i
 {
 	struct icmp_view ic;
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-	uint32_t len = rte_pktmbuf_data_len(m);
+	uint16_t sum;
 	int r;
 
 	st->stats.icmp_in++;
-	r = wire_icmp_parse(p, len, &ic);
+	r = wire_icmp_parse_hdr(p, rte_pktmbuf_data_len(m), &ic);
+	/* Over the whole message: a reassembled one is a chain of mbufs. */
+	if (r == 0 && (rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &sum) != 0 || sum != 0xffff))
+		r = DROP_ICMP_BAD_CHECKSUM;
 	if (r) {
 		icmp_drop(st, m, (enum drop_reason)r);
 		return;
@@ -51,10 +55,11 @@ icmp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *i
 			icmp_drop(st, m, DROP_ICMP_BROADCAST);
 			return;
 		}
-		/* The reply is the request turned around, in the same mbuf. */
-		ic.type = ICMP_ECHOREPLY;
-		ic.code = 0;
-		wire_icmp_emit(p, len, &ic);
+		/* The reply is the request turned around, in the same mbuf;
+		 * only the type changes, so does the checksum (RFC 1624). */
+		p[0] = ICMP_ECHOREPLY;
+		wire_put16(p + 2, wire_cksum_adjust(ic.cksum, (uint16_t)(ICMP_ECHO << 8 | ic.code),
+						    (uint16_t)(ICMP_ECHOREPLY << 8 | ic.code)));
 		st->stats.icmp_echo_replies++;
 		st->stats.icmp_out++;
 		ipv4_output(st, m, ip->dst, ip->src, IPPROTO_ICMP_, 64, ip->tos);
@@ -64,25 +69,6 @@ icmp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *i
 		rte_pktmbuf_free(m);
 		return;
 	}
-}
-
-/* A token bucket of icmp_burst errors refilled at icmp_rate a second. */
-static bool
-icmp_ratelimit_ok(struct sonde_stack *st)
-{
-	uint64_t cost = 1000000000ull / st->icmp_rate;
-	uint64_t cap = cost * st->icmp_burst;
-
-	st->icmp_tokens_ns += st->now - st->icmp_last;
-	st->icmp_last = st->now;
-	if (st->icmp_tokens_ns > cap)
-		st->icmp_tokens_ns = cap;
-	if (st->icmp_tokens_ns < cost) {
-		st->stats.icmp_ratelimited++;
-		return false;
-	}
-	st->icmp_tokens_ns -= cost;
-	return true;
 }
 
 static bool
@@ -108,7 +94,7 @@ icmp_error_allowed(struct sonde_stack *st, const struct rte_mbuf *m, const uint8
 		return false;
 	if (h[9] == IPPROTO_ICMP_ && (len <= ihl || icmp_type_is_error(h[ihl])))
 		return false;
-	return icmp_ratelimit_ok(st);
+	return true;
 }
 
 void
@@ -116,14 +102,19 @@ icmp_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint8
 	   uint32_t info)
 {
 	const uint8_t *h = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t len = rte_pktmbuf_data_len(m);
+	uint32_t len = rte_pktmbuf_pkt_len(m);
 	struct icmp_view ic = { .type = type, .code = code, .rest = info };
 	struct rte_mbuf *e;
+	const void *q;
 	uint32_t quote, src, dst;
 	uint8_t *p;
 
-	if (!icmp_error_allowed(st, m, h, len))
+	if (!icmp_error_allowed(st, m, h, rte_pktmbuf_data_len(m)))
 		return;
+	if (!ratelimit_ok(&st->icmp_rl, st->now)) {
+		st->stats.icmp_ratelimited++;
+		return;
+	}
 	e = rte_pktmbuf_alloc(st->pool);
 	if (e == NULL)
 		return;
@@ -133,7 +124,13 @@ icmp_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint8
 		rte_pktmbuf_free(e);
 		return;
 	}
-	memcpy(p + ICMP_HDR_LEN, h, quote);
+	q = rte_pktmbuf_read(m, 0, quote, p + ICMP_HDR_LEN);
+	if (q == NULL) {
+		rte_pktmbuf_free(e);
+		return;
+	}
+	if (q != p + ICMP_HDR_LEN)
+		memcpy(p + ICMP_HDR_LEN, q, quote);
 	wire_icmp_emit(p, ICMP_HDR_LEN + quote, &ic);
 	memcpy(&src, h + 12, 4);
 	memcpy(&dst, h + 16, 4);

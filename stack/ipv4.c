@@ -13,6 +13,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "neigh.h"
 #include "probes.h"
 #include "stack.h"
 
@@ -64,30 +65,31 @@ ipv4_if_addr(const struct sonde_if *ifp, uint32_t peer)
 }
 
 /* Hands m (data at the IP header, m->port set) to the link towards nh. */
-static void
+void
 ipv4_send_nh(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint32_t nh)
 {
 	if (ifp->kind == IF_KIND_LOOP) {
-		probe_local_send(st, m, ifp);
-		if (st->loop_tail - st->loop_head == SONDE_LOOPQ) {
-			pkt_drop(st, m, DROP_LOOP_FULL);
-			return;
-		}
-		st->loopq[st->loop_tail++ & (SONDE_LOOPQ - 1)] = m;
-		st->stats.loop_pkts++;
+		loop_enqueue(st, m);
 		return;
 	}
-	arp_output(st, ifp, m, nh);
+	neigh_output(st, &arp_family, ifp, m, 4, &nh);
 }
 
 static void
 ipv4_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m,
 	     const struct ipv4_view *ip)
 {
-	/* No reassembly yet: the IPv6 issue brings rte_ip_frag for both families. */
+	struct ipv4_view whole;
+
 	if (ip->frag & (IPV4_FLAG_MF | IPV4_OFFSET_MASK)) {
-		pkt_drop(st, m, DROP_FRAGMENT);
-		return;
+		m = frag4_input(st, m, ip);
+		if (m == NULL)
+			return; /* held for reassembly, or dropped there */
+		/* read fires once, for the reassembled datagram. */
+		whole = *ip;
+		whole.frag = 0;
+		whole.total_len = (uint16_t)rte_pktmbuf_pkt_len(m);
+		ip = &whole;
 	}
 	probe_read(st, m, ifp);
 	st->stats.ipv4_in_delivered++;
@@ -113,7 +115,7 @@ ipv4_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m,
 static void
 ipv4_forward(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip)
 {
-	const struct route4_nh *nh;
+	const struct route_nh *nh;
 	struct sonde_if *out;
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 
@@ -134,13 +136,11 @@ ipv4_forward(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view 
 		return;
 	}
 	out = stack_if(st, nh->ifindex);
-	if (ip->total_len > out->mtu) {
-		/* RFC 1191: tell the source the next-hop MTU. Fragmentation on
-		 * forward comes with rte_ip_frag (the IPv6 issue). */
-		if (ip->frag & IPV4_FLAG_DF)
-			icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, out->mtu);
+	if (ip->total_len > out->mtu && (ip->frag & IPV4_FLAG_DF)) {
+		/* RFC 1191: tell the source the next-hop MTU. */
+		icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, out->mtu);
 		m->port = out->index;
-		pkt_drop(st, m, ip->frag & IPV4_FLAG_DF ? DROP_FRAG_NEEDED : DROP_TOO_BIG);
+		pkt_drop(st, m, DROP_FRAG_NEEDED);
 		return;
 	}
 	/* TTL and protocol share a 16-bit word: adjust the checksum for it. */
@@ -150,7 +150,11 @@ ipv4_forward(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view 
 	st->stats.ipv4_forwarded++;
 	m->port = out->index;
 	m->ol_flags = 0;
-	ipv4_send_nh(st, out, m, nh->gw ? nh->gw : ip->dst);
+	if (ip->total_len > out->mtu) {
+		frag4_output(st, out, m, nh->gw4 ? nh->gw4 : ip->dst);
+		return;
+	}
+	ipv4_send_nh(st, out, m, nh->gw4 ? nh->gw4 : ip->dst);
 }
 
 void
@@ -213,9 +217,6 @@ ipv4_loop_input(struct sonde_stack *st, struct rte_mbuf *m)
 	struct ipv4_view ip;
 	int r;
 
-	m->port = st->lo->index;
-	m->hash.usr = 0;
-	probe_local_receive(st, m, st->lo);
 	r = wire_ipv4_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), 1, &ip);
 	if (unlikely(r)) {
 		pkt_drop(st, m, (enum drop_reason)r);
@@ -229,7 +230,7 @@ ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t d
 	    uint8_t ttl, uint8_t tos)
 {
 	struct ipv4_view ip = { 0 };
-	const struct route4_nh *nh = NULL;
+	const struct route_nh *nh = NULL;
 	struct sonde_if *ifp;
 	uint32_t hd = rte_be_to_cpu_32(dst);
 	bool local = IN_LOOPBACK_H(hd) || ipv4_is_local(st, dst);
@@ -278,10 +279,9 @@ ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t d
 	probe_write(st, m, ifp);
 	st->stats.ipv4_out++;
 	if (ip.total_len > ifp->mtu) {
-		/* Fragmentation of our own packets arrives with rte_ip_frag. */
-		pkt_drop(st, m, DROP_TOO_BIG);
-		return -EMSGSIZE;
+		/* Ours, without DF: fragment (RFC 791 2.3, RFC 1122 3.3.3). */
+		return frag4_output(st, ifp, m, nh->gw4 ? nh->gw4 : dst);
 	}
-	ipv4_send_nh(st, ifp, m, local ? dst : (nh->gw ? nh->gw : dst));
+	ipv4_send_nh(st, ifp, m, local ? dst : (nh->gw4 ? nh->gw4 : dst));
 	return 0;
 }

@@ -1,21 +1,25 @@
 /*
- * route.c: the IPv4 routing table, longest-prefix match with DPDK's rte_lpm.
- * rte_lpm stores a small next-hop index per prefix; the next hops (gateway,
- * interface) live in st->nh4, shared by every prefix that uses them.
+ * route.c: the routing tables, longest-prefix match with DPDK's rte_lpm
+ * (IPv4) and rte_lpm6 (IPv6).  The LPM tables store a small next-hop index
+ * per prefix; the next hops (gateway, interface) live in st->nh, shared by
+ * every prefix of either family that uses them.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_errno.h>
 #include <rte_lpm.h>
+#include <rte_lpm6.h>
 #include <rte_malloc.h>
 
 #include "stack.h"
 
 int
-route4_init(struct sonde_stack *st, const struct sonde_conf *conf)
+route_init(struct sonde_stack *st, const struct sonde_conf *conf)
 {
 	struct rte_lpm_config lc = { 0 };
+	struct rte_lpm6_config lc6 = { 0 };
 	char name[RTE_LPM_NAMESIZE];
 
 	lc.max_rules = conf->routes ? conf->routes : 1024;
@@ -24,47 +28,97 @@ route4_init(struct sonde_stack *st, const struct sonde_conf *conf)
 	st->lpm4 = rte_lpm_create(name, (int)rte_socket_id(), &lc);
 	if (st->lpm4 == NULL)
 		return -rte_errno;
-	st->n_nh4_max = lc.max_rules;
-	st->nh4 = rte_zmalloc("sonde_nh4", sizeof(*st->nh4) * st->n_nh4_max, 0);
-	return st->nh4 ? 0 : -ENOMEM;
+	lc6.max_rules = lc.max_rules;
+	lc6.number_tbl8s = 1024;
+	snprintf(name, sizeof(name), "sonde_lpm6_%u_%p", st->id, (void *)st);
+	st->lpm6 = rte_lpm6_create(name, (int)rte_socket_id(), &lc6);
+	if (st->lpm6 == NULL)
+		return -rte_errno;
+	/* Every route may have its own next hop. */
+	st->n_nh_max = 2 * lc.max_rules;
+	st->nh = rte_zmalloc("sonde_nh", sizeof(*st->nh) * st->n_nh_max, 0);
+	return st->nh ? 0 : -ENOMEM;
 }
 
 void
-route4_fini(struct sonde_stack *st)
+route_fini(struct sonde_stack *st)
 {
 	rte_lpm_free(st->lpm4);
-	rte_free(st->nh4);
+	rte_lpm6_free(st->lpm6);
+	rte_free(st->nh);
+}
+
+/* The index of next hop (af, gw, ifindex), made if new; -ENOSPC if full. */
+static int
+route_nh_get(struct sonde_stack *st, int af, const void *gw, uint16_t ifindex)
+{
+	struct route_nh want = { .af = (uint8_t)af, .ifindex = ifindex, .used = true };
+	uint32_t i, free_slot = UINT32_MAX;
+
+	if (af == 4)
+		memcpy(&want.gw4, gw, 4);
+	else
+		memcpy(want.gw6, gw, 16);
+	for (i = 0; i < st->n_nh_max; i++) {
+		const struct route_nh *h = &st->nh[i];
+
+		if (h->used && h->af == want.af && h->ifindex == ifindex && h->gw4 == want.gw4 &&
+		    memcmp(h->gw6, want.gw6, 16) == 0)
+			return (int)i;
+		if (!h->used && free_slot == UINT32_MAX)
+			free_slot = i;
+	}
+	if (free_slot == UINT32_MAX)
+		return -ENOSPC;
+	st->nh[free_slot] = want;
+	return (int)free_slot;
 }
 
 int
 route4_add(struct sonde_stack *st, uint32_t dst, uint8_t plen, uint32_t gw, uint16_t ifindex)
 {
-	uint32_t i, free_slot = UINT32_MAX;
 	uint32_t mask = plen ? rte_cpu_to_be_32(~0u << (32 - plen)) : 0;
+	int i;
 
 	if (plen > 32)
 		return -EINVAL;
-	for (i = 0; i < st->n_nh4_max; i++) {
-		if (st->nh4[i].used && st->nh4[i].gw == gw && st->nh4[i].ifindex == ifindex)
-			break;
-		if (!st->nh4[i].used && free_slot == UINT32_MAX)
-			free_slot = i;
-	}
-	if (i == st->n_nh4_max) {
-		if (free_slot == UINT32_MAX)
-			return -ENOSPC;
-		i = free_slot;
-		st->nh4[i] = (struct route4_nh){ .gw = gw, .ifindex = ifindex, .used = true };
-	}
-	return rte_lpm_add(st->lpm4, rte_be_to_cpu_32(dst & mask), plen, i);
+	i = route_nh_get(st, 4, &gw, ifindex);
+	if (i < 0)
+		return i;
+	return rte_lpm_add(st->lpm4, rte_be_to_cpu_32(dst & mask), plen, (uint32_t)i);
 }
 
-const struct route4_nh *
+const struct route_nh *
 route4_lookup(const struct sonde_stack *st, uint32_t dst)
 {
 	uint32_t idx;
 
 	if (rte_lpm_lookup(st->lpm4, rte_be_to_cpu_32(dst), &idx) != 0)
 		return NULL;
-	return &st->nh4[idx];
+	return &st->nh[idx];
+}
+
+int
+route6_add(struct sonde_stack *st, const uint8_t *dst, uint8_t plen, const uint8_t *gw,
+	   uint16_t ifindex)
+{
+	int i;
+
+	if (plen > 128)
+		return -EINVAL;
+	i = route_nh_get(st, 6, gw, ifindex);
+	if (i < 0)
+		return i;
+	/* rte_lpm6 masks the prefix itself. */
+	return rte_lpm6_add(st->lpm6, dst, plen, (uint32_t)i);
+}
+
+const struct route_nh *
+route6_lookup(const struct sonde_stack *st, const uint8_t *dst)
+{
+	uint32_t idx;
+
+	if (rte_lpm6_lookup(st->lpm6, dst, &idx) != 0)
+		return NULL;
+	return &st->nh[idx];
 }

@@ -14,9 +14,11 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_random.h>
 
 #include "pcap_capture.h"
 #include "port.h"
+#include "probes.h"
 #include "stack.h"
 
 static struct sonde_if *
@@ -51,10 +53,12 @@ sonde_stack_create(const struct sonde_conf *conf)
 	st->pid = (uint32_t)getpid();
 	st->pool = conf->pool;
 	st->forwarding = conf->forwarding;
-	st->icmp_rate = conf->icmp_rate ? conf->icmp_rate : 100;
-	st->icmp_burst = conf->icmp_burst ? conf->icmp_burst : 50;
-	st->icmp_tokens_ns = (1000000000ull / st->icmp_rate) * st->icmp_burst;
-	if (route4_init(st, conf) != 0 || arp_init(st, conf) != 0)
+	st->icmp_rl.rate = conf->icmp_rate ? conf->icmp_rate : 100;
+	st->icmp_rl.burst = conf->icmp_burst ? conf->icmp_burst : 50;
+	st->icmp_rl.tokens_ns = (1000000000ull / st->icmp_rl.rate) * st->icmp_rl.burst;
+	st->icmp6_rl = st->icmp_rl;
+	st->frag6_ident = (uint32_t)rte_rand();
+	if (route_init(st, conf) != 0 || neigh_init(st, conf) != 0 || frag_init(st, conf) != 0)
 		goto fail;
 	st->lo = stack_if_new(st);
 	if (st->lo == NULL)
@@ -77,7 +81,8 @@ sonde_stack_destroy(struct sonde_stack *st)
 		return;
 	while (st->loop_head != st->loop_tail)
 		pkt_drop(st, st->loopq[st->loop_head++ & (SONDE_LOOPQ - 1)], DROP_SHUTDOWN);
-	arp_fini(st);
+	frag_fini(st);
+	neigh_fini(st);
 	for (unsigned i = 0; i < st->n_ifs; i++) {
 		struct sonde_if *ifp = st->ifs[i];
 
@@ -86,14 +91,34 @@ sonde_stack_destroy(struct sonde_stack *st)
 		pcap_capture_close(ifp->pcap);
 		rte_free(ifp);
 	}
-	route4_fini(st);
+	route_fini(st);
 	rte_free(st);
+}
+
+/* RFC 4291 2.5.1 / appendix A: fe80::/64 with the modified EUI-64 of the MAC. */
+static void
+stack_linklocal(const uint8_t *mac, struct sonde_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->af = AF_INET6;
+	p->plen = 64;
+	p->addr.v6[0] = 0xfe;
+	p->addr.v6[1] = 0x80;
+	p->addr.v6[8] = mac[0] ^ 0x02;
+	p->addr.v6[9] = mac[1];
+	p->addr.v6[10] = mac[2];
+	p->addr.v6[11] = 0xff;
+	p->addr.v6[12] = 0xfe;
+	p->addr.v6[13] = mac[3];
+	p->addr.v6[14] = mac[4];
+	p->addr.v6[15] = mac[5];
 }
 
 int
 sonde_port_add(struct sonde_stack *st, uint16_t port_id)
 {
 	struct sonde_if *ifp = stack_if_new(st);
+	struct sonde_prefix ll;
 	int r;
 
 	if (ifp == NULL)
@@ -104,7 +129,9 @@ sonde_port_add(struct sonde_stack *st, uint16_t port_id)
 		return r;
 	}
 	st->ifs[st->n_ifs++] = ifp;
-	return ifp->index;
+	stack_linklocal(ifp->mac, &ll);
+	r = sonde_addr_add(st, ifp->index, &ll);
+	return r ? r : ifp->index;
 }
 
 struct sonde_if *
@@ -157,18 +184,12 @@ sonde_if_name(const struct sonde_stack *st, int ifindex)
 	return ifp ? ifp->name : NULL;
 }
 
-int
-sonde_addr_add(struct sonde_stack *st, int ifindex, const struct sonde_prefix *p)
+static int
+stack_addr4_add(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde_prefix *p)
 {
-	struct sonde_if *ifp = ifindex >= 0 ? stack_if(st, (uint16_t)ifindex) : NULL;
 	struct sonde_if_addr4 *a;
-	uint32_t h;
+	uint32_t h = rte_be_to_cpu_32(p->addr.v4);
 
-	if (ifp == NULL)
-		return -ENODEV;
-	if (p->af != AF_INET)
-		return -EAFNOSUPPORT; /* IPv6 arrives with its own issue */
-	h = rte_be_to_cpu_32(p->addr.v4);
 	if (p->plen > 32 || h == 0 || (h >> 28) >= 0xe)
 		return -EINVAL;
 	if (ipv4_is_local(st, p->addr.v4))
@@ -192,19 +213,88 @@ sonde_addr_add(struct sonde_stack *st, int ifindex, const struct sonde_prefix *p
 	return 0;
 }
 
+static int
+stack_addr6_add(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde_prefix *p)
+{
+	static const uint8_t zero[16];
+	struct sonde_if_addr6 *a;
+
+	if (p->plen > 128 || ipv6_addr_is_unspecified(p->addr.v6) ||
+	    ipv6_addr_is_multicast(p->addr.v6) || ipv6_addr_is_loopback(p->addr.v6))
+		return -EINVAL;
+	for (unsigned i = 0; i < st->n_ifs; i++)
+		if (ipv6_if_find_addr(st->ifs[i], p->addr.v6))
+			return -EEXIST;
+	if (ifp->n_v6 == SONDE_MAX_ADDRS)
+		return -ENOSPC;
+	a = &ifp->v6[ifp->n_v6];
+	memset(a, 0, sizeof(*a));
+	memcpy(a->addr, p->addr.v6, 16);
+	a->plen = p->plen;
+	a->state = ADDR6_PREFERRED;
+	ifp->n_v6++;
+	if (ifp->kind != IF_KIND_PORT)
+		return 0;
+	/* Link-local prefixes are per link: reached through the interface
+	 * hint, never through the shared table. */
+	if (!ipv6_addr_is_linklocal(a->addr)) {
+		int r = route6_add(st, a->addr, a->plen, zero, ifp->index);
+
+		if (r) {
+			ifp->n_v6--;
+			return r;
+		}
+	}
+	nd6_dad_start(st, ifp, a);
+	return 0;
+}
+
+int
+sonde_addr_add(struct sonde_stack *st, int ifindex, const struct sonde_prefix *p)
+{
+	struct sonde_if *ifp = ifindex >= 0 ? stack_if(st, (uint16_t)ifindex) : NULL;
+
+	if (ifp == NULL)
+		return -ENODEV;
+	if (p->af == AF_INET)
+		return stack_addr4_add(st, ifp, p);
+	if (p->af == AF_INET6)
+		return stack_addr6_add(st, ifp, p);
+	return -EAFNOSUPPORT;
+}
+
+bool
+sonde_ready(const struct sonde_stack *st)
+{
+	for (unsigned i = 0; i < st->n_ifs; i++)
+		for (unsigned j = 0; j < st->ifs[i]->n_v6; j++)
+			if (st->ifs[i]->v6[j].state == ADDR6_TENTATIVE)
+				return false;
+	return true;
+}
+
 int
 sonde_route_add(struct sonde_stack *st, const struct sonde_prefix *dst,
 		const struct sonde_prefix *gw)
 {
-	const struct route4_nh *nh;
+	const struct route_nh *nh;
+	static const uint8_t zero[16];
 
-	if (dst->af != AF_INET || gw->af != AF_INET)
+	if (dst->af != gw->af)
 		return -EAFNOSUPPORT;
 	/* The gateway must be on-link: reachable by a connected route. */
-	nh = route4_lookup(st, gw->addr.v4);
-	if (nh == NULL || nh->gw != 0)
+	if (dst->af == AF_INET) {
+		nh = route4_lookup(st, gw->addr.v4);
+		if (nh == NULL || nh->gw4 != 0)
+			return -ENETUNREACH;
+		return route4_add(st, dst->addr.v4, dst->plen, gw->addr.v4, nh->ifindex);
+	}
+	if (dst->af != AF_INET6 || ipv6_addr_is_linklocal(gw->addr.v6))
+		return -EINVAL; /* a link-local gateway needs an interface: not yet */
+	nh = route6_lookup(st, gw->addr.v6);
+	if (nh == NULL || memcmp(nh->gw6, zero, 16) != 0)
 		return -ENETUNREACH;
-	return route4_add(st, dst->addr.v4, dst->plen, gw->addr.v4, nh->ifindex);
+	return route6_add(st, dst->addr.v6, dst->plen, gw->addr.v6, nh->ifindex);
 }
 
 int
@@ -219,6 +309,46 @@ sonde_pcap_open(struct sonde_stack *st, int ifindex, const char *path)
 		return -EBUSY;
 	ifp->pcap = pcap_capture_open(path, err, sizeof(err));
 	return ifp->pcap ? 0 : -EIO;
+}
+
+void
+loop_enqueue(struct sonde_stack *st, struct rte_mbuf *m)
+{
+	probe_local_send(st, m, st->lo);
+	if (st->loop_tail - st->loop_head == SONDE_LOOPQ) {
+		pkt_drop(st, m, DROP_LOOP_FULL);
+		return;
+	}
+	st->loopq[st->loop_tail++ & (SONDE_LOOPQ - 1)] = m;
+	st->stats.loop_pkts++;
+}
+
+static void
+loop_input(struct sonde_stack *st, struct rte_mbuf *m)
+{
+	m->port = st->lo->index;
+	m->hash.usr = 0;
+	probe_local_receive(st, m, st->lo);
+	if ((m->packet_type & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV6)
+		ipv6_loop_input(st, m);
+	else
+		ipv4_loop_input(st, m);
+}
+
+bool
+ratelimit_ok(struct ratelimit *rl, uint64_t now)
+{
+	uint64_t cost = 1000000000ull / rl->rate;
+	uint64_t cap = cost * rl->burst;
+
+	rl->tokens_ns += now - rl->last;
+	rl->last = now;
+	if (rl->tokens_ns > cap)
+		rl->tokens_ns = cap;
+	if (rl->tokens_ns < cost)
+		return false;
+	rl->tokens_ns -= cost;
+	return true;
 }
 
 static unsigned
@@ -254,8 +384,10 @@ sonde_poll(struct sonde_stack *st, uint64_t now_ns)
 			rx += stack_rx(st, st->ifs[i]);
 	/* lo0: what was looped before this turn; new loops wait for the next. */
 	for (n = st->loop_tail - st->loop_head; n > 0; n--)
-		ipv4_loop_input(st, st->loopq[st->loop_head++ & (SONDE_LOOPQ - 1)]);
-	arp_timer(st);
+		loop_input(st, st->loopq[st->loop_head++ & (SONDE_LOOPQ - 1)]);
+	neigh_timer(st);
+	nd6_timer(st);
+	frag_timer(st);
 	for (unsigned i = 0; i < st->n_ifs; i++)
 		if (st->ifs[i]->n_txq)
 			if_flush(st, st->ifs[i]);
@@ -268,9 +400,12 @@ sonde_ping(struct sonde_stack *st, const struct sonde_prefix *dst, uint16_t id, 
 {
 	struct icmp_view ic = { .type = ICMP_ECHO, .rest = (uint32_t)id << 16 | seq };
 	struct rte_mbuf *m;
+	struct sonde_if *ifp;
+	uint8_t src[16], nh[16];
+	uint16_t ck;
 	uint8_t *p;
 
-	if (dst->af != AF_INET)
+	if (dst->af != AF_INET && dst->af != AF_INET6)
 		return -EAFNOSUPPORT;
 	m = rte_pktmbuf_alloc(st->pool);
 	if (m == NULL)
@@ -282,9 +417,27 @@ sonde_ping(struct sonde_stack *st, const struct sonde_prefix *dst, uint16_t id, 
 	}
 	for (uint16_t i = 0; i < len; i++)
 		p[ICMP_HDR_LEN + i] = (uint8_t)(0x10 + i);
-	wire_icmp_emit(p, ICMP_HDR_LEN + len, &ic);
-	st->stats.icmp_out++;
-	return ipv4_output(st, m, 0, dst->addr.v4, IPPROTO_ICMP_, 64, 0);
+	if (dst->af == AF_INET) {
+		wire_icmp_emit(p, ICMP_HDR_LEN + len, &ic);
+		st->stats.icmp_out++;
+		return ipv4_output(st, m, 0, dst->addr.v4, IPPROTO_ICMP_, 64, 0);
+	}
+	ifp = ipv6_route(st, dst->addr.v6, -1, nh);
+	if (ifp == st->lo)
+		memcpy(src, dst->addr.v6, 16);
+	else if (!ipv6_select_source(ifp, dst->addr.v6, src)) {
+		rte_pktmbuf_free(m);
+		return -EADDRNOTAVAIL;
+	}
+	ic.type = ICMP6_ECHO_REQUEST;
+	wire_icmp_emit(p, ICMP_HDR_LEN + len, &ic); /* then the pseudo-header: */
+	wire_put16(p + 2, 0);
+	ck = (uint16_t)~__rte_raw_cksum_reduce(
+		wire_pseudo6_sum(src, dst->addr.v6, ICMP_HDR_LEN + len, IPPROTO_ICMPV6_) +
+		rte_raw_cksum(p, ICMP_HDR_LEN + len));
+	wire_put16(p + 2, rte_be_to_cpu_16(ck));
+	st->stats.icmp6_out++;
+	return ipv6_output(st, m, src, dst->addr.v6, IPPROTO_ICMPV6_, 64, 0, -1);
 }
 
 int
@@ -344,6 +497,29 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("icmp.echo_replies", s->icmp_echo_replies);
 	S("icmp.errors_out", s->icmp_errors_out);
 	S("icmp.ratelimited", s->icmp_ratelimited);
+	S("ipv6.in", s->ipv6_in);
+	S("ipv6.in_delivered", s->ipv6_in_delivered);
+	S("ipv6.forwarded", s->ipv6_forwarded);
+	S("ipv6.out", s->ipv6_out);
+	S("icmp6.in", s->icmp6_in);
+	S("icmp6.out", s->icmp6_out);
+	S("icmp6.echo_replies", s->icmp6_echo_replies);
+	S("icmp6.errors_out", s->icmp6_errors_out);
+	S("icmp6.ratelimited", s->icmp6_ratelimited);
+	S("icmp6.pmtu_updates", s->pmtu6_updates);
+	S("nd.ns_in", s->nd_ns_in);
+	S("nd.na_in", s->nd_na_in);
+	S("nd.ns_out", s->nd_ns_out);
+	S("nd.na_out", s->nd_na_out);
+	S("nd.rs_ignored", s->nd_rs_ignored);
+	S("nd.ra_ignored", s->nd_ra_ignored);
+	S("nd.dad_failed", s->nd_dad_failed);
+	S("neigh.entries", st->neigh.used);
+	S("frag.in", s->frag_in);
+	S("frag.reassembled", s->frag_reassembled);
+	S("frag.held", st->frag.held);
+	S("frag.out", s->frag_out);
+	S("frag.fragmented", s->frag_fragmented);
 	S("udp.in", s->udp_in);
 	S("arp.in", s->arp_in);
 	S("arp.out", s->arp_out);

@@ -20,8 +20,12 @@
 #include <rte_mbuf.h>
 
 #include "sonde/sonde.h"
+#include <rte_ip_frag.h>
+
 #include "drop.h"
+#include "neigh.h"
 #include "wire.h"
+#include "wire6.h"
 
 #define SONDE_BURST 32
 #define SONDE_MAX_IFS 16
@@ -29,11 +33,13 @@
 #define SONDE_IF_NONE UINT16_MAX
 #define SONDE_LOOPQ 256 /* power of two */
 #define SONDE_NAMSIZ 32
+#define SONDE_PMTU6_SLOTS 256
 
 struct sonde_if;
 struct sonde_pcap;
 struct rte_hash;
 struct rte_lpm;
+struct rte_lpm6;
 
 /* How packets get in and out of an interface: drivers/ implements these. */
 struct sonde_if_ops {
@@ -50,6 +56,16 @@ struct sonde_if_addr4 {
 	uint8_t plen;
 };
 
+enum addr6_state { ADDR6_TENTATIVE, ADDR6_PREFERRED, ADDR6_DUPLICATE };
+
+struct sonde_if_addr6 {
+	uint8_t addr[16];
+	uint8_t plen;
+	uint8_t state; /* enum addr6_state: RFC 4862 5.4 */
+	uint8_t dad_sent;
+	uint64_t dad_deadline;
+};
+
 struct sonde_if {
 	uint16_t index;
 	enum sonde_if_kind kind;
@@ -64,33 +80,51 @@ struct sonde_if {
 	struct sonde_pcap *pcap;
 	struct sonde_if_addr4 v4[SONDE_MAX_ADDRS];
 	unsigned n_v4;
+	struct sonde_if_addr6 v6[SONDE_MAX_ADDRS];
+	unsigned n_v6;
 	struct rte_mbuf *txq[SONDE_BURST];
 	unsigned n_txq;
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
 };
 
-/* A next hop, as stored behind an rte_lpm route. */
-struct route4_nh {
-	uint32_t gw; /* network order; 0 = on-link */
+/* A next hop, as stored behind an rte_lpm or rte_lpm6 route. */
+struct route_nh {
+	uint32_t gw4;    /* network order; 0 = on-link */
+	uint8_t gw6[16]; /* :: = on-link */
 	uint16_t ifindex;
+	uint8_t af;
 	bool used;
 };
 
-struct arp_entry;
+/* A token bucket: burst events, refilled at rate a second. */
+struct ratelimit {
+	uint32_t rate, burst;
+	uint64_t tokens_ns; /* credit, in ns of refill time */
+	uint64_t last;
+};
 
-struct arp_table {
-	struct rte_hash *hash;
-	struct arp_entry *entries; /* indexed by the hash's key position */
-	struct rte_mbuf **qstore;  /* queue_max held packets per entry */
-	uint32_t size, n_slots;
-	uint32_t timeout_ms;
-	uint32_t queue_max;
-	uint64_t next_scan;
+struct frag_state {
+	struct rte_ip_frag_tbl *tbl;
+	struct rte_ip_frag_death_row dr;
+	struct rte_mempool *indirect;
+	uint64_t timeout_ns;
+	uint32_t held, held_max; /* fragments in the table, and the cap */
+};
+
+struct pmtu6_entry {
+	uint8_t dst[16];
+	uint32_t mtu;
+	uint64_t expires;
 };
 
 struct stats {
 	uint64_t ipv4_in, ipv4_in_delivered, ipv4_forwarded, ipv4_out;
+	uint64_t ipv6_in, ipv6_in_delivered, ipv6_forwarded, ipv6_out;
 	uint64_t icmp_in, icmp_out, icmp_echo_replies, icmp_errors_out, icmp_ratelimited;
+	uint64_t icmp6_in, icmp6_out, icmp6_echo_replies, icmp6_errors_out, icmp6_ratelimited;
+	uint64_t nd_ns_in, nd_na_in, nd_ns_out, nd_na_out, nd_rs_ignored, nd_ra_ignored;
+	uint64_t nd_dad_failed, pmtu6_updates;
+	uint64_t frag_in, frag_reassembled, frag_out, frag_fragmented;
 	uint64_t udp_in;
 	uint64_t arp_in, arp_out, arp_requests_out, arp_replies_out;
 	uint64_t loop_pkts;
@@ -109,21 +143,23 @@ struct sonde_stack {
 	struct sonde_if *lo;
 
 	struct rte_lpm *lpm4;
-	struct route4_nh *nh4;
-	uint32_t n_nh4_max;
+	struct rte_lpm6 *lpm6;
+	struct route_nh *nh;
+	uint32_t n_nh_max;
 
-	struct arp_table arp;
+	struct neigh_table neigh;
+	struct frag_state frag;
+	struct pmtu6_entry pmtu6[SONDE_PMTU6_SLOTS];
 
 	/* lo0: packets to our own addresses wait here for the next poll. */
 	struct rte_mbuf *loopq[SONDE_LOOPQ];
 	uint32_t loop_head, loop_tail;
 
 	uint16_t ip_ident;
+	uint32_t frag6_ident;
 
-	/* ICMP error token bucket (RFC 1812 4.3.2.8, RFC 4443 2.4(f)). */
-	uint32_t icmp_rate, icmp_burst;
-	uint64_t icmp_tokens_ns; /* "tokens" kept as ns of credit */
-	uint64_t icmp_last;
+	/* ICMP error rate limits (RFC 1812 4.3.2.8, RFC 4443 2.4(f)). */
+	struct ratelimit icmp_rl, icmp6_rl;
 
 	struct stats stats;
 };
@@ -150,14 +186,21 @@ void if_enqueue(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m
 void if_flush(struct sonde_stack *st, struct sonde_if *ifp);
 const uint8_t *eth_broadcast_addr(void);
 
+/* stack.c */
+/* lo0: fires local-send and queues m (data at the IP header) for the next poll. */
+void loop_enqueue(struct sonde_stack *st, struct rte_mbuf *m);
+bool ratelimit_ok(struct ratelimit *rl, uint64_t now);
+
 /* arp.c */
-int arp_init(struct sonde_stack *st, const struct sonde_conf *conf);
-void arp_fini(struct sonde_stack *st);
+extern const struct neigh_family arp_family;
 void arp_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m);
-/* Sends IP packet m to next hop nh on ifp, resolving nh first if needed. */
-void arp_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint32_t nh);
 void arp_announce(struct sonde_stack *st, struct sonde_if *ifp, uint32_t addr);
-void arp_timer(struct sonde_stack *st);
+
+/* nd6.c */
+extern const struct neigh_family nd6_family;
+void nd6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip);
+void nd6_dad_start(struct sonde_stack *st, struct sonde_if *ifp, struct sonde_if_addr6 *a);
+void nd6_timer(struct sonde_stack *st);
 
 /* ipv4.c */
 void ipv4_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m);
@@ -165,17 +208,38 @@ void ipv4_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m
  * src 0 picks the outgoing interface's address. */
 int ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t dst,
 		uint8_t proto, uint8_t ttl, uint8_t tos);
+void ipv4_send_nh(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint32_t nh);
 void ipv4_loop_input(struct sonde_stack *st, struct rte_mbuf *m);
 bool ipv4_is_local(const struct sonde_stack *st, uint32_t addr);
 bool ipv4_is_broadcast(const struct sonde_stack *st, const struct sonde_if *ifp, uint32_t addr);
 uint32_t ipv4_if_addr(const struct sonde_if *ifp, uint32_t peer);
 
+/* ipv6.c */
+extern const uint8_t ipv6_all_nodes[16];
+void ipv6_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m);
+/* Prepends an IPv6 header to m (data at the upper-layer header) and sends
+ * it, fragmenting at the source when it exceeds the path MTU.  ifhint names
+ * the interface for link-local and multicast destinations (-1: none). */
+int ipv6_output(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src, const uint8_t *dst,
+		uint8_t nxt, uint8_t hlim, uint8_t tclass, int ifhint);
+struct sonde_if *ipv6_route(struct sonde_stack *st, const uint8_t *dst, int ifhint, uint8_t *nh);
+void ipv6_send_nh(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m,
+		  const uint8_t *nh);
+void ipv6_loop_input(struct sonde_stack *st, struct rte_mbuf *m);
+bool ipv6_is_local(const struct sonde_stack *st, const uint8_t *a);
+bool ipv6_if_joined(const struct sonde_stack *st, const struct sonde_if *ifp, const uint8_t *a);
+struct sonde_if_addr6 *ipv6_if_find_addr(struct sonde_if *ifp, const uint8_t *a);
+bool ipv6_select_source(const struct sonde_if *ifp, const uint8_t *dst, uint8_t *src);
+
 /* route.c */
-int route4_init(struct sonde_stack *st, const struct sonde_conf *conf);
-void route4_fini(struct sonde_stack *st);
+int route_init(struct sonde_stack *st, const struct sonde_conf *conf);
+void route_fini(struct sonde_stack *st);
 int route4_add(struct sonde_stack *st, uint32_t dst, uint8_t plen, uint32_t gw, uint16_t ifindex);
 /* The next hop for dst, or NULL. */
-const struct route4_nh *route4_lookup(const struct sonde_stack *st, uint32_t dst);
+const struct route_nh *route4_lookup(const struct sonde_stack *st, uint32_t dst);
+int route6_add(struct sonde_stack *st, const uint8_t *dst, uint8_t plen, const uint8_t *gw,
+	       uint16_t ifindex);
+const struct route_nh *route6_lookup(const struct sonde_stack *st, const uint8_t *dst);
 
 /* icmp.c */
 void icmp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip);
@@ -185,7 +249,29 @@ void icmp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_vi
 void icmp_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint8_t code,
 		uint32_t info);
 
+/* icmp6.c */
+void icmp6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip);
+/* The same for ICMPv6, per RFC 4443 2.4. */
+void icmp6_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint8_t code,
+		 uint32_t info);
+void pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu);
+uint32_t pmtu6_get(struct sonde_stack *st, const uint8_t *dst);
+
+/* frag.c */
+int frag_init(struct sonde_stack *st, const struct sonde_conf *conf);
+void frag_fini(struct sonde_stack *st);
+void frag_timer(struct sonde_stack *st);
+/* Takes a fragment (data at the IP header): returns the whole datagram when
+ * this fragment completes it, else NULL (held, or dropped with a reason). */
+struct rte_mbuf *frag4_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip);
+struct rte_mbuf *frag6_input(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off,
+			     const struct frag6_view *fv);
+int frag4_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint32_t nh);
+int frag6_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, const uint8_t *nh,
+		 uint32_t mtu);
+
 /* udp.c */
 void udp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip);
+void udp6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip);
 
 #endif

@@ -107,17 +107,25 @@ wire_ipv4_emit(uint8_t *p, const struct ipv4_view *v, int no_csum)
 }
 
 int
-wire_icmp_parse(const uint8_t *p, size_t len, struct icmp_view *v)
+wire_icmp_parse_hdr(const uint8_t *p, size_t len, struct icmp_view *v)
 {
 	if (len < ICMP_HDR_LEN)
 		return DROP_ICMP_TRUNCATED;
-	if (wire_cksum(p, len) != 0)
-		return DROP_ICMP_BAD_CHECKSUM;
 	v->type = p[0];
 	v->code = p[1];
 	v->cksum = wire_get16(p + 2);
 	v->rest = wire_get32(p + 4);
 	return 0;
+}
+
+int
+wire_icmp_parse(const uint8_t *p, size_t len, struct icmp_view *v)
+{
+	int r = wire_icmp_parse_hdr(p, len, v);
+
+	if (r == 0 && wire_cksum(p, len) != 0)
+		return DROP_ICMP_BAD_CHECKSUM;
+	return r;
 }
 
 void
@@ -145,17 +153,24 @@ wire_udp_parse(const uint8_t *p, size_t len, struct udp_view *v)
 	return 0;
 }
 
-uint16_t
-wire_udp4_cksum(uint32_t src, uint32_t dst, const uint8_t *p, size_t len)
+uint32_t
+wire_pseudo4_sum(uint32_t src, uint32_t dst, uint16_t len, uint8_t proto)
 {
 	uint8_t ph[12];
 
 	memcpy(ph, &src, 4);
 	memcpy(ph + 4, &dst, 4);
 	ph[8] = 0;
-	ph[9] = IPPROTO_UDP_;
-	wire_put16(ph + 10, (uint16_t)len);
-	uint32_t sum = __rte_raw_cksum(ph, sizeof(ph), 0);
+	ph[9] = proto;
+	wire_put16(ph + 10, len);
+	return __rte_raw_cksum(ph, sizeof(ph), 0);
+}
+
+uint16_t
+wire_udp4_cksum(uint32_t src, uint32_t dst, const uint8_t *p, size_t len)
+{
+	uint32_t sum = wire_pseudo4_sum(src, dst, (uint16_t)len, IPPROTO_UDP_);
+
 	sum = __rte_raw_cksum(p, len, sum);
 	return rte_be_to_cpu_16((uint16_t)~__rte_raw_cksum_reduce(sum));
 }

@@ -109,7 +109,11 @@ int wire_ipv4_parse(const uint8_t *p, size_t len, int csum_ok, struct ipv4_view 
  * no_csum (the NIC will). */
 void wire_ipv4_emit(uint8_t *p, const struct ipv4_view *v, int no_csum);
 
+/* The whole message is at p, len bytes: checks length and checksum. */
 int wire_icmp_parse(const uint8_t *p, size_t len, struct icmp_view *v);
+/* Only the 8-byte header (the caller checks the checksum, e.g. over an
+ * mbuf chain). */
+int wire_icmp_parse_hdr(const uint8_t *p, size_t len, struct icmp_view *v);
 /* Writes the 8-byte ICMP header and the checksum over it and the len - 8
  * bytes of body that follow it in p. */
 void wire_icmp_emit(uint8_t *p, size_t len, const struct icmp_view *v);
@@ -118,6 +122,9 @@ int wire_udp_parse(const uint8_t *p, size_t len, struct udp_view *v);
 /* The UDP checksum over the pseudo-header and len bytes at p (RFC 768);
  * 0 means it verifies (when p carries a checksum). */
 uint16_t wire_udp4_cksum(uint32_t src, uint32_t dst, const uint8_t *p, size_t len);
+
+/* The RFC 768/793 pseudo-header sum (not folded, not complemented). */
+uint32_t wire_pseudo4_sum(uint32_t src, uint32_t dst, uint16_t len, uint8_t proto);
 
 /* RFC 1071 one's-complement sum, folded and complemented. */
 uint16_t wire_cksum(const void *p, size_t len);

@@ -23,12 +23,14 @@ struct sonde_conf {
 	struct rte_mempool *pool; /* mbufs for everything the stack builds */
 	uint32_t stack_id;        /* reported as if_ipstack / cs_zoneid */
 	bool forwarding;          /* route packets not addressed to us (RFC 1812) */
-	uint32_t arp_entries;     /* neighbour table size (default 1024) */
-	uint32_t arp_timeout_ms;  /* entry lifetime after confirmation (60000) */
+	uint32_t arp_entries;     /* neighbour table size, ARP and ND (default 1024) */
+	uint32_t arp_timeout_ms;  /* ReachableTime: confirmed entries go stale after (30000) */
 	uint32_t arp_queue;       /* packets held per unresolved neighbour (4) */
 	uint32_t icmp_rate;       /* ICMP errors per second (100) */
 	uint32_t icmp_burst;      /* ICMP error bucket depth (50) */
-	uint32_t routes;          /* IPv4 routes (1024) */
+	uint32_t routes;          /* routes per family (1024) */
+	uint32_t frag_timeout_ms; /* reassembly timeout (30000) */
+	uint32_t frag_max;        /* fragments held for reassembly, at most (1024) */
 };
 
 /* An address or prefix of either family. */
@@ -56,7 +58,10 @@ void sonde_ports_close(struct sonde_stack *st);
 int sonde_if_find(const struct sonde_stack *st, const char *name);
 const char *sonde_if_name(const struct sonde_stack *st, int ifindex);
 
-/* Adds an address with its on-link prefix (a connected route). */
+/* Adds an address with its on-link prefix (a connected route).  An IPv6
+ * address is tentative until Duplicate Address Detection (about a second of
+ * polling) finds no other owner.  Ports get a link-local address from their
+ * MAC (RFC 4291 modified EUI-64) when added. */
 int sonde_addr_add(struct sonde_stack *st, int ifindex, const struct sonde_prefix *p);
 /* Adds a route to dst via gateway gw (which must be on-link). */
 int sonde_route_add(struct sonde_stack *st, const struct sonde_prefix *dst,
@@ -70,7 +75,10 @@ int sonde_pcap_open(struct sonde_stack *st, int ifindex, const char *path);
  * Returns the number of packets received. */
 unsigned sonde_poll(struct sonde_stack *st, uint64_t now_ns);
 
-/* Sends one ICMP echo request of len payload bytes from the stack. */
+/* True once no address is tentative any more (DAD done). */
+bool sonde_ready(const struct sonde_stack *st);
+
+/* Sends one ICMP or ICMPv6 echo request of len payload bytes from the stack. */
 int sonde_ping(struct sonde_stack *st, const struct sonde_prefix *dst, uint16_t id,
 	       uint16_t seq, uint16_t len);
 

@@ -1,0 +1,235 @@
+/*
+ * icmp6.c: ICMPv6 (RFC 4443): echo, the errors (destination unreachable,
+ * packet too big, time exceeded, parameter problem) with 2.4(e)'s rules and
+ * 2.4(f)'s rate limit, and path MTU from packet too big (RFC 8201).
+ * Neighbor Discovery messages go to nd6.c.
+ */
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "stack.h"
+
+/* RFC 4443 2.4(c): as much of the packet as fits in the minimum MTU. */
+#define ICMP6_ERR_MAX 1280
+#define IPV6_MIN_MTU 1280
+#define PMTU6_EXPIRE_NS (600ull * 1000000000ull) /* RFC 8201 5.3: ten minutes */
+
+/* The ICMPv6 checksum of the len bytes at off in m, with the pseudo-header:
+ * 0 when it verifies.  Works on segmented (reassembled) packets. */
+static uint16_t
+icmp6_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len, const uint8_t *src,
+	    const uint8_t *dst)
+{
+	uint32_t sum = wire_pseudo6_sum(src, dst, len, IPPROTO_ICMPV6_);
+	uint16_t body;
+
+	if (rte_raw_cksum_mbuf(m, off, len, &body) != 0)
+		return 0xffff;
+	sum += body;
+	return (uint16_t)~__rte_raw_cksum_reduce(sum);
+}
+
+static void
+icmp6_drop(struct sonde_stack *st, struct rte_mbuf *m, enum drop_reason r)
+{
+	rte_pktmbuf_prepend(m, m->l3_len);
+	pkt_drop(st, m, r);
+}
+
+/* RFC 8201 4: remember a smaller path MTU, never below 1280. */
+static void
+icmp6_packet_too_big(struct sonde_stack *st, const uint8_t *p, uint32_t len)
+{
+	uint32_t mtu = wire_get32(p + 4);
+
+	if (len < ICMP_HDR_LEN + IPV6_HDR_LEN)
+		return;
+	pmtu6_set(st, p + ICMP_HDR_LEN + 24, RTE_MAX(mtu, (uint32_t)IPV6_MIN_MTU));
+}
+
+static void
+icmp6_echo(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	struct sonde_if *inif = stack_if(st, m->port);
+	uint8_t src[16];
+	uint16_t ck;
+
+	/* RFC 4443 4.2: a reply to a multicast request comes from a unicast
+	 * address of the interface it arrived on. */
+	if (ipv6_addr_is_multicast(ip->dst)) {
+		if (!ipv6_select_source(inif, ip->src, src)) {
+			icmp6_drop(st, m, DROP_NO_SOURCE);
+			return;
+		}
+	} else {
+		memcpy(src, ip->dst, 16);
+	}
+	p[0] = ICMP6_ECHO_REPLY;
+	p[2] = p[3] = 0;
+	ck = icmp6_cksum(m, 0, len, src, ip->src);
+	wire_put16(p + 2, rte_be_to_cpu_16(ck));
+	st->stats.icmp6_echo_replies++;
+	st->stats.icmp6_out++;
+	ipv6_output(st, m, src, ip->src, IPPROTO_ICMPV6_, 64, ip->tclass,
+		    inif && inif->kind == IF_KIND_PORT ? inif->index : -1);
+}
+
+void
+icmp6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+
+	st->stats.icmp6_in++;
+	if (len < ICMP_HDR_LEN || rte_pktmbuf_data_len(m) < ICMP_HDR_LEN) {
+		icmp6_drop(st, m, DROP_ICMP_TRUNCATED);
+		return;
+	}
+	if (icmp6_cksum(m, 0, len, ip->src, ip->dst) != 0) {
+		icmp6_drop(st, m, DROP_ICMP_BAD_CHECKSUM);
+		return;
+	}
+	switch (p[0]) {
+	case ICMP6_ECHO_REQUEST:
+		icmp6_echo(st, m, ip);
+		return;
+	case ND_ROUTER_SOLICIT:
+	case ND_ROUTER_ADVERT:
+	case ND_NEIGHBOR_SOLICIT:
+	case ND_NEIGHBOR_ADVERT:
+	case ND_REDIRECT:
+		nd6_input(st, m, ip);
+		return;
+	case ICMP6_PACKET_TOO_BIG:
+		icmp6_packet_too_big(st, p, rte_pktmbuf_data_len(m));
+		break;
+	default:
+		break;
+	}
+	/* Replies and errors end here until sockets can take them. */
+	rte_pktmbuf_free(m);
+}
+
+static bool
+icmp6_error_allowed(struct sonde_stack *st, const struct rte_mbuf *m, const uint8_t *h,
+		    uint32_t len, uint8_t type, uint8_t code)
+{
+	const uint8_t *src = h + 8, *dst = h + 24;
+	bool mcast_ok = type == ICMP6_PACKET_TOO_BIG ||
+			(type == ICMP6_PARAM_PROB && code == ICMP6_PARAMPROB_OPTION);
+	uint32_t off = IPV6_HDR_LEN;
+	uint8_t nxt = h[6];
+
+	if (len < IPV6_HDR_LEN)
+		return false;
+	/* RFC 4443 2.4(e): not to a multicast or link-layer multicast
+	 * destination (but for 2 exceptions), not from an address that does
+	 * not name one node. */
+	if ((ipv6_addr_is_multicast(dst) || m->hash.usr) && !mcast_ok)
+		return false;
+	if (ipv6_addr_is_unspecified(src) || ipv6_addr_is_multicast(src))
+		return false;
+	/* Not about an ICMPv6 error or a redirect: find the upper layer. */
+	for (int n = 0; n < 16 && off + 2 <= len; n++) {
+		if (nxt == IPPROTO_ICMPV6_) {
+			if (h[off] < 128 || h[off] == ND_REDIRECT)
+				return false;
+			break;
+		}
+		if (nxt != IPPROTO_HOPOPTS_ && nxt != IPPROTO_ROUTING_ &&
+		    nxt != IPPROTO_DSTOPTS_ && nxt != IPPROTO_FRAGMENT_)
+			break;
+		nxt = h[off];
+		off += nxt == IPPROTO_FRAGMENT_ ? 8u : (h[off + 1] + 1u) * 8;
+	}
+	if (!ratelimit_ok(&st->icmp6_rl, st->now)) {
+		st->stats.icmp6_ratelimited++;
+		return false;
+	}
+	return true;
+}
+
+void
+icmp6_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint8_t code,
+	    uint32_t info)
+{
+	const uint8_t *h = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	struct sonde_if *inif = stack_if(st, m->port);
+	struct rte_mbuf *e;
+	uint8_t src[16], dst[16];
+	const void *q;
+	uint32_t quote;
+	uint8_t *p;
+	uint16_t ck;
+
+	if (rte_pktmbuf_data_len(m) < IPV6_HDR_LEN ||
+	    !icmp6_error_allowed(st, m, h, rte_pktmbuf_data_len(m), type, code))
+		return;
+	memcpy(dst, h + 8, 16);
+	/* From the address the packet was sent to when it is ours and unicast. */
+	if (!ipv6_addr_is_multicast(h + 24) && ipv6_is_local(st, h + 24))
+		memcpy(src, h + 24, 16);
+	else if (!ipv6_select_source(inif, dst, src))
+		return;
+	e = rte_pktmbuf_alloc(st->pool);
+	if (e == NULL)
+		return;
+	quote = RTE_MIN(len, (uint32_t)(ICMP6_ERR_MAX - IPV6_HDR_LEN - ICMP_HDR_LEN));
+	p = (uint8_t *)rte_pktmbuf_append(e, (uint16_t)(ICMP_HDR_LEN + quote));
+	q = p ? rte_pktmbuf_read(m, 0, quote, p + ICMP_HDR_LEN) : NULL;
+	if (q == NULL) {
+		rte_pktmbuf_free(e);
+		return;
+	}
+	if (q != p + ICMP_HDR_LEN)
+		memcpy(p + ICMP_HDR_LEN, q, quote);
+	p[0] = type;
+	p[1] = code;
+	wire_put16(p + 2, 0);
+	wire_put32(p + 4, info);
+	ck = icmp6_cksum(e, 0, ICMP_HDR_LEN + quote, src, dst);
+	wire_put16(p + 2, rte_be_to_cpu_16(ck));
+	st->stats.icmp6_errors_out++;
+	st->stats.icmp6_out++;
+	ipv6_output(st, e, src, dst, IPPROTO_ICMPV6_, 64, 0,
+		    inif && inif->kind == IF_KIND_PORT ? inif->index : -1);
+}
+
+/* The path MTU cache: direct-mapped, bounded, entries expire (RFC 8201 5.3). */
+static struct pmtu6_entry *
+pmtu6_slot(struct sonde_stack *st, const uint8_t *dst)
+{
+	uint32_t h = 0;
+
+	for (int i = 0; i < 16; i++)
+		h = h * 31 + dst[i];
+	return &st->pmtu6[h % SONDE_PMTU6_SLOTS];
+}
+
+void
+pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu)
+{
+	struct pmtu6_entry *e = pmtu6_slot(st, dst);
+
+	if (e->expires > st->now && memcmp(e->dst, dst, 16) == 0 && e->mtu <= mtu)
+		return;
+	memcpy(e->dst, dst, 16);
+	e->mtu = mtu;
+	e->expires = st->now + PMTU6_EXPIRE_NS;
+	st->stats.pmtu6_updates++;
+}
+
+uint32_t
+pmtu6_get(struct sonde_stack *st, const uint8_t *dst)
+{
+	struct pmtu6_entry *e = pmtu6_slot(st, dst);
+
+	if (e->expires > st->now && memcmp(e->dst, dst, 16) == 0)
+		return e->mtu;
+	return UINT32_MAX;
+}

@@ -1,0 +1,259 @@
+/*
+ * neigh.c: the neighbour table shared by ARP and ND (see neigh.h).
+ *
+ * RFC 4861 7.3.2/7.3.3 states and timers (REACHABLE_TIME 30 s,
+ * RETRANS_TIMER 1 s, DELAY_FIRST_PROBE_TIME 5 s, MAX_*CAST_SOLICIT 3);
+ * RFC 1122 2.3.2.1/2.3.2.2 for ARP: at most one request a second per
+ * neighbour, a small queue of packets waiting for resolution.
+ * Entries live in an rte_hash keyed by (interface, family, address); the
+ * entry array is indexed by the key's position.  Timers are a scan of the
+ * table ten times a second: the table is small and bounded.
+ */
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "neigh.h"
+#include "stack.h"
+
+#define NEIGH_MAX_SOLICIT 3
+#define NEIGH_SCAN_NS 100000000ull
+/* An unused STALE entry is forgotten after this (Linux: gc_stale_time). */
+#define NEIGH_STALE_NS 60000000000ull
+
+int
+neigh_init(struct sonde_stack *st, const struct sonde_conf *conf)
+{
+	struct neigh_table *t = &st->neigh;
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hp = { 0 };
+
+	t->size = conf->arp_entries ? conf->arp_entries : 1024;
+	t->queue_max = conf->arp_queue ? conf->arp_queue : 4;
+	t->reachable_ns = (conf->arp_timeout_ms ? conf->arp_timeout_ms : 30000) * 1000000ull;
+	t->retrans_ns = 1000000000ull;
+	t->delay_ns = 5000000000ull;
+	snprintf(name, sizeof(name), "sonde_nb%u_%p", st->id, (void *)st);
+	hp.name = name;
+	hp.entries = t->size;
+	hp.key_len = sizeof(struct neigh_key);
+	hp.hash_func = rte_jhash;
+	hp.socket_id = (int)rte_socket_id();
+	t->hash = rte_hash_create(&hp);
+	if (t->hash == NULL)
+		return -rte_errno;
+	/* rte_hash hands out key positions below its slot count, entries + 1. */
+	t->n_slots = t->size + 1;
+	t->entries = rte_zmalloc("sonde_neigh", sizeof(*t->entries) * t->n_slots, 0);
+	t->qstore = rte_zmalloc("sonde_neighq",
+				sizeof(struct rte_mbuf *) * t->n_slots * t->queue_max, 0);
+	if (t->entries == NULL || t->qstore == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < t->n_slots; i++)
+		t->entries[i].q = t->qstore + (size_t)i * t->queue_max;
+	return 0;
+}
+
+static void
+neigh_delete(struct sonde_stack *st, struct neigh_entry *e, enum drop_reason why)
+{
+	for (uint32_t i = 0; i < e->qlen; i++)
+		pkt_drop(st, e->q[i], why);
+	e->qlen = 0;
+	e->state = NEIGH_FREE;
+	rte_hash_del_key(st->neigh.hash, &e->key);
+	st->neigh.used--;
+}
+
+void
+neigh_fini(struct sonde_stack *st)
+{
+	struct neigh_table *t = &st->neigh;
+
+	if (t->entries)
+		for (uint32_t i = 0; i < t->n_slots; i++)
+			if (t->entries[i].state != NEIGH_FREE)
+				neigh_delete(st, &t->entries[i], DROP_SHUTDOWN);
+	rte_free(t->entries);
+	rte_free(t->qstore);
+	rte_hash_free(t->hash);
+}
+
+static void
+neigh_key_make(struct neigh_key *k, uint16_t ifindex, int af, const void *addr)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, addr, af == 6 ? 16 : 4);
+	k->ifindex = ifindex;
+	k->af = (uint8_t)af;
+}
+
+struct neigh_entry *
+neigh_lookup(struct sonde_stack *st, uint16_t ifindex, int af, const void *addr)
+{
+	struct neigh_key k;
+	int pos;
+
+	neigh_key_make(&k, ifindex, af, addr);
+	pos = rte_hash_lookup(st->neigh.hash, &k);
+	return pos >= 0 ? &st->neigh.entries[pos] : NULL;
+}
+
+static struct neigh_entry *
+neigh_create(struct sonde_stack *st, uint16_t ifindex, int af, const void *addr)
+{
+	struct neigh_key k;
+	struct neigh_entry *e;
+	int pos;
+
+	neigh_key_make(&k, ifindex, af, addr);
+	pos = rte_hash_add_key(st->neigh.hash, &k);
+	if (pos < 0)
+		return NULL;
+	e = &st->neigh.entries[pos];
+	e->key = k;
+	e->qlen = 0;
+	e->probes = 0;
+	e->router = false;
+	st->neigh.used++;
+	return e;
+}
+
+static void
+neigh_set(struct neigh_entry *e, enum neigh_state s, uint64_t deadline)
+{
+	e->state = s;
+	e->deadline = deadline;
+	e->probes = 0;
+}
+
+static void
+neigh_solicit(struct sonde_stack *st, struct neigh_entry *e, bool unicast)
+{
+	struct sonde_if *ifp = stack_if(st, e->key.ifindex);
+
+	e->probes++;
+	e->deadline = st->now + st->neigh.retrans_ns;
+	if (ifp != NULL)
+		neigh_family_of(e->key.af)->solicit(st, ifp, e, unicast ? e->mac : NULL);
+}
+
+void
+neigh_output(struct sonde_stack *st, const struct neigh_family *fam, struct sonde_if *ifp,
+	     struct rte_mbuf *m, int af, const void *addr)
+{
+	struct neigh_entry *e = neigh_lookup(st, ifp->index, af, addr);
+
+	if (likely(e != NULL && e->state != NEIGH_INCOMPLETE)) {
+		/* RFC 4861 7.3.3: using a STALE entry starts the delay. */
+		if (unlikely(e->state == NEIGH_STALE))
+			neigh_set(e, NEIGH_DELAY, st->now + st->neigh.delay_ns);
+		eth_output_ip(st, ifp, m, e->mac);
+		return;
+	}
+	if (e == NULL) {
+		e = neigh_create(st, ifp->index, af, addr);
+		if (e == NULL) {
+			pkt_drop(st, m, fam->drop_table_full);
+			return;
+		}
+		neigh_set(e, NEIGH_INCOMPLETE, 0);
+		e->q[e->qlen++] = m;
+		neigh_solicit(st, e, false);
+		return;
+	}
+	/* RFC 4861 7.2.2: hold a few, dropping the oldest. */
+	if (e->qlen == st->neigh.queue_max) {
+		pkt_drop(st, e->q[0], fam->drop_queue_full);
+		memmove(e->q, e->q + 1, sizeof(e->q[0]) * (e->qlen - 1));
+		e->qlen--;
+	}
+	e->q[e->qlen++] = m;
+}
+
+struct neigh_entry *
+neigh_update(struct sonde_stack *st, struct sonde_if *ifp, int af, const void *addr,
+	     const uint8_t *mac, enum neigh_news news, bool create)
+{
+	struct neigh_entry *e = neigh_lookup(st, ifp->index, af, addr);
+	bool changed;
+
+	if (e == NULL) {
+		if (!create)
+			return NULL;
+		e = neigh_create(st, ifp->index, af, addr);
+		if (e == NULL)
+			return NULL;
+		e->state = NEIGH_INCOMPLETE;
+	}
+	changed = e->state == NEIGH_INCOMPLETE || memcmp(e->mac, mac, ETH_ADDR_LEN) != 0;
+	switch (news) {
+	case NEIGH_NEWS_CONFIRMED:
+		memcpy(e->mac, mac, ETH_ADDR_LEN);
+		neigh_set(e, NEIGH_REACHABLE, st->now + st->neigh.reachable_ns);
+		break;
+	case NEIGH_NEWS_HEARD:
+	case NEIGH_NEWS_OVERRIDE:
+		if (changed) {
+			memcpy(e->mac, mac, ETH_ADDR_LEN);
+			neigh_set(e, NEIGH_STALE, st->now + NEIGH_STALE_NS);
+		}
+		break;
+	}
+	/* Release what waited for the address, in order. */
+	for (uint32_t i = 0; i < e->qlen; i++)
+		eth_output_ip(st, ifp, e->q[i], e->mac);
+	e->qlen = 0;
+	return e;
+}
+
+const struct neigh_family *
+neigh_family_of(int af)
+{
+	return af == 6 ? &nd6_family : &arp_family;
+}
+
+void
+neigh_timer(struct sonde_stack *st)
+{
+	struct neigh_table *t = &st->neigh;
+	const void *key;
+	void *data;
+	uint32_t iter = 0;
+	int32_t pos;
+
+	if (st->now < t->next_scan)
+		return;
+	t->next_scan = st->now + NEIGH_SCAN_NS;
+	while ((pos = rte_hash_iterate(t->hash, &key, &data, &iter)) >= 0) {
+		struct neigh_entry *e = &t->entries[pos];
+
+		if (st->now < e->deadline)
+			continue;
+		switch (e->state) {
+		case NEIGH_INCOMPLETE:
+		case NEIGH_PROBE:
+			if (e->probes >= NEIGH_MAX_SOLICIT)
+				neigh_delete(st, e, neigh_family_of(e->key.af)->drop_unresolved);
+			else
+				neigh_solicit(st, e, e->state == NEIGH_PROBE);
+			break;
+		case NEIGH_REACHABLE:
+			neigh_set(e, NEIGH_STALE, st->now + NEIGH_STALE_NS);
+			break;
+		case NEIGH_STALE:
+			neigh_delete(st, e, DROP_SHUTDOWN); /* holds no packets */
+			break;
+		case NEIGH_DELAY:
+			neigh_set(e, NEIGH_PROBE, 0);
+			neigh_solicit(st, e, true);
+			break;
+		default:
+			break;
+		}
+	}
+}

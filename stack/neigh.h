@@ -1,0 +1,98 @@
+/*
+ * neigh.h: one neighbour table for ARP (IPv4) and Neighbor Discovery (IPv6).
+ *
+ * The state machine is RFC 4861 7.3.2's, for both families (as in Linux):
+ * INCOMPLETE while we solicit, REACHABLE when confirmed, STALE when
+ * confirmation is old or the neighbour only spoke to us, DELAY then PROBE
+ * when a STALE entry is used.  A family supplies how to solicit and which
+ * drop reasons to use; the table does the rest: lookup, queueing while
+ * resolving (bounded, oldest dropped first), timers, limits.
+ */
+#ifndef SONDE_NEIGH_H
+#define SONDE_NEIGH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "drop.h"
+#include "wire.h"
+
+struct rte_hash;
+struct rte_mbuf;
+struct sonde_if;
+struct sonde_stack;
+
+enum neigh_state {
+	NEIGH_FREE,
+	NEIGH_INCOMPLETE,
+	NEIGH_REACHABLE,
+	NEIGH_STALE,
+	NEIGH_DELAY,
+	NEIGH_PROBE,
+};
+
+struct neigh_key {
+	uint8_t addr[16]; /* IPv4 in the first 4 bytes, network order */
+	uint16_t ifindex;
+	uint8_t af; /* 4 or 6 */
+	uint8_t pad;
+};
+
+struct neigh_entry {
+	struct neigh_key key;
+	enum neigh_state state;
+	uint8_t mac[ETH_ADDR_LEN];
+	uint8_t probes;   /* solicitations sent in this state */
+	bool router;      /* IPv6: the IsRouter flag */
+	uint64_t deadline; /* ns: when the state's timer fires */
+	struct rte_mbuf **q;
+	uint32_t qlen;
+};
+
+/* What a family brings to the table. */
+struct neigh_family {
+	/* Sends a solicitation for e on ifp: to mac when unicast (NUD), else
+	 * multicast/broadcast. */
+	void (*solicit)(struct sonde_stack *st, struct sonde_if *ifp, const struct neigh_entry *e,
+			const uint8_t *mac);
+	enum drop_reason drop_unresolved, drop_queue_full, drop_table_full;
+};
+
+struct neigh_table {
+	struct rte_hash *hash;
+	struct neigh_entry *entries; /* indexed by the hash's key position */
+	struct rte_mbuf **qstore;    /* queue_max held packets per entry */
+	uint32_t size, n_slots, queue_max;
+	uint64_t reachable_ns, retrans_ns, delay_ns, next_scan;
+	uint32_t used;
+};
+
+struct sonde_conf;
+
+int neigh_init(struct sonde_stack *st, const struct sonde_conf *conf);
+void neigh_fini(struct sonde_stack *st);
+
+struct neigh_entry *neigh_lookup(struct sonde_stack *st, uint16_t ifindex, int af,
+				 const void *addr);
+/* Sends m (data at the IP header) to next hop addr on ifp, resolving first
+ * when needed.  Consumes m. */
+void neigh_output(struct sonde_stack *st, const struct neigh_family *fam, struct sonde_if *ifp,
+		  struct rte_mbuf *m, int af, const void *addr);
+
+/* What a received packet says about a neighbour (RFC 4861 7.2.5 and 7.2.3;
+ * ARP maps onto it): */
+enum neigh_news {
+	NEIGH_NEWS_CONFIRMED, /* a solicited answer: REACHABLE */
+	NEIGH_NEWS_HEARD,     /* it spoke to us with its address: STALE if new or changed */
+	NEIGH_NEWS_OVERRIDE,  /* an unsolicited advertisement with Override: STALE if changed */
+};
+/* Updates (or, with create, makes) the entry for addr with mac; releases
+ * the packets it held.  Returns the entry or NULL. */
+struct neigh_entry *neigh_update(struct sonde_stack *st, struct sonde_if *ifp, int af,
+				 const void *addr, const uint8_t *mac, enum neigh_news news,
+				 bool create);
+void neigh_timer(struct sonde_stack *st);
+/* The family an entry was made by. */
+const struct neigh_family *neigh_family_of(int af);
+
+#endif
