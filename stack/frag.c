@@ -184,7 +184,7 @@ frag_send(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **out, i
 		out[i]->packet_type = af == 4 ? RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV6;
 		out[i]->port = ifp->index;
 		out[i]->hash.usr = 0;
-		out[i]->ol_flags = 0;
+		out[i]->ol_flags &= RTE_MBUF_F_EXTERNAL;
 		if (af == 4)
 			ipv4_send_nh(st, ifp, out[i], *(const uint32_t *)nh);
 		else

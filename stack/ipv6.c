@@ -348,7 +348,7 @@ ipv6_forward(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view 
 	p[7] = (uint8_t)(ip->hlim - 1);
 	st->stats.ipv6_forwarded++;
 	m->port = out->index;
-	m->ol_flags = 0;
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL; /* as in ipv4_forward() */
 	ipv6_send_nh(st, out, m, memcmp(nh->gw6, zero, 16) ? nh->gw6 : ip->dst);
 }
 
@@ -441,7 +441,7 @@ ipv6_output(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src, cons
 	uint32_t mtu;
 
 	m->packet_type = RTE_PTYPE_L3_IPV6;
-	m->ol_flags = 0;
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
 	m->hash.usr = 0;
 	m->port = SONDE_IF_NONE;
 	ifp = ipv6_route(st, dst, ifhint, nh);

@@ -22,6 +22,7 @@ route_init(struct sonde_stack *st, const struct sonde_conf *conf)
 	struct rte_lpm6_config lc6 = { 0 };
 	char name[RTE_LPM_NAMESIZE];
 
+	st->default4 = st->default6 = -1;
 	lc.max_rules = conf->routes ? conf->routes : 1024;
 	lc.number_tbl8s = 256;
 	snprintf(name, sizeof(name), "sonde_lpm%u_%p", st->id, (void *)st);
@@ -85,6 +86,11 @@ route4_add(struct sonde_stack *st, uint32_t dst, uint8_t plen, uint32_t gw, uint
 	i = route_nh_get(st, 4, &gw, ifindex);
 	if (i < 0)
 		return i;
+	if (plen == 0) {
+		/* rte_lpm refuses depth 0: the default route lives beside it. */
+		st->default4 = i;
+		return 0;
+	}
 	return rte_lpm_add(st->lpm4, rte_be_to_cpu_32(dst & mask), plen, (uint32_t)i);
 }
 
@@ -93,9 +99,9 @@ route4_lookup(const struct sonde_stack *st, uint32_t dst)
 {
 	uint32_t idx;
 
-	if (rte_lpm_lookup(st->lpm4, rte_be_to_cpu_32(dst), &idx) != 0)
-		return NULL;
-	return &st->nh[idx];
+	if (rte_lpm_lookup(st->lpm4, rte_be_to_cpu_32(dst), &idx) == 0)
+		return &st->nh[idx];
+	return st->default4 >= 0 ? &st->nh[st->default4] : NULL;
 }
 
 int
@@ -109,6 +115,10 @@ route6_add(struct sonde_stack *st, const uint8_t *dst, uint8_t plen, const uint8
 	i = route_nh_get(st, 6, gw, ifindex);
 	if (i < 0)
 		return i;
+	if (plen == 0) {
+		st->default6 = i; /* as in route4_add() */
+		return 0;
+	}
 	/* rte_lpm6 masks the prefix itself. */
 	return rte_lpm6_add(st->lpm6, dst, plen, (uint32_t)i);
 }
@@ -118,7 +128,7 @@ route6_lookup(const struct sonde_stack *st, const uint8_t *dst)
 {
 	uint32_t idx;
 
-	if (rte_lpm6_lookup(st->lpm6, dst, &idx) != 0)
-		return NULL;
-	return &st->nh[idx];
+	if (rte_lpm6_lookup(st->lpm6, dst, &idx) == 0)
+		return &st->nh[idx];
+	return st->default6 >= 0 ? &st->nh[st->default6] : NULL;
 }

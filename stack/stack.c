@@ -541,7 +541,7 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 		snprintf(name, sizeof(name), "if.%s.tx_bytes", ifp->name);
 		fn(name, ifp->tx_bytes, arg);
 	}
-	for (unsigned r = 0; r < DROP_REASON_MAX; r++) {
+	for (unsigned r = DROP_NONE + 1; r < DROP_REASON_MAX; r++) {
 		snprintf(name, sizeof(name), "drop.%s.%s",
 			 drop_reason_dir((enum drop_reason)r) == DROP_DIR_IN ? "in" : "out",
 			 drop_reason_str((enum drop_reason)r));

@@ -146,6 +146,7 @@ struct sonde_stack {
 	struct rte_lpm6 *lpm6;
 	struct route_nh *nh;
 	uint32_t n_nh_max;
+	int default4, default6; /* 0/0 and ::/0, kept beside rte_lpm (depth 0 refused); -1: none */
 
 	struct neigh_table neigh;
 	struct frag_state frag;
