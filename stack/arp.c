@@ -270,10 +270,12 @@ arp_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uin
 {
 	struct arp_entry *e = arp_lookup(st, ifp->index, nh);
 	uint64_t timeout = (uint64_t)st->arp.timeout_ms * 1000000ull;
+	/* Lifetimes shorter than the margin refresh half-way instead. */
+	uint64_t refresh = timeout > ARP_REFRESH_NS ? timeout - ARP_REFRESH_NS : timeout / 2;
 
 	if (likely(e != NULL && e->state == ARP_REACHABLE)) {
 		/* Refresh with a unicast request before the entry runs out. */
-		if (unlikely(st->now - e->confirmed > timeout - ARP_REFRESH_NS &&
+		if (unlikely(st->now - e->confirmed > refresh &&
 			     st->now - e->last_req > ARP_RETRY_NS))
 			arp_request(st, ifp, e, e->mac);
 		eth_output_ip(st, ifp, m, e->mac);

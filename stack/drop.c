@@ -19,7 +19,7 @@ static const struct {
 const char *
 drop_reason_str(enum drop_reason r)
 {
-	return r < DROP_REASON_MAX ? drop_reasons[r].name : "unknown";
+	return r > DROP_NONE && r < DROP_REASON_MAX ? drop_reasons[r].name : "unknown";
 }
 
 enum drop_dir

@@ -62,6 +62,7 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_SHUTDOWN, "shutdown", DROP_DIR_OUT, DROP_IP)
 
 enum drop_reason {
+	DROP_NONE, /* 0, not a reason: parsers return it when all is well */
 #define X(e, s, d, l) e,
 	SONDE_DROP_REASONS(X)
 #undef X

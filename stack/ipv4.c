@@ -149,7 +149,9 @@ ipv4_forward(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view 
 					     (uint16_t)((ip->ttl - 1) << 8 | ip->proto)));
 	st->stats.ipv4_forwarded++;
 	m->port = out->index;
-	m->ol_flags = 0;
+	/* Only the receive flags go: EXTERNAL says whose buffer this is
+	 * (rte_pktmbuf_reset() keeps it too). */
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
 	ipv4_send_nh(st, out, m, nh->gw ? nh->gw : ip->dst);
 }
 
@@ -236,7 +238,7 @@ ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t d
 	uint8_t *p;
 
 	m->packet_type = RTE_PTYPE_L3_IPV4;
-	m->ol_flags = 0;
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL; /* as in ipv4_forward() */
 	m->hash.usr = 0;
 	m->port = SONDE_IF_NONE;
 	p = (uint8_t *)rte_pktmbuf_prepend(m, IPV4_MIN_HDR_LEN);
@@ -272,7 +274,7 @@ ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t d
 		return -EADDRNOTAVAIL;
 	}
 	if (ifp->csum_tx_ipv4) {
-		m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
 		m->l3_len = IPV4_MIN_HDR_LEN;
 	}
 	probe_write(st, m, ifp);

@@ -56,6 +56,12 @@ route4_add(struct sonde_stack *st, uint32_t dst, uint8_t plen, uint32_t gw, uint
 		i = free_slot;
 		st->nh4[i] = (struct route4_nh){ .gw = gw, .ifindex = ifindex, .used = true };
 	}
+	if (plen == 0) {
+		/* rte_lpm refuses depth 0: the default route lives beside it. */
+		st->has_default4 = true;
+		st->default4 = i;
+		return 0;
+	}
 	return rte_lpm_add(st->lpm4, rte_be_to_cpu_32(dst & mask), plen, i);
 }
 
@@ -64,7 +70,7 @@ route4_lookup(const struct sonde_stack *st, uint32_t dst)
 {
 	uint32_t idx;
 
-	if (rte_lpm_lookup(st->lpm4, rte_be_to_cpu_32(dst), &idx) != 0)
-		return NULL;
-	return &st->nh4[idx];
+	if (rte_lpm_lookup(st->lpm4, rte_be_to_cpu_32(dst), &idx) == 0)
+		return &st->nh4[idx];
+	return st->has_default4 ? &st->nh4[st->default4] : NULL;
 }

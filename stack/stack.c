@@ -305,7 +305,8 @@ sonde_prefix_parse(const char *s, struct sonde_prefix *p)
 	slash = strchr(buf, '/');
 	if (slash) {
 		*slash++ = '\0';
-		if (*slash == '\0')
+		/* Digits only: strtol would also take " 24" and "+24". */
+		if (*slash < '0' || *slash > '9')
 			return -EINVAL;
 		plen = strtol(slash, &end, 10);
 		if (*end != '\0' || plen < 0)
@@ -365,7 +366,7 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 		snprintf(name, sizeof(name), "if.%s.tx_bytes", ifp->name);
 		fn(name, ifp->tx_bytes, arg);
 	}
-	for (unsigned r = 0; r < DROP_REASON_MAX; r++) {
+	for (unsigned r = DROP_NONE + 1; r < DROP_REASON_MAX; r++) {
 		snprintf(name, sizeof(name), "drop.%s.%s",
 			 drop_reason_dir((enum drop_reason)r) == DROP_DIR_IN ? "in" : "out",
 			 drop_reason_str((enum drop_reason)r));

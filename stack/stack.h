@@ -111,6 +111,8 @@ struct sonde_stack {
 	struct rte_lpm *lpm4;
 	struct route4_nh *nh4;
 	uint32_t n_nh4_max;
+	bool has_default4; /* 0/0, kept beside rte_lpm (depths 1 to 32 only) */
+	uint32_t default4; /* its index in nh4 */
 
 	struct arp_table arp;
 
