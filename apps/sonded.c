@@ -8,6 +8,7 @@
  *          [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]
  *          [--ping DEST[,COUNT]] [--busy-poll]
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -180,10 +181,19 @@ configure(struct sonde_stack *st, const struct opts *o)
 	return 0;
 }
 
+/* DPDK 22.11 refuses dict keys with anything but [A-Za-z0-9_/] (and the
+ * entry is lost): a counter is served with those characters as '_', so
+ * "drop.in.bad-checksum" is "drop_in_bad_checksum". */
 static void
 tel_add(const char *name, uint64_t value, void *arg)
 {
-	rte_tel_data_add_dict_u64(arg, name, value);
+	char key[RTE_TEL_MAX_STRING_LEN];
+
+	snprintf(key, sizeof(key), "%s", name);
+	for (char *c = key; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '/')
+			*c = '_';
+	rte_tel_data_add_dict_u64(arg, key, value);
 }
 
 static int

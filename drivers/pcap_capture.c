@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <pcap/pcap.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "pcap_capture.h"
@@ -60,8 +61,21 @@ pcap_capture_write(struct sonde_pcap *pc, const struct rte_mbuf *m, uint64_t now
 	h.len = len;
 	h.caplen = RTE_MIN(len, (uint32_t)sizeof(pc->buf));
 	data = rte_pktmbuf_read(m, 0, h.caplen, pc->buf);
-	if (data != NULL)
-		pcap_dump((u_char *)pc->dumper, &h, data);
+	if (data == NULL)
+		return;
+	/* An IPv4 checksum left to the NIC (TX offload) is still zero here:
+	 * record it as it will be on the wire, computed in a copy. */
+	if ((m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) && m->l3_len >= sizeof(struct rte_ipv4_hdr) &&
+	    h.caplen >= (uint32_t)m->l2_len + m->l3_len) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(pc->buf + m->l2_len);
+
+		if (data != pc->buf)
+			memcpy(pc->buf, data, h.caplen);
+		data = pc->buf;
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	pcap_dump((u_char *)pc->dumper, &h, data);
 }
 
 void

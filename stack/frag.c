@@ -39,7 +39,7 @@ frag_init(struct sonde_stack *st, const struct sonde_conf *conf)
 					  (int)rte_socket_id());
 	if (f->tbl == NULL)
 		return -ENOMEM;
-	snprintf(name, sizeof(name), "sonde_ind%u_%p", st->id, (void *)st);
+	snprintf(name, sizeof(name), "sind%u_%x", st->id, (unsigned)(uintptr_t)st);
 	f->indirect = rte_pktmbuf_pool_create(name, FRAG_INDIRECT_MBUFS, 32, 0, 0,
 					      (int)rte_socket_id());
 	return f->indirect ? 0 : -ENOMEM;

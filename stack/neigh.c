@@ -37,7 +37,7 @@ neigh_init(struct sonde_stack *st, const struct sonde_conf *conf)
 	t->reachable_ns = (conf->arp_timeout_ms ? conf->arp_timeout_ms : 30000) * 1000000ull;
 	t->retrans_ns = 1000000000ull;
 	t->delay_ns = 5000000000ull;
-	snprintf(name, sizeof(name), "sonde_nb%u_%p", st->id, (void *)st);
+	snprintf(name, sizeof(name), "snb%u_%x", st->id, (unsigned)(uintptr_t)st);
 	hp.name = name;
 	hp.entries = t->size;
 	hp.key_len = sizeof(struct neigh_key);

@@ -25,13 +25,13 @@ route_init(struct sonde_stack *st, const struct sonde_conf *conf)
 	st->default4 = st->default6 = -1;
 	lc.max_rules = conf->routes ? conf->routes : 1024;
 	lc.number_tbl8s = 256;
-	snprintf(name, sizeof(name), "sonde_lpm%u_%p", st->id, (void *)st);
+	snprintf(name, sizeof(name), "sl4_%u_%x", st->id, (unsigned)(uintptr_t)st);
 	st->lpm4 = rte_lpm_create(name, (int)rte_socket_id(), &lc);
 	if (st->lpm4 == NULL)
 		return -rte_errno;
 	lc6.max_rules = lc.max_rules;
 	lc6.number_tbl8s = 1024;
-	snprintf(name, sizeof(name), "sonde_lpm6_%u_%p", st->id, (void *)st);
+	snprintf(name, sizeof(name), "sl6_%u_%x", st->id, (unsigned)(uintptr_t)st);
 	st->lpm6 = rte_lpm6_create(name, (int)rte_socket_id(), &lc6);
 	if (st->lpm6 == NULL)
 		return -rte_errno;

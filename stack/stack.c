@@ -458,7 +458,8 @@ sonde_prefix_parse(const char *s, struct sonde_prefix *p)
 	slash = strchr(buf, '/');
 	if (slash) {
 		*slash++ = '\0';
-		if (*slash == '\0')
+		/* Digits only: strtol would also take " 24" and "+24". */
+		if (*slash < '0' || *slash > '9')
 			return -EINVAL;
 		plen = strtol(slash, &end, 10);
 		if (*end != '\0' || plen < 0)

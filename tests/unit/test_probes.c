@@ -1,0 +1,252 @@
+/*
+ * test_probes.c: the probe sites with every probe enabled.  A tracer
+ * (bpftrace) turns probes on by raising their semaphores; this test raises
+ * them itself and sends a router stack the traffic the other tests send:
+ * every truncation, bad header, martian, fragment, TTL expiry, missing
+ * route, oversized packet, echo, closed port, unknown protocol, ARP, and a
+ * ping through lo0.  probe_fire() then runs for each of them (drop probes
+ * included, on packets whose headers are cut short), and everything the
+ * stack counts and sends must be the same, byte for byte, as with probes
+ * off.  Under ASan the injected frames sit in buffers of exactly their size
+ * (see unit.c), so a probe reading past a packet is caught.  Not built
+ * when the probes are compiled out (-Dprobes=false).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "packets.h"
+#include "sonde_probes.h"
+#include "unit.h"
+
+#ifdef _SDT_HAS_SEMAPHORES
+static unsigned short *const semaphores[] = {
+	&ip_send_semaphore,	     &ip_receive_semaphore,
+	&ip_local__send_semaphore,   &ip_local__receive_semaphore,
+	&ipv4_send_semaphore,	     &ipv4_receive_semaphore,
+	&ipv4_local__send_semaphore, &ipv4_local__receive_semaphore,
+	&ipv4_drop__in_semaphore,    &ipv4_drop__out_semaphore,
+	&ipv4_read_semaphore,	     &ipv4_write_semaphore,
+	&ipv6_send_semaphore,	     &ipv6_receive_semaphore,
+	&ipv6_local__send_semaphore, &ipv6_local__receive_semaphore,
+	&ipv6_drop__in_semaphore,    &ipv6_drop__out_semaphore,
+	&ipv6_read_semaphore,	     &ipv6_write_semaphore,
+};
+
+static void
+probes_enable(unsigned short on)
+{
+	for (size_t i = 0; i < sizeof(semaphores) / sizeof(semaphores[0]); i++)
+		*semaphores[i] = on;
+}
+
+/* What a run leaves behind: every counter and a digest of every frame sent. */
+struct outcome {
+	struct unit_stat stats[UNIT_MAX_STATS];
+	unsigned n_stats;
+	uint64_t digest;
+	unsigned frames;
+};
+
+static void
+outcome_stat_cb(const char *name, uint64_t value, void *arg)
+{
+	struct outcome *o = arg;
+
+	assert_true(o->n_stats < UNIT_MAX_STATS);
+	snprintf(o->stats[o->n_stats].name, sizeof(o->stats[0].name), "%s", name);
+	o->stats[o->n_stats++].value = value;
+}
+
+/* FNV-1a over the frames each link sent, in order; clears them. */
+static void
+outcome_collect(struct unit_fx *fx, struct outcome *o)
+{
+	for (unsigned i = 0; i < fx->n_links; i++) {
+		struct unit_link *l = &fx->link[i];
+
+		for (unsigned j = 0; j < l->n_tx; j++) {
+			size_t len;
+			const uint8_t *p = tx_frame(l, j, &len);
+
+			o->digest = (o->digest ^ (i << 16 | len)) * 0x100000001b3ull;
+			for (size_t k = 0; k < len; k++)
+				o->digest = (o->digest ^ p[k]) * 0x100000001b3ull;
+			o->frames++;
+		}
+		fx_tx_clear(l);
+	}
+}
+
+static void
+send_frame(struct unit_fx *fx, struct unit_link *l, const struct frame *f, struct outcome *o)
+{
+	fx_inject(fx, l, f->b, f->len);
+	fx_poll(fx);
+	outcome_collect(fx, o);
+}
+
+static void
+send_bytes(struct unit_fx *fx, struct unit_link *l, const uint8_t *p, size_t len, struct outcome *o)
+{
+	fx_inject(fx, l, p, len);
+	fx_poll(fx);
+	outcome_collect(fx, o);
+}
+
+/* Everything the other tests throw at the stack, on a router. */
+static void
+run_traffic(struct unit_fx *fx, struct outcome *o)
+{
+	static const char *const srcs[] = { "224.0.0.5",  "255.255.255.255", "127.0.0.1",
+					    "10.0.0.255", "10.0.0.1",	     "0.0.0.0" };
+	static const char *const dsts[] = { "127.0.0.1",       "0.0.0.0",     "10.0.0.255",
+					    "255.255.255.255", "192.168.5.5", "224.0.0.1",
+					    "10.1.0.2",	       "10.0.0.1" };
+	static const uint16_t frags[] = { IPV4_FLAG_MF, IPV4_FLAG_MF | 185, 185 };
+	struct unit_link *l0, *l1;
+	struct sonde_prefix p;
+	struct frame f;
+
+	memset(o, 0, sizeof(*o));
+	fx_router(fx, NULL, 1280);
+	l0 = &fx->link[0];
+	l1 = &fx->link[1];
+	/* ARP, learning A and B. */
+	send_bytes(fx, l0, pkt_arp_req, sizeof(pkt_arp_req), o);
+	send_bytes(fx, l1, pkt_arp_req_b, sizeof(pkt_arp_req_b), o);
+	for (size_t len = 0; len < sizeof(pkt_arp_req); len++)
+		send_bytes(fx, l0, pkt_arp_req, len, o);
+	/* Every truncation, of both echo requests. */
+	for (size_t len = 0; len <= sizeof(pkt_echo_req); len++)
+		send_bytes(fx, l0, pkt_echo_req, len, o);
+	for (size_t len = 0; len <= sizeof(pkt_echo_opt); len++)
+		send_bytes(fx, l0, pkt_echo_opt, len, o);
+	/* Every version and IHL, checksums right or not. */
+	for (unsigned b = 0; b < 256; b++) {
+		FRAME(&f, pkt_udp);
+		frame_ip(&f)[0] = (uint8_t)b;
+		send_frame(fx, l0, &f, o);
+		if ((b & 0xf) >= 5 && (b & 0xf) <= 10) {
+			frame_fix(&f);
+			send_frame(fx, l0, &f, o);
+		}
+	}
+	/* Total lengths around the edges. */
+	for (unsigned tot = 0; tot < 64; tot++) {
+		FRAME(&f, pkt_udp);
+		wire_put16(frame_ip(&f) + 2, (uint16_t)tot);
+		frame_fix(&f);
+		send_frame(fx, l0, &f, o);
+	}
+	for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+		FRAME(&f, pkt_udp);
+		frame_set_ip4(frame_ip(&f) + 12, srcs[i]);
+		frame_fix(&f);
+		send_frame(fx, l0, &f, o);
+	}
+	for (size_t i = 0; i < sizeof(dsts) / sizeof(dsts[0]); i++) {
+		for (unsigned proto = 0; proto < 3; proto++) {
+			if (proto == 0)
+				FRAME(&f, pkt_echo_req);
+			else
+				FRAME(&f, pkt_udp);
+			frame_set_ip4(frame_ip(&f) + 16, dsts[i]);
+			if (proto == 2)
+				frame_ip(&f)[9] = 253;
+			frame_fix(&f);
+			send_frame(fx, l0, &f, o);
+			frame_ip(&f)[8] = 1; /* and once more with TTL 1 */
+			frame_fix(&f);
+			send_frame(fx, l0, &f, o);
+		}
+	}
+	for (size_t i = 0; i < sizeof(frags) / sizeof(frags[0]); i++) {
+		FRAME(&f, pkt_fwd_udp);
+		wire_put16(frame_ip(&f) + 6, frags[i]);
+		frame_ip(&f)[8] = 1;
+		frame_fix(&f);
+		send_frame(fx, l0, &f, o);
+		frame_set_ip4(frame_ip(&f) + 16, "10.0.0.1");
+		frame_fix(&f);
+		send_frame(fx, l0, &f, o);
+	}
+	/* Forwarded, too big with DF and without. */
+	send_bytes(fx, l0, pkt_fwd_udp, sizeof(pkt_fwd_udp), o);
+	FRAME(&f, pkt_fwd_udp);
+	wire_put16(frame_ip(&f) + 6, IPV4_FLAG_DF);
+	frame_ip_resize(&f, 1400);
+	send_frame(fx, l0, &f, o);
+	wire_put16(frame_ip(&f) + 6, 0);
+	frame_fix(&f);
+	send_frame(fx, l0, &f, o);
+	/* ICMP and UDP cut short inside their own headers. */
+	for (uint16_t n = 0; n < 8; n++) {
+		FRAME(&f, pkt_echo_req);
+		frame_ip_resize(&f, (uint16_t)(20 + n));
+		send_frame(fx, l0, &f, o);
+		FRAME(&f, pkt_udp);
+		frame_ip_resize(&f, (uint16_t)(20 + n));
+		send_frame(fx, l0, &f, o);
+	}
+	/* Ours, through lo0; and nowhere to go. */
+	assert_int_equal(sonde_prefix_parse("10.0.0.1", &p), 0);
+	assert_int_equal(sonde_ping(fx->st, &p, 7, 1, 32), 0);
+	assert_int_equal(sonde_prefix_parse("10.2.0.1", &p), 0);
+	assert_int_equal(sonde_ping(fx->st, &p, 7, 2, 32), -EHOSTUNREACH);
+	fx_poll(fx);
+	fx_poll(fx);
+	outcome_collect(fx, o);
+	sonde_stats_foreach(fx->st, outcome_stat_cb, o);
+	fx_finish(fx);
+}
+
+static void
+test_probes_enabled(void **state)
+{
+	struct unit_fx *fx = *state;
+	static struct outcome off, on;
+	uint64_t drops = 0;
+
+	probes_enable(0);
+	run_traffic(fx, &off);
+	probes_enable(1);
+	run_traffic(fx, &on);
+	probes_enable(0);
+	/* Not a quiet run: answers went out and most packets were dropped. */
+	for (unsigned i = 0; i < off.n_stats; i++)
+		if (strncmp(off.stats[i].name, "drop.", 5) == 0)
+			drops += off.stats[i].value;
+	print_message("%u frames sent, %llu drops\n", off.frames, (unsigned long long)drops);
+	assert_true(off.frames >= 20);
+	assert_true(drops >= 300);
+	assert_int_equal(on.frames, off.frames);
+	assert_int_equal(on.digest, off.digest);
+	assert_int_equal(on.n_stats, off.n_stats);
+	for (unsigned i = 0; i < off.n_stats; i++) {
+		assert_string_equal(on.stats[i].name, off.stats[i].name);
+		if (on.stats[i].value != off.stats[i].value)
+			fail_msg("%s: %llu with probes, %llu without", on.stats[i].name,
+				 (unsigned long long)on.stats[i].value,
+				 (unsigned long long)off.stats[i].value);
+	}
+}
+
+int
+main(void)
+{
+	static struct unit_fx fx;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_prestate_setup_teardown(test_probes_enabled, NULL, fx_teardown,
+							 &fx),
+	};
+	int r;
+
+	unit_init("probes");
+	r = cmocka_run_group_tests_name("probes", tests, NULL, NULL);
+	unit_fini();
+	return r;
+}
+#else
+#error "test_probes.c needs the probes compiled in (tests/unit/meson.build)"
+#endif
