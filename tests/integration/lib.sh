@@ -1,0 +1,481 @@
+# shellcheck shell=bash
+#
+# lib.sh: helpers for sonde's integration tests.  Each test script sources
+# this file; Linux, in network namespaces of the test's own, is the peer of a
+# real sonded over net_tap ports; bpftrace attaches to sonded's USDT probes;
+# tcpdump in the namespaces is the independent witness.
+#
+#   tests/integration/NAME.sh BUILD_DIR
+#
+# Environment (optional): SONDED (default BUILD_DIR/apps/sonded), SONDE_SRC
+# (default: two levels above this file), KEEP_LOGS=1 (keep the work directory
+# even when the test passes; it is always kept when it fails).
+#
+# Rules kept here for every test: unique names (the script's pid and a
+# counter) for namespaces, taps and DPDK file prefixes; one EXIT trap that
+# stops every process the test started and deletes everything it created,
+# failure and Ctrl-C included; every wait bounded in time.
+#
+# Exit status: 0 passed, 1 failed, 77 skipped (not root, or a tool missing).
+
+set -u -o pipefail
+
+IT_NAME=$(basename "$0" .sh)
+IT_START=$(date +%s.%N)
+IT_PY=/usr/bin/python3 # Debian's, with scapy (a pyenv python may come first on PATH)
+
+# --- reporting ---------------------------------------------------------------
+
+# The script's own stdout and stderr: a trap runs inside the redirections of
+# the command it interrupted (say `cmd >file 2>&1`), so the reports and the
+# cleanup write here explicitly.
+exec {IT_OUT}>&1 {IT_ERR}>&2
+
+say() { printf '[%s] %s\n' "$IT_NAME" "$*" >&$IT_OUT; }
+ok() { tsh_check; printf '[%s] ok: %s\n' "$IT_NAME" "$*" >&$IT_OUT; }
+fail()
+{
+	printf '[%s] FAIL: %s\n' "$IT_NAME" "$*" >&$IT_ERR
+	IT_FAILED=1
+	exit 1
+}
+skip()
+{
+	printf '[%s] SKIP: %s\n' "$IT_NAME" "$*" >&$IT_OUT
+	exit 77
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq()
+{
+	tsh_check
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+	ok "$1 = $3"
+}
+
+# expect_ge WHAT GOT MIN
+expect_ge()
+{
+	tsh_check
+	[ "$2" -ge "$3" ] 2>/dev/null || fail "$1: got '$2', want >= $3"
+	ok "$1 = $2 (>= $3)"
+}
+
+# --- arguments and environment -----------------------------------------------
+
+[ $# -ge 1 ] || {
+	echo "usage: $0 BUILD_DIR" >&2
+	exit 2
+}
+[ -d "$1" ] || {
+	echo "$0: no build directory '$1'" >&2
+	exit 2
+}
+BUILD=$(cd "$1" && pwd)
+SONDED=${SONDED:-$BUILD/apps/sonded}
+SONDE_SRC=${SONDE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+SONDED=$(cd "$(dirname "$SONDED")" && pwd)/$(basename "$SONDED") # bpftrace wants it absolute
+
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, taps, bpftrace)"
+[ -x "$SONDED" ] || fail "no sonded at $SONDED (build first: ninja -C $BUILD)"
+[ -f "$BUILD/include/sonde/ip_provider.h" ] || fail "no $BUILD/include/sonde/ip_provider.h"
+for _t in ip bpftrace tcpdump tshark "$IT_PY"; do
+	command -v "$_t" >/dev/null || skip "needs $_t"
+done
+unset _t
+
+# bpftrace detaches cleanly only with tracefs mounted.
+mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing ||
+	fail "cannot mount tracefs at /sys/kernel/tracing"
+
+IT_DIR=$(mktemp -d "/tmp/sonde-it-$IT_NAME.XXXXXX") || fail "mktemp"
+
+# --- cleanup: always, whatever happened --------------------------------------
+
+IT_FAILED=0
+IT_PIDS=()     # processes to stop: "pid:name"
+IT_NETNS=()    # namespaces to delete
+IT_LINKS=()    # links to delete if still in the root namespace
+IT_PREFIXES=() # DPDK file prefixes (/var/run/dpdk/PREFIX)
+declare -A IT_CAPFILE # tcpdump pid -> its capture file
+IT_SEQ=0
+
+it_cleanup()
+{
+	local rc=$? e pid name
+	trap - EXIT INT TERM HUP
+	exec 1>&$IT_OUT 2>&$IT_ERR
+	if [ -e "$IT_DIR/tshark.failed" ]; then
+		cat "$IT_DIR/tshark.failed" >&2
+		rc=1
+	fi
+	[ "$IT_FAILED" = 1 ] && [ "$rc" = 0 ] && rc=1
+	# Quick first (meson gives a timed-out test 0.5 s after its SIGTERM):
+	# signal every process, delete the namespaces (a tap in one goes with
+	# it), then wait for the processes (bpftrace takes a while to detach).
+	for e in "${IT_PIDS[@]}"; do
+		kill -INT "${e%%:*}" 2>/dev/null
+	done
+	for e in "${IT_NETNS[@]}"; do
+		ip netns del "$e" 2>/dev/null
+	done
+	for e in "${IT_PIDS[@]}"; do
+		pid=${e%%:*}
+		name=${e#*:}
+		if ! proc_wait_exit "$pid" 5; then
+			echo "[$IT_NAME] cleanup: $name ($pid) ignored SIGINT, killing" >&2
+			kill -KILL "$pid" 2>/dev/null
+			proc_wait_exit "$pid" 5
+		fi
+		wait "$pid" 2>/dev/null
+	done
+	# A tap sonded made and the test had not yet moved: gone with sonded,
+	# unless something kept it.
+	for e in "${IT_LINKS[@]}"; do
+		ip link show "$e" >/dev/null 2>&1 && ip link del "$e" 2>/dev/null
+	done
+	for e in "${IT_PREFIXES[@]}"; do
+		rm -rf "/var/run/dpdk/$e"
+	done
+	if [ "$rc" = 0 ] && [ "${KEEP_LOGS:-0}" != 1 ]; then
+		rm -rf "$IT_DIR"
+	else
+		echo "[$IT_NAME] logs kept in $IT_DIR" >&2
+	fi
+	if [ "$rc" = 0 ]; then
+		printf '[%s] PASS (%ss)\n' "$IT_NAME" "$(awk -v a="$IT_START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
+	elif [ "$rc" = 77 ]; then
+		:
+	else
+		printf '[%s] FAILED (exit %s)\n' "$IT_NAME" "$rc" >&2
+	fi
+	exit "$rc"
+}
+# Ctrl-C and meson's timeout signal the whole process group: every command
+# a test waits for runs in it (timeout --foreground), so the trap runs at once.
+trap it_cleanup EXIT
+trap 'IT_FAILED=1; echo "[$IT_NAME] interrupted (SIGINT)" >&$IT_ERR; exit 130' INT
+trap 'IT_FAILED=1; echo "[$IT_NAME] interrupted (SIGTERM)" >&$IT_ERR; exit 143' TERM
+trap 'IT_FAILED=1; echo "[$IT_NAME] interrupted (SIGHUP)" >&$IT_ERR; exit 129' HUP
+
+# --- names, waits, processes -------------------------------------------------
+
+# uniq_name VAR PREFIX: a name unique to this run, at most 15 characters
+# (IFNAMSIZ - 1).  Sets VAR; not usable in $(...), where the counter would
+# not advance.
+uniq_name()
+{
+	local n
+	IT_SEQ=$((IT_SEQ + 1))
+	n="$2$$x$IT_SEQ"
+	[ ${#n} -le 15 ] || fail "name '$n' longer than 15 characters"
+	printf -v "$1" '%s' "$n"
+}
+
+# wait_for SECS WHAT CMD...: polls CMD every 0.1 s until it succeeds; fails
+# the test after SECS seconds.
+wait_for()
+{
+	local secs=$1 what=$2 i
+	shift 2
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" >/dev/null && return 0
+		sleep 0.1
+	done
+	fail "timed out after ${secs}s waiting for $what"
+}
+
+# proc_wait_exit PID SECS [SIG]: true once PID has exited (gone or a
+# zombie); with SIG, sends it again every second meanwhile.
+proc_wait_exit()
+{
+	local pid=$1 secs=$2 sig=${3:-} i st
+	for ((i = 1; i <= secs * 10; i++)); do
+		st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+		[ -z "$st" ] || [ "$st" = Z ] && return 0
+		[ -n "$sig" ] && [ $((i % 10)) = 0 ] && kill -"$sig" "$pid" 2>/dev/null
+		sleep 0.1
+	done
+	return 1
+}
+
+proc_alive()
+{
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+proc_register() { IT_PIDS+=("$1:$2"); }
+
+proc_unregister()
+{
+	local e keep=()
+	for e in "${IT_PIDS[@]}"; do
+		[ "${e%%:*}" = "$1" ] || keep+=("$e")
+	done
+	IT_PIDS=("${keep[@]}")
+}
+
+# proc_stop PID NAME SECS [SIG]: SIGINT, then waits up to SECS seconds,
+# sending SIG every second if given; sets PROC_RC to the exit status.  Fails
+# the test if PID does not exit in time.
+proc_stop()
+{
+	local pid=$1 name=$2 secs=$3 again=${4:-}
+	kill -INT "$pid" 2>/dev/null
+	if ! proc_wait_exit "$pid" "$secs" "$again"; then
+		{
+			echo "[$IT_NAME] $name ($pid) still running: $(grep '^State' "/proc/$pid/status")"
+			sed 's/^/    /' "/proc/$pid/stack" 2>/dev/null
+		} >&$IT_ERR
+		kill -KILL "$pid" 2>/dev/null
+		proc_wait_exit "$pid" 5
+		wait "$pid" 2>/dev/null
+		proc_unregister "$pid"
+		fail "$name ($pid) did not exit within ${secs}s of SIGINT"
+	fi
+	wait "$pid"
+	PROC_RC=$?
+	proc_unregister "$pid"
+}
+
+# --- namespaces and taps -----------------------------------------------------
+
+# netns_new VAR: a new namespace with lo up and IPv6 off (no router
+# solicitations or MLD reports in the captures and counters).
+netns_new()
+{
+	local ns
+	uniq_name ns sn
+	ip netns add "$ns" || fail "ip netns add $ns"
+	IT_NETNS+=("$ns")
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+	printf -v "$1" '%s' "$ns"
+}
+
+# tap_new VAR: a unique tap name for sonded's --vdev=net_tapN,iface=NAME.
+tap_new()
+{
+	local t
+	uniq_name t st
+	IT_LINKS+=("$t")
+	printf -v "$1" '%s' "$t"
+}
+
+# link_new VAR PREFIX: a unique name for a link the test creates itself (a
+# veth, a tunnel); deleted on exit if it is still in the root namespace
+# (one in a test namespace goes with the namespace).
+link_new()
+{
+	local l
+	uniq_name l "$2"
+	IT_LINKS+=("$l")
+	printf -v "$1" '%s' "$l"
+}
+
+# tap_to_ns TAP NS ADDR/LEN: moves sonded's tap into NS, where Linux is the
+# peer, and gives it ADDR and a MAC of its own, 02:00 and ADDR's bytes.
+# (net_tap gives the kernel side the DPDK port's MAC; with one MAC at both
+# ends a stack that never learnt its peer's would still seem to work.)
+tap_to_ns()
+{
+	local tap=$1 ns=$2 addr=$3 mac a b c d
+	IFS=. read -r a b c d <<<"${addr%/*}"
+	mac=$(printf '02:00:%02x:%02x:%02x:%02x' "$a" "$b" "$c" "$d")
+	wait_for 10 "tap $tap" ip link show "$tap"
+	ip link set "$tap" netns "$ns" || fail "moving $tap to $ns"
+	ip -n "$ns" link set "$tap" address "$mac" || fail "MAC $mac on $tap"
+	ip -n "$ns" addr add "$addr" dev "$tap" || fail "address $addr on $tap"
+	ip -n "$ns" link set "$tap" up || fail "$tap up"
+}
+
+# ns_mac NS IF: the MAC address of IF in NS, lower case.
+ns_mac() { ip netns exec "$1" cat "/sys/class/net/$2/address"; }
+
+in_ns()
+{
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# --- sonded ------------------------------------------------------------------
+
+# sonded_start "TAP0 TAP1 ..." [sonded options...]: starts sonded with one
+# net_tap port per tap (dpdk0, dpdk1, ...) and waits for its `ready` line.
+# Sets SONDED_PID, SONDED_OUT (stdout), SONDED_PREFIX (the DPDK file prefix)
+# and SONDED_MAC[i] (dpdkI's MAC, lower case).
+sonded_start()
+{
+	local taps=$1 vdevs=() i=0 t line w
+	shift
+	for t in $taps; do
+		vdevs+=("--vdev=net_tap$i,iface=$t")
+		i=$((i + 1))
+	done
+	uniq_name SONDED_PREFIX sonde
+	IT_PREFIXES+=("$SONDED_PREFIX")
+	SONDED_OUT=$IT_DIR/sonded.$SONDED_PREFIX.out
+	: >"$SONDED_OUT"
+	"$SONDED" --no-huge -m 256 --no-pci --file-prefix="$SONDED_PREFIX" -l 0 "${vdevs[@]}" \
+		--log-level='*:warning' -- "$@" >"$SONDED_OUT" 2>"$SONDED_OUT.err" &
+	SONDED_PID=$!
+	proc_register "$SONDED_PID" sonded
+	for ((i = 0; i < 300; i++)); do
+		grep -q '^ready' "$SONDED_OUT" && break
+		proc_alive "$SONDED_PID" || {
+			cat "$SONDED_OUT" "$SONDED_OUT.err" >&2
+			fail "sonded exited before it was ready"
+		}
+		sleep 0.1
+	done
+	line=$(grep '^ready' "$SONDED_OUT") || {
+		cat "$SONDED_OUT.err" >&2
+		fail "sonded not ready after 30s"
+	}
+	SONDED_MAC=()
+	for w in $line; do
+		case $w in
+		dpdk*=*)
+			i=${w%%=*}
+			# shellcheck disable=SC2034 # used by the test scripts
+			SONDED_MAC[${i#dpdk}]=$(echo "${w#*=}" | tr 'A-F' 'a-f')
+			;;
+		esac
+	done
+	[ "$(echo "$line" | awk '{print $3}')" = "$SONDED_PID" ] ||
+		fail "ready line '$line' does not give pid $SONDED_PID"
+	say "sonded $SONDED_PID ready: ${line#ready }"
+}
+
+# sonded_stop: SIGINT; checks that sonded said `stopping`, exited 0 and left
+# no mbuf in use; prints its counters.
+sonded_stop()
+{
+	local n
+	proc_stop "$SONDED_PID" sonded 15
+	say "sonded counters:"
+	sed -n '/^stopping$/,$p' "$SONDED_OUT" | sed '1d; s/^/    /'
+	grep -q '^stopping$' "$SONDED_OUT" || fail "sonded did not print 'stopping'"
+	n=$(awk '$1 == "mbufs_in_use" { print $2 }' "$SONDED_OUT")
+	[ "$n" = 0 ] || fail "mbuf leak: mbufs_in_use '$n'"
+	[ "$PROC_RC" = 0 ] || fail "sonded exited with status $PROC_RC"
+	ok "sonded exited 0 with mbufs_in_use 0"
+}
+
+# counter NAME: a counter from sonded's final output (0 when not printed:
+# sonded prints only the non-zero ones).
+counter()
+{
+	awk -v n="$1" 'p && $1 == n { v = $2 } /^stopping$/ { p = 1 } END { print v + 0 }' "$SONDED_OUT"
+}
+
+# expect_counter NAME WANT / expect_counter_ge NAME MIN
+expect_counter() { expect_eq "counter $1" "$(counter "$1")" "$2"; }
+expect_counter_ge() { expect_ge "counter $1" "$(counter "$1")" "$2"; }
+
+# --- bpftrace ----------------------------------------------------------------
+
+# bpf_start VAR OUT BPFTRACE-ARGS...: runs bpftrace (line-buffered, with
+# -I BUILD/include) writing to OUT (stderr to OUT.err); returns once all its
+# probes are attached.  Sets VAR to its pid.
+bpf_start()
+{
+	local var=$1 out=$2 pid i
+	shift 2
+	: >"$out.err"
+	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 bpftrace -B line -I "$BUILD/include" "$@" \
+		>"$out" 2>"$out.err" &
+	pid=$!
+	proc_register "$pid" bpftrace
+	for ((i = 0; i < 300; i++)); do
+		# bpftrace prints this (to stderr) once every probe is attached.
+		grep -q '^__BPFTRACE_NOTIFY_PROBES_ATTACHED' "$out.err" && break
+		proc_alive "$pid" || {
+			cat "$out" "$out.err" >&2
+			fail "bpftrace exited before attaching"
+		}
+		sleep 0.1
+	done
+	grep -q '^__BPFTRACE_NOTIFY_PROBES_ATTACHED' "$out.err" || fail "bpftrace not attached after 30s"
+	printf -v "$var" '%s' "$pid"
+}
+
+# bpf_stop PID: SIGINT (bpftrace prints its maps and detaches); checks it
+# exited 0.  Give the last events ~0.5 s to come through before calling it.
+# bpftrace 0.17 notices the signal only when it interrupts its epoll_wait():
+# one that lands between two calls is lost, and it runs on until the next
+# event, which may never come.  So a SIGTERM follows every second, which
+# the same handler takes; not a second SIGINT, which kills bpftrace once it
+# has left its loop (it restores SIGINT's default to print the maps).
+bpf_stop()
+{
+	proc_stop "$1" bpftrace 15 TERM
+	[ "$PROC_RC" = 0 ] || fail "bpftrace exited with status $PROC_RC"
+}
+
+# --- tcpdump and tshark ------------------------------------------------------
+
+# cap_start VAR NS IF FILE [FILTER...]: tcpdump -w FILE on IF in NS; returns
+# once it is capturing.  Sets VAR to its pid.  --immediate-mode: without it
+# the kernel hands packets over in blocks, up to a second late, and the last
+# ones before the SIGINT are lost.
+cap_start()
+{
+	local var=$1 ns=$2 ifc=$3 file=$4 pid
+	shift 4
+	: >"$file.err"
+	ip netns exec "$ns" tcpdump -Z root -n -U --immediate-mode -i "$ifc" -w "$file" "$@" \
+		2>"$file.err" &
+	pid=$!
+	proc_register "$pid" tcpdump
+	IT_CAPFILE[$pid]=$file
+	wait_for 10 "tcpdump on $ifc" grep -q 'listening on' "$file.err"
+	printf -v "$var" '%s' "$pid"
+}
+
+# cap_stop PID: stops the capture; checks that tcpdump wrote every packet
+# its filter took and the kernel dropped none.
+cap_stop()
+{
+	local got took dropped f=${IT_CAPFILE[$1]}
+	proc_stop "$1" tcpdump 10
+	[ "$PROC_RC" = 0 ] || fail "tcpdump exited with status $PROC_RC"
+	got=$(awk '/packets? captured/ { print $1 }' "$f.err")
+	took=$(awk '/packets? received by filter/ { print $1 }' "$f.err")
+	dropped=$(awk '/packets? dropped by kernel/ { print $1 }' "$f.err")
+	if [ -z "$got" ] || [ "$got" != "$took" ] || [ "$dropped" != 0 ]; then
+		fail "tcpdump lost packets in $f: $(tr '\n' ' ' <"$f.err")"
+	fi
+}
+
+# tsh FILE TSHARK-ARGS...: tshark on a capture, no name resolution.  Used
+# in pipelines and $(...), where fail cannot stop the test: a tshark error
+# (a bad filter or preference) leaves a mark that the next expect_* and the
+# cleanup turn into a failure, so that a count of 0 is never a tshark error.
+tsh()
+{
+	local f=$1 rc err="$IT_DIR/tshark.err.$BASHPID"
+	shift
+	tshark -n -r "$f" "$@" 2>"$err"
+	rc=$?
+	if [ $rc != 0 ]; then
+		{
+			echo "tshark -n -r $f $* exited $rc:"
+			grep -v '^Running as user' "$err"
+		} >>"$IT_DIR/tshark.failed"
+	fi
+	rm -f "$err"
+	return $rc
+}
+
+tsh_check()
+{
+	[ -e "$IT_DIR/tshark.failed" ] || return 0
+	cat "$IT_DIR/tshark.failed" >&2
+	rm -f "$IT_DIR/tshark.failed"
+	fail "tshark failed"
+}
