@@ -1,0 +1,542 @@
+/*
+ * sonde-gen: a DPDK packet generator for sonde's users and benchmarks.
+ *
+ * Sends ICMP echo requests, UDP datagrams or IPv6 UDP datagrams over one
+ * DPDK port (memif, ring, tap, a NIC) at a set rate or as fast as it can,
+ * reads what comes back, and reports packets sent/received/lost, Mpps both
+ * ways and round-trip latency percentiles from a TSC timestamp carried in
+ * each payload.  It answers ARP requests and neighbour solicitations for
+ * its own address, so the stack under test can reply to it, and it learns
+ * the target's MAC the same way (or takes --dst-mac).
+ *
+ *   sonde-gen [EAL args] -- --src ADDR --dst ADDR [--mode icmp4|udp4|udp6]
+ *             [--size FRAME] [--rate PPS] [--duration SEC] [--count N]
+ *             [--dport N] [--flows N] [--dst-mac MAC] [--json]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "sonde/sonde.h"
+#include "wire.h"
+#include "wire6.h"
+
+#define BURST 32
+#define POOL_SIZE 8191
+#define MAGIC 0x736f6e6465u /* "sonde" */
+#define HIST_US 20000 /* latency histogram: 1 us buckets up to 20 ms */
+
+enum gen_mode { MODE_ICMP4, MODE_UDP4, MODE_UDP6 };
+
+struct gen {
+	enum gen_mode mode;
+	struct sonde_prefix src, dst;
+	uint8_t mac[6], dst_mac[6];
+	bool have_dst_mac;
+	uint16_t port;
+	uint32_t size; /* frame bytes, without FCS */
+	uint64_t rate;  /* packets a second; 0 = as fast as it can */
+	double duration;
+	uint64_t count;
+	uint16_t dport, flows;
+	bool json;
+	struct rte_mempool *pool;
+	uint64_t hz;
+	uint64_t sent, received, bad, seq;
+	uint64_t hist[HIST_US + 1];
+	uint64_t lat_max_ns, lat_sum_ns;
+};
+
+static volatile sig_atomic_t quit;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static int
+usage(const char *why)
+{
+	fprintf(stderr,
+		"sonde-gen: %s\nusage: sonde-gen [EAL args] -- --src ADDR --dst ADDR "
+		"[--mode icmp4|udp4|udp6] [--size FRAME] [--rate PPS] [--duration SEC] "
+		"[--count N] [--dport N] [--flows N] [--dst-mac MAC] [--json]\n",
+		why);
+	return 2;
+}
+
+static int
+parse_mac(const char *s, uint8_t *mac)
+{
+	unsigned v[6];
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct gen *g)
+{
+	static const struct option lo[] = {
+		{ "src", required_argument, NULL, 's' },   { "dst", required_argument, NULL, 'd' },
+		{ "mode", required_argument, NULL, 'm' },  { "size", required_argument, NULL, 'z' },
+		{ "rate", required_argument, NULL, 'r' },  { "duration", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'c' }, { "dport", required_argument, NULL, 'p' },
+		{ "flows", required_argument, NULL, 'f' }, { "dst-mac", required_argument, NULL, 'M' },
+		{ "json", no_argument, NULL, 'j' },        { NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (sonde_prefix_parse(optarg, &g->src) != 0)
+				return usage("bad --src");
+			break;
+		case 'd':
+			if (sonde_prefix_parse(optarg, &g->dst) != 0)
+				return usage("bad --dst");
+			break;
+		case 'm':
+			if (strcmp(optarg, "icmp4") == 0)
+				g->mode = MODE_ICMP4;
+			else if (strcmp(optarg, "udp4") == 0)
+				g->mode = MODE_UDP4;
+			else if (strcmp(optarg, "udp6") == 0)
+				g->mode = MODE_UDP6;
+			else
+				return usage("bad --mode");
+			break;
+		case 'z':
+			g->size = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || g->size < 60 || g->size > 1514)
+				return usage("bad --size (60..1514)");
+			break;
+		case 'r':
+			g->rate = strtoull(optarg, &end, 10);
+			if (*end)
+				return usage("bad --rate");
+			break;
+		case 't':
+			g->duration = strtod(optarg, &end);
+			if (*end || g->duration <= 0)
+				return usage("bad --duration");
+			break;
+		case 'c':
+			g->count = strtoull(optarg, &end, 10);
+			if (*end)
+				return usage("bad --count");
+			break;
+		case 'p':
+			g->dport = (uint16_t)strtoul(optarg, &end, 10);
+			if (*end)
+				return usage("bad --dport");
+			break;
+		case 'f':
+			g->flows = (uint16_t)strtoul(optarg, &end, 10);
+			if (*end || g->flows == 0)
+				return usage("bad --flows");
+			break;
+		case 'M':
+			if (parse_mac(optarg, g->dst_mac) != 0)
+				return usage("bad --dst-mac");
+			g->have_dst_mac = true;
+			break;
+		case 'j':
+			g->json = true;
+			break;
+		default:
+			return usage("unknown option");
+		}
+	}
+	if (g->src.af == 0 || g->dst.af == 0)
+		return usage("--src and --dst are required");
+	if ((g->mode == MODE_UDP6) != (g->dst.af == AF_INET6) || g->src.af != g->dst.af)
+		return usage("--src/--dst family does not match --mode");
+	return 0;
+}
+
+static uint32_t
+l3_hdr_len(const struct gen *g)
+{
+	return g->mode == MODE_UDP6 ? IPV6_HDR_LEN : IPV4_MIN_HDR_LEN;
+}
+
+/* One request: Ethernet, IP, ICMP or UDP, then MAGIC, a sequence number
+ * and the TSC at send, padded to the frame size. */
+static struct rte_mbuf *
+gen_build(struct gen *g, uint64_t tsc)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(g->pool);
+	uint32_t l4 = ETH_HDR_LEN + l3_hdr_len(g);
+	uint32_t l4len = g->size - l4;
+	struct eth_hdr_view eh;
+	uint8_t *p;
+
+	if (m == NULL)
+		return NULL;
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)g->size);
+	memset(p + l4, 0, l4len);
+	memcpy(eh.dst, g->dst_mac, 6);
+	memcpy(eh.src, g->mac, 6);
+	eh.type = g->mode == MODE_UDP6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
+	wire_eth_emit(p, &eh);
+	wire_put32(p + l4 + 8, (uint32_t)MAGIC);
+	wire_put32(p + l4 + 12, (uint32_t)g->seq);
+	memcpy(p + l4 + 16, &tsc, 8);
+	if (g->mode == MODE_ICMP4) {
+		struct icmp_view ic = { .type = ICMP_ECHO, .rest = (0x5347u << 16) | (g->seq & 0xffff) };
+
+		wire_icmp_emit(p + l4, l4len, &ic);
+	} else {
+		uint16_t sport = (uint16_t)(49152 + g->seq % g->flows);
+
+		wire_put16(p + l4, sport);
+		wire_put16(p + l4 + 2, g->dport);
+		wire_put16(p + l4 + 4, (uint16_t)l4len);
+		if (g->mode == MODE_UDP4) {
+			wire_put16(p + l4 + 6, wire_udp4_cksum(g->src.addr.v4, g->dst.addr.v4, p + l4, l4len));
+		} else {
+			uint32_t sum = wire_pseudo6_sum(g->src.addr.v6, g->dst.addr.v6, l4len, IPPROTO_UDP_);
+			uint16_t ck = (uint16_t)~__rte_raw_cksum_reduce(sum + rte_raw_cksum(p + l4, l4len));
+
+			wire_put16(p + l4 + 6, ck == 0 ? 0xffff : rte_be_to_cpu_16(ck));
+		}
+	}
+	if (g->mode == MODE_UDP6) {
+		struct ipv6_view ip = { .plen = (uint16_t)l4len, .nxt = IPPROTO_UDP_, .hlim = 64 };
+
+		memcpy(ip.src, g->src.addr.v6, 16);
+		memcpy(ip.dst, g->dst.addr.v6, 16);
+		wire_ipv6_emit(p + ETH_HDR_LEN, &ip);
+	} else {
+		struct ipv4_view ip = { .ihl = 20, .total_len = (uint16_t)(g->size - ETH_HDR_LEN),
+					.ident = (uint16_t)g->seq, .ttl = 64,
+					.proto = g->mode == MODE_ICMP4 ? IPPROTO_ICMP_ : IPPROTO_UDP_,
+					.src = g->src.addr.v4, .dst = g->dst.addr.v4 };
+
+		wire_ipv4_emit(p + ETH_HDR_LEN, &ip, 0);
+	}
+	g->seq++;
+	return m;
+}
+
+/* Answers ARP requests and neighbour solicitations for our address, and
+ * learns the target's MAC from its answers.  Returns true if m was one. */
+static bool
+gen_neighbour(struct gen *g, struct rte_mbuf *m, struct rte_mbuf **reply)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	struct eth_hdr_view eh;
+	struct arp_view a;
+
+	*reply = NULL;
+	if (wire_eth_parse(p, len, &eh) != 0)
+		return false;
+	if (eh.type == ETHERTYPE_ARP && wire_arp_parse(p + ETH_HDR_LEN, len - ETH_HDR_LEN, &a) == 0) {
+		if (a.op == ARP_OP_REPLY && a.spa == g->dst.addr.v4 && !g->have_dst_mac) {
+			memcpy(g->dst_mac, a.sha, 6);
+			g->have_dst_mac = true;
+		}
+		if (a.op == ARP_OP_REQUEST && a.tpa == g->src.addr.v4) {
+			struct arp_view r = { .op = ARP_OP_REPLY, .spa = a.tpa, .tpa = a.spa };
+
+			memcpy(r.sha, g->mac, 6);
+			memcpy(r.tha, a.sha, 6);
+			memcpy(eh.dst, a.sha, 6);
+			memcpy(eh.src, g->mac, 6);
+			wire_eth_emit(p, &eh);
+			wire_arp_emit(p + ETH_HDR_LEN, &r);
+			*reply = m;
+			return true;
+		}
+		return true;
+	}
+	if (eh.type == ETHERTYPE_IPV6 && len >= ETH_HDR_LEN + IPV6_HDR_LEN + 32 &&
+	    p[ETH_HDR_LEN + 6] == IPPROTO_ICMPV6_) {
+		uint8_t *ip = p + ETH_HDR_LEN, *ic = ip + IPV6_HDR_LEN;
+
+		if (ic[0] == ND_NEIGHBOR_ADVERT && memcmp(ic + 8, g->dst.addr.v6, 16) == 0 &&
+		    ic[24] == ND_OPT_TARGET_LINKADDR && !g->have_dst_mac) {
+			memcpy(g->dst_mac, ic + 26, 6);
+			g->have_dst_mac = true;
+			return true;
+		}
+		if (ic[0] == ND_NEIGHBOR_SOLICIT && memcmp(ic + 8, g->src.addr.v6, 16) == 0) {
+			/* Turn it into a solicited advertisement in place. */
+			struct ipv6_view v = { .plen = 32, .nxt = IPPROTO_ICMPV6_, .hlim = 255 };
+			uint32_t sum;
+			uint16_t ck;
+
+			memcpy(v.dst, ip + 8, 16);
+			memcpy(v.src, g->src.addr.v6, 16);
+			memcpy(eh.dst, eh.src, 6);
+			memcpy(eh.src, g->mac, 6);
+			wire_eth_emit(p, &eh);
+			wire_ipv6_emit(ip, &v);
+			ic[0] = ND_NEIGHBOR_ADVERT;
+			ic[1] = 0;
+			wire_put32(ic + 4, ND_NA_FLAG_SOLICITED | ND_NA_FLAG_OVERRIDE);
+			ic[24] = ND_OPT_TARGET_LINKADDR;
+			ic[25] = 1;
+			memcpy(ic + 26, g->mac, 6);
+			wire_put16(ic + 2, 0);
+			sum = wire_pseudo6_sum(v.src, v.dst, 32, IPPROTO_ICMPV6_);
+			ck = (uint16_t)~__rte_raw_cksum_reduce(sum + rte_raw_cksum(ic, 32));
+			wire_put16(ic + 2, rte_be_to_cpu_16(ck));
+			rte_pktmbuf_trim(m, (uint16_t)(len - ETH_HDR_LEN - IPV6_HDR_LEN - 32));
+			*reply = m;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A reply to one of ours?  Then record its round trip. */
+static void
+gen_account(struct gen *g, struct rte_mbuf *m, uint64_t now)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t l4 = ETH_HDR_LEN + l3_hdr_len(g);
+	uint64_t ts, ns;
+
+	if (rte_pktmbuf_data_len(m) < l4 + 24 || wire_get32(p + l4 + 8) != (uint32_t)MAGIC) {
+		g->bad++;
+		return;
+	}
+	memcpy(&ts, p + l4 + 16, 8);
+	ns = (now - ts) * 1000000000ull / g->hz;
+	g->received++;
+	g->lat_sum_ns += ns;
+	if (ns > g->lat_max_ns)
+		g->lat_max_ns = ns;
+	g->hist[RTE_MIN(ns / 1000, (uint64_t)HIST_US)]++;
+}
+
+static void
+gen_rx(struct gen *g)
+{
+	struct rte_mbuf *pkts[BURST], *reply;
+	uint64_t now = rte_get_tsc_cycles();
+	uint16_t n = rte_eth_rx_burst(g->port, 0, pkts, BURST);
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (gen_neighbour(g, pkts[i], &reply)) {
+			if (reply == NULL || rte_eth_tx_burst(g->port, 0, &reply, 1) != 1)
+				rte_pktmbuf_free(pkts[i]);
+			continue;
+		}
+		gen_account(g, pkts[i], now);
+		rte_pktmbuf_free(pkts[i]);
+	}
+}
+
+/* Asks for the target's MAC until it answers (bounded). */
+static int
+gen_resolve(struct gen *g)
+{
+	uint64_t deadline = rte_get_tsc_cycles() + 5 * g->hz, next = 0;
+
+	while (!g->have_dst_mac && !quit && rte_get_tsc_cycles() < deadline) {
+		if (rte_get_tsc_cycles() >= next) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(g->pool);
+			uint8_t *p = m ? (uint8_t *)rte_pktmbuf_append(m, 86) : NULL;
+			struct eth_hdr_view eh = { .dst = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+
+			if (p == NULL)
+				return -ENOBUFS;
+			memset(p, 0, 86);
+			memcpy(eh.src, g->mac, 6);
+			if (g->dst.af == AF_INET) {
+				struct arp_view a = { .op = ARP_OP_REQUEST, .spa = g->src.addr.v4,
+						      .tpa = g->dst.addr.v4 };
+
+				memcpy(a.sha, g->mac, 6);
+				eh.type = ETHERTYPE_ARP;
+				wire_eth_emit(p, &eh);
+				wire_arp_emit(p + ETH_HDR_LEN, &a);
+				rte_pktmbuf_trim(m, 86 - 60);
+			} else {
+				struct ipv6_view v = { .plen = 32, .nxt = IPPROTO_ICMPV6_, .hlim = 255 };
+				uint8_t *ic = p + ETH_HDR_LEN + IPV6_HDR_LEN;
+				uint16_t ck;
+
+				ipv6_solicited_node(v.dst, g->dst.addr.v6);
+				memcpy(v.src, g->src.addr.v6, 16);
+				ipv6_mcast_mac(eh.dst, v.dst);
+				eh.type = ETHERTYPE_IPV6;
+				wire_eth_emit(p, &eh);
+				wire_ipv6_emit(p + ETH_HDR_LEN, &v);
+				ic[0] = ND_NEIGHBOR_SOLICIT;
+				memcpy(ic + 8, g->dst.addr.v6, 16);
+				ic[24] = ND_OPT_SOURCE_LINKADDR;
+				ic[25] = 1;
+				memcpy(ic + 26, g->mac, 6);
+				ck = (uint16_t)~__rte_raw_cksum_reduce(
+					wire_pseudo6_sum(v.src, v.dst, 32, IPPROTO_ICMPV6_) +
+					rte_raw_cksum(ic, 32));
+				wire_put16(ic + 2, rte_be_to_cpu_16(ck));
+			}
+			if (rte_eth_tx_burst(g->port, 0, &m, 1) != 1)
+				rte_pktmbuf_free(m);
+			next = rte_get_tsc_cycles() + g->hz / 2;
+		}
+		gen_rx(g);
+	}
+	return g->have_dst_mac ? 0 : -EHOSTUNREACH;
+}
+
+static uint64_t
+gen_percentile(const struct gen *g, double q)
+{
+	uint64_t want = (uint64_t)(q * (double)g->received), seen = 0;
+
+	if (g->received == 0)
+		return 0;
+	for (unsigned i = 0; i <= HIST_US; i++) {
+		seen += g->hist[i];
+		if (seen > want)
+			return i;
+	}
+	return HIST_US;
+}
+
+static int
+gen_port_init(struct gen *g)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_ether_addr mac;
+	uint16_t rxd = 1024, txd = 1024;
+	int r;
+
+	if ((r = rte_eth_dev_configure(g->port, 1, 1, &conf)) != 0 ||
+	    (r = rte_eth_dev_adjust_nb_rx_tx_desc(g->port, &rxd, &txd)) != 0 ||
+	    (r = rte_eth_rx_queue_setup(g->port, 0, rxd, rte_socket_id(), NULL, g->pool)) != 0 ||
+	    (r = rte_eth_tx_queue_setup(g->port, 0, txd, rte_socket_id(), NULL)) != 0 ||
+	    (r = rte_eth_dev_start(g->port)) != 0 || (r = rte_eth_macaddr_get(g->port, &mac)) != 0)
+		return r;
+	rte_eth_promiscuous_enable(g->port);
+	memcpy(g->mac, mac.addr_bytes, 6);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct gen *g;
+	struct rte_mbuf *burst[BURST];
+	uint64_t start, end, now, next, gap, drain_end;
+	double secs;
+	int n, r;
+
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "sonde-gen: EAL initialisation failed\n");
+		return 2;
+	}
+	argc -= n;
+	argv += n;
+	g = calloc(1, sizeof(*g));
+	g->mode = MODE_ICMP4;
+	g->size = 0; /* by default the smallest frame: 64 bytes with FCS, or what the headers need */
+	g->duration = 5;
+	g->dport = 7;
+	g->flows = 1;
+	r = parse_args(argc, argv, g);
+	if (r)
+		return r;
+	if (rte_eth_dev_count_avail() == 0) {
+		fprintf(stderr, "sonde-gen: no DPDK port\n");
+		return 2;
+	}
+	g->hz = rte_get_tsc_hz();
+	g->pool = rte_pktmbuf_pool_create("gen_pool", POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					  (int)rte_socket_id());
+	if (g->pool == NULL || gen_port_init(g) != 0) {
+		fprintf(stderr, "sonde-gen: port %u: cannot start\n", g->port);
+		return 1;
+	}
+	if (g->size == 0)
+		g->size = RTE_MAX(60u, ETH_HDR_LEN + l3_hdr_len(g) + 24);
+	if (g->size < ETH_HDR_LEN + l3_hdr_len(g) + 24) {
+		fprintf(stderr, "sonde-gen: --size too small for the headers and timestamp\n");
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (gen_resolve(g) != 0) {
+		fprintf(stderr, "sonde-gen: no answer from the target's ARP/ND\n");
+		return 1;
+	}
+	gap = g->rate ? g->hz / g->rate : 0;
+	start = now = next = rte_get_tsc_cycles();
+	end = start + (uint64_t)(g->duration * (double)g->hz);
+	while (!quit && now < end && (g->count == 0 || g->sent < g->count)) {
+		unsigned k = 0, want = BURST;
+
+		if (gap) {
+			/* Paced: send what is due, at most a burst. */
+			want = now >= next ? (unsigned)RTE_MIN((now - next) / gap + 1, (uint64_t)BURST) : 0;
+			next += want * gap;
+		}
+		if (g->count)
+			want = (unsigned)RTE_MIN((uint64_t)want, g->count - g->sent);
+		while (k < want && (burst[k] = gen_build(g, now)) != NULL)
+			k++;
+		if (k) {
+			uint16_t s = rte_eth_tx_burst(g->port, 0, burst, (uint16_t)k);
+
+			g->sent += s;
+			for (unsigned i = s; i < k; i++)
+				rte_pktmbuf_free(burst[i]);
+			g->seq -= k - s;
+		}
+		gen_rx(g);
+		now = rte_get_tsc_cycles();
+	}
+	secs = (double)(now - start) / (double)g->hz;
+	/* What is still in flight has 100 ms to come back. */
+	for (drain_end = now + g->hz / 10; rte_get_tsc_cycles() < drain_end;)
+		gen_rx(g);
+	if (g->json)
+		printf("{\"mode\": \"%s\", \"sent\": %" PRIu64 ", \"received\": %" PRIu64
+		       ", \"lost\": %" PRId64 ", \"seconds\": %.3f, \"tx_mpps\": %.4f, \"rx_mpps\": %.4f"
+		       ", \"lat_us_p50\": %" PRIu64 ", \"lat_us_p90\": %" PRIu64
+		       ", \"lat_us_p99\": %" PRIu64 ", \"lat_us_max\": %.1f}\n",
+		       g->mode == MODE_ICMP4 ? "icmp4" : g->mode == MODE_UDP4 ? "udp4" : "udp6",
+		       g->sent, g->received, (int64_t)(g->sent - g->received), secs,
+		       (double)g->sent / secs / 1e6, (double)g->received / secs / 1e6,
+		       gen_percentile(g, 0.5), gen_percentile(g, 0.9), gen_percentile(g, 0.99),
+		       (double)g->lat_max_ns / 1000.0);
+	else
+		printf("sent %" PRIu64 " received %" PRIu64 " lost %" PRId64 " in %.3f s: tx %.4f Mpps"
+		       " rx %.4f Mpps; latency us p50 %" PRIu64 " p90 %" PRIu64 " p99 %" PRIu64
+		       " max %.1f\n",
+		       g->sent, g->received, (int64_t)(g->sent - g->received), secs,
+		       (double)g->sent / secs / 1e6, (double)g->received / secs / 1e6,
+		       gen_percentile(g, 0.5), gen_percentile(g, 0.9), gen_percentile(g, 0.99),
+		       (double)g->lat_max_ns / 1000.0);
+	rte_eth_dev_stop(g->port);
+	rte_eth_dev_close(g->port);
+	rte_eal_cleanup();
+	return 0;
+}
