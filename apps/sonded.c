@@ -6,7 +6,7 @@
  *
  *   sonded [EAL args] -- --addr IF=ADDR/LEN [--addr ...]
  *          [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]
- *          [--ping DEST[,COUNT]] [--busy-poll]
+ *          [--ping DEST[,COUNT]] [--service udp:PORT=echo|discard] [--busy-poll]
  */
 #include <ctype.h>
 #include <errno.h>
@@ -40,6 +40,8 @@ struct opts {
 	unsigned n_route;
 	const char *pcap[MAX_ARGS];
 	unsigned n_pcap;
+	const char *service[MAX_ARGS];
+	unsigned n_service;
 	const char *ping;
 	unsigned ping_count;
 	bool forward;
@@ -58,7 +60,7 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: sonded [EAL args] -- --addr IF=ADDR/LEN [--addr ...]\n"
 		   "       [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]\n"
-		   "       [--ping DEST[,COUNT]] [--busy-poll]\n");
+		   "       [--ping DEST[,COUNT]] [--service udp:PORT=echo|discard] [--busy-poll]\n");
 }
 
 static int
@@ -77,6 +79,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "forward", no_argument, NULL, 'f' },
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "ping", required_argument, NULL, 'P' },
+		{ "service", required_argument, NULL, 'S' },
 		{ "busy-poll", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -113,6 +116,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'P':
 			o->ping = optarg;
+			break;
+		case 'S':
+			if (o->n_service == MAX_ARGS)
+				return bad_arg("--service", optarg, "too many");
+			o->service[o->n_service++] = optarg;
 			break;
 		case 'b':
 			o->busy = true;
@@ -169,6 +177,23 @@ configure(struct sonde_stack *st, const struct opts *o)
 		r = sonde_route_add(st, &p, &gw);
 		if (r)
 			return bad_arg("--route", o->route_dst[i], strerror(-r));
+	}
+	for (unsigned i = 0; i < o->n_service; i++) {
+		/* udp:PORT=echo|discard */
+		unsigned port;
+		char kind[16];
+		enum sonde_service k;
+
+		if (sscanf(o->service[i], "udp:%u=%15s", &port, kind) != 2 || port == 0 ||
+		    port > 65535)
+			return bad_arg("--service", o->service[i], "expected udp:PORT=echo|discard");
+		if (strcmp(kind, "echo") == 0)
+			k = SONDE_SERVICE_ECHO;
+		else if (strcmp(kind, "discard") == 0)
+			k = SONDE_SERVICE_DISCARD;
+		else
+			return bad_arg("--service", o->service[i], "expected echo or discard");
+		sonde_udp_service(st, (uint16_t)port, k);
 	}
 	for (unsigned i = 0; i < o->n_pcap; i++) {
 		v = split_if(st, o->pcap[i], &ifi);

@@ -298,6 +298,15 @@ sonde_route_add(struct sonde_stack *st, const struct sonde_prefix *dst,
 }
 
 int
+sonde_udp_service(struct sonde_stack *st, uint16_t port, enum sonde_service kind)
+{
+	if (port == 0 || kind > SONDE_SERVICE_DISCARD)
+		return -EINVAL;
+	st->udp_service[port] = (uint8_t)kind;
+	return 0;
+}
+
+int
 sonde_pcap_open(struct sonde_stack *st, int ifindex, const char *path)
 {
 	struct sonde_if *ifp = ifindex >= 0 ? stack_if(st, (uint16_t)ifindex) : NULL;
@@ -522,6 +531,8 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("frag.out", s->frag_out);
 	S("frag.fragmented", s->frag_fragmented);
 	S("udp.in", s->udp_in);
+	S("udp.echoed", s->udp_echoed);
+	S("udp.discarded", s->udp_discarded);
 	S("arp.in", s->arp_in);
 	S("arp.out", s->arp_out);
 	S("arp.requests_out", s->arp_requests_out);

@@ -125,7 +125,7 @@ struct stats {
 	uint64_t nd_ns_in, nd_na_in, nd_ns_out, nd_na_out, nd_rs_ignored, nd_ra_ignored;
 	uint64_t nd_dad_failed, pmtu6_updates;
 	uint64_t frag_in, frag_reassembled, frag_out, frag_fragmented;
-	uint64_t udp_in;
+	uint64_t udp_in, udp_echoed, udp_discarded;
 	uint64_t arp_in, arp_out, arp_requests_out, arp_replies_out;
 	uint64_t loop_pkts;
 	uint64_t drops[DROP_REASON_MAX];
@@ -161,6 +161,9 @@ struct sonde_stack {
 
 	/* ICMP error rate limits (RFC 1812 4.3.2.8, RFC 4443 2.4(f)). */
 	struct ratelimit icmp_rl, icmp6_rl;
+
+	/* UDP ports with a built-in service (enum sonde_service), both families. */
+	uint8_t udp_service[65536];
 
 	struct stats stats;
 };

@@ -1,14 +1,19 @@
 /*
- * udp.c: UDP input for both families (RFC 768, RFC 1122 4.1.3, RFC 8200
- * 8.1).  No ports are open yet (the socket API and built-in services come
- * later): every datagram to us is validated, then answered with an ICMP or
- * ICMPv6 port unreachable (RFC 1122 4.1.3.1, RFC 4443 3.1) unless it was
- * broadcast or multicast.
+ * udp.c: UDP for both families (RFC 768, RFC 1122 4.1.3, RFC 8200 8.1) and
+ * the built-in services: echo (RFC 862) and discard (RFC 863).  A port with
+ * no service is answered with an ICMP or ICMPv6 port unreachable (RFC 1122
+ * 4.1.3.1, RFC 4443 3.1) unless the datagram was broadcast or multicast.
+ * The socket API comes with the transport issue; its demux goes where the
+ * service table is.
  */
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "stack.h"
+
+/* Ports whose datagrams are never echoed: the classic echo/chargen loop. */
+#define UDP_PORT_ECHO 7
+#define UDP_PORT_CHARGEN 19
 
 /* The datagram at m's data (a chain, if reassembled) verifies against the
  * pseudo-header sum psum. */
@@ -44,20 +49,70 @@ udp_check(const struct rte_mbuf *m, struct udp_view *u, uint32_t psum_nolen, boo
 	return 0;
 }
 
+/* RFC 862 in place: swap the ports.  The checksum needs no change: the
+ * ports and the pseudo-header's addresses only trade places in its sum. */
+static bool
+udp_echo_turn(struct sonde_stack *st, struct rte_mbuf *m, const struct udp_view *u)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (u->sport == 0 || u->sport == UDP_PORT_ECHO || u->sport == UDP_PORT_CHARGEN)
+		return false;
+	if (rte_pktmbuf_pkt_len(m) > u->len)
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - u->len));
+	wire_put16(p, u->dport);
+	wire_put16(p + 2, u->sport);
+	st->stats.udp_echoed++;
+	return true;
+}
+
+enum udp_verdict { UDP_NO_SERVICE, UDP_TAKEN, UDP_ECHO };
+
+/* UDP_ECHO: m is turned around and the caller sends it back. */
+static enum udp_verdict
+udp_service(struct sonde_stack *st, struct rte_mbuf *m, const struct udp_view *u, bool group)
+{
+	switch (st->udp_service[u->dport]) {
+	case SONDE_SERVICE_ECHO:
+		/* Never echo to a group: one datagram must not fan out. */
+		if (!group && udp_echo_turn(st, m, u))
+			return UDP_ECHO;
+		/* fallthrough */
+	case SONDE_SERVICE_DISCARD:
+		st->stats.udp_discarded++;
+		rte_pktmbuf_free(m);
+		return UDP_TAKEN;
+	default:
+		return UDP_NO_SERVICE;
+	}
+}
+
 void
 udp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip)
 {
+	bool group = m->hash.usr || ipv4_is_broadcast(st, stack_if(st, m->port), ip->dst);
 	struct udp_view u;
 	int r;
 
 	st->stats.udp_in++;
 	r = udp_check(m, &u, wire_pseudo4_sum(ip->src, ip->dst, 0, IPPROTO_UDP_), false);
+	if (r == 0) {
+		switch (udp_service(st, m, &u, group)) {
+		case UDP_ECHO:
+			ipv4_output(st, m, ip->dst, ip->src, IPPROTO_UDP_, 64, ip->tos);
+			return;
+		case UDP_TAKEN:
+			return;
+		case UDP_NO_SERVICE:
+			break;
+		}
+	}
 	rte_pktmbuf_prepend(m, m->l3_len);
 	if (r) {
 		pkt_drop(st, m, (enum drop_reason)r);
 		return;
 	}
-	if (!m->hash.usr && !ipv4_is_broadcast(st, stack_if(st, m->port), ip->dst))
+	if (!group)
 		icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_PORT, 0);
 	pkt_drop(st, m, DROP_UDP_NO_PORT);
 }
@@ -65,11 +120,25 @@ udp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip
 void
 udp6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip)
 {
+	const struct sonde_if *inif = stack_if(st, m->port);
+	bool group = m->hash.usr || ipv6_addr_is_multicast(ip->dst);
 	struct udp_view u;
 	int r;
 
 	st->stats.udp_in++;
 	r = udp_check(m, &u, wire_pseudo6_sum(ip->src, ip->dst, 0, IPPROTO_UDP_), true);
+	if (r == 0) {
+		switch (udp_service(st, m, &u, group)) {
+		case UDP_ECHO:
+			ipv6_output(st, m, ip->dst, ip->src, IPPROTO_UDP_, 64, ip->tclass,
+				    inif && inif->kind == IF_KIND_PORT ? inif->index : -1);
+			return;
+		case UDP_TAKEN:
+			return;
+		case UDP_NO_SERVICE:
+			break;
+		}
+	}
 	rte_pktmbuf_prepend(m, m->l3_len);
 	if (r) {
 		pkt_drop(st, m, (enum drop_reason)r);

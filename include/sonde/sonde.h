@@ -67,6 +67,11 @@ int sonde_addr_add(struct sonde_stack *st, int ifindex, const struct sonde_prefi
 int sonde_route_add(struct sonde_stack *st, const struct sonde_prefix *dst,
 		    const struct sonde_prefix *gw);
 
+/* Built-in services on a UDP port, both families: echo (RFC 862) sends
+ * each datagram back; discard (RFC 863) takes it and says nothing. */
+enum sonde_service { SONDE_SERVICE_NONE, SONDE_SERVICE_ECHO, SONDE_SERVICE_DISCARD };
+int sonde_udp_service(struct sonde_stack *st, uint16_t port, enum sonde_service kind);
+
 /* Records every frame interface ifindex sends or receives to a pcap file. */
 int sonde_pcap_open(struct sonde_stack *st, int ifindex, const char *path);
 
