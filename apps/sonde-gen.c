@@ -11,7 +11,12 @@
  *
  *   sonde-gen [EAL args] -- --src ADDR --dst ADDR [--mode icmp4|udp4|udp6]
  *             [--size FRAME] [--rate PPS] [--duration SEC] [--count N]
- *             [--dport N] [--flows N] [--dst-mac MAC] [--json]
+ *             [--dport N] [--flows N] [--dst-mac MAC] [--gw ADDR]
+ *             [--rx-port N --rx-addr ADDR] [--json]
+ *
+ * For a forwarding test, --gw is the router's address on port 0 (whose MAC
+ * the requests go to) and --rx-port/--rx-addr the port and address the
+ * forwarded packets arrive at (the generator answers ARP/ND for it there).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,9 +46,10 @@ enum gen_mode { MODE_ICMP4, MODE_UDP4, MODE_UDP6 };
 struct gen {
 	enum gen_mode mode;
 	struct sonde_prefix src, dst;
-	uint8_t mac[6], dst_mac[6];
+	struct sonde_prefix gw, rx_addr;
+	uint8_t mac[6], dst_mac[6], rx_mac[6];
 	bool have_dst_mac;
-	uint16_t port;
+	uint16_t port, rx_port;
 	uint32_t size; /* frame bytes, without FCS */
 	uint64_t rate;  /* packets a second; 0 = as fast as it can */
 	double duration;
@@ -98,7 +104,9 @@ parse_args(int argc, char **argv, struct gen *g)
 		{ "rate", required_argument, NULL, 'r' },  { "duration", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'c' }, { "dport", required_argument, NULL, 'p' },
 		{ "flows", required_argument, NULL, 'f' }, { "dst-mac", required_argument, NULL, 'M' },
-		{ "json", no_argument, NULL, 'j' },        { NULL, 0, NULL, 0 },
+		{ "json", no_argument, NULL, 'j' },        { "gw", required_argument, NULL, 'g' },
+		{ "rx-port", required_argument, NULL, 'R' }, { "rx-addr", required_argument, NULL, 'A' },
+		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
 	int c;
@@ -163,12 +171,29 @@ parse_args(int argc, char **argv, struct gen *g)
 		case 'j':
 			g->json = true;
 			break;
+		case 'g':
+			if (sonde_prefix_parse(optarg, &g->gw) != 0)
+				return usage("bad --gw");
+			break;
+		case 'R':
+			g->rx_port = (uint16_t)strtoul(optarg, &end, 10);
+			if (*end)
+				return usage("bad --rx-port");
+			break;
+		case 'A':
+			if (sonde_prefix_parse(optarg, &g->rx_addr) != 0)
+				return usage("bad --rx-addr");
+			break;
 		default:
 			return usage("unknown option");
 		}
 	}
 	if (g->src.af == 0 || g->dst.af == 0)
 		return usage("--src and --dst are required");
+	if (g->gw.af == 0)
+		g->gw = g->dst;
+	if (g->rx_addr.af == 0)
+		g->rx_addr = g->src;
 	if ((g->mode == MODE_UDP6) != (g->dst.af == AF_INET6) || g->src.af != g->dst.af)
 		return usage("--src/--dst family does not match --mode");
 	return 0;
@@ -242,8 +267,10 @@ gen_build(struct gen *g, uint64_t tsc)
 /* Answers ARP requests and neighbour solicitations for our address, and
  * learns the target's MAC from its answers.  Returns true if m was one. */
 static bool
-gen_neighbour(struct gen *g, struct rte_mbuf *m, struct rte_mbuf **reply)
+gen_neighbour(struct gen *g, struct rte_mbuf *m, struct rte_mbuf **reply, uint16_t port)
 {
+	const struct sonde_prefix *me = port == g->port ? &g->src : &g->rx_addr;
+	const uint8_t *mymac = port == g->port ? g->mac : g->rx_mac;
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
 	struct eth_hdr_view eh;
@@ -253,17 +280,17 @@ gen_neighbour(struct gen *g, struct rte_mbuf *m, struct rte_mbuf **reply)
 	if (wire_eth_parse(p, len, &eh) != 0)
 		return false;
 	if (eh.type == ETHERTYPE_ARP && wire_arp_parse(p + ETH_HDR_LEN, len - ETH_HDR_LEN, &a) == 0) {
-		if (a.op == ARP_OP_REPLY && a.spa == g->dst.addr.v4 && !g->have_dst_mac) {
+		if (a.op == ARP_OP_REPLY && a.spa == g->gw.addr.v4 && !g->have_dst_mac) {
 			memcpy(g->dst_mac, a.sha, 6);
 			g->have_dst_mac = true;
 		}
-		if (a.op == ARP_OP_REQUEST && a.tpa == g->src.addr.v4) {
+		if (a.op == ARP_OP_REQUEST && a.tpa == me->addr.v4) {
 			struct arp_view r = { .op = ARP_OP_REPLY, .spa = a.tpa, .tpa = a.spa };
 
-			memcpy(r.sha, g->mac, 6);
+			memcpy(r.sha, mymac, 6);
 			memcpy(r.tha, a.sha, 6);
 			memcpy(eh.dst, a.sha, 6);
-			memcpy(eh.src, g->mac, 6);
+			memcpy(eh.src, mymac, 6);
 			wire_eth_emit(p, &eh);
 			wire_arp_emit(p + ETH_HDR_LEN, &r);
 			*reply = m;
@@ -275,22 +302,22 @@ gen_neighbour(struct gen *g, struct rte_mbuf *m, struct rte_mbuf **reply)
 	    p[ETH_HDR_LEN + 6] == IPPROTO_ICMPV6_) {
 		uint8_t *ip = p + ETH_HDR_LEN, *ic = ip + IPV6_HDR_LEN;
 
-		if (ic[0] == ND_NEIGHBOR_ADVERT && memcmp(ic + 8, g->dst.addr.v6, 16) == 0 &&
+		if (ic[0] == ND_NEIGHBOR_ADVERT && memcmp(ic + 8, g->gw.addr.v6, 16) == 0 &&
 		    ic[24] == ND_OPT_TARGET_LINKADDR && !g->have_dst_mac) {
 			memcpy(g->dst_mac, ic + 26, 6);
 			g->have_dst_mac = true;
 			return true;
 		}
-		if (ic[0] == ND_NEIGHBOR_SOLICIT && memcmp(ic + 8, g->src.addr.v6, 16) == 0) {
+		if (ic[0] == ND_NEIGHBOR_SOLICIT && memcmp(ic + 8, me->addr.v6, 16) == 0) {
 			/* Turn it into a solicited advertisement in place. */
 			struct ipv6_view v = { .plen = 32, .nxt = IPPROTO_ICMPV6_, .hlim = 255 };
 			uint32_t sum;
 			uint16_t ck;
 
 			memcpy(v.dst, ip + 8, 16);
-			memcpy(v.src, g->src.addr.v6, 16);
+			memcpy(v.src, me->addr.v6, 16);
 			memcpy(eh.dst, eh.src, 6);
-			memcpy(eh.src, g->mac, 6);
+			memcpy(eh.src, mymac, 6);
 			wire_eth_emit(p, &eh);
 			wire_ipv6_emit(ip, &v);
 			ic[0] = ND_NEIGHBOR_ADVERT;
@@ -298,7 +325,7 @@ gen_neighbour(struct gen *g, struct rte_mbuf *m, struct rte_mbuf **reply)
 			wire_put32(ic + 4, ND_NA_FLAG_SOLICITED | ND_NA_FLAG_OVERRIDE);
 			ic[24] = ND_OPT_TARGET_LINKADDR;
 			ic[25] = 1;
-			memcpy(ic + 26, g->mac, 6);
+			memcpy(ic + 26, mymac, 6);
 			wire_put16(ic + 2, 0);
 			sum = wire_pseudo6_sum(v.src, v.dst, 32, IPPROTO_ICMPV6_);
 			ck = (uint16_t)~__rte_raw_cksum_reduce(sum + rte_raw_cksum(ic, 32));
@@ -333,21 +360,29 @@ gen_account(struct gen *g, struct rte_mbuf *m, uint64_t now)
 }
 
 static void
-gen_rx(struct gen *g)
+gen_rx_port(struct gen *g, uint16_t port)
 {
 	struct rte_mbuf *pkts[BURST], *reply;
 	uint64_t now = rte_get_tsc_cycles();
-	uint16_t n = rte_eth_rx_burst(g->port, 0, pkts, BURST);
+	uint16_t n = rte_eth_rx_burst(port, 0, pkts, BURST);
 
 	for (uint16_t i = 0; i < n; i++) {
-		if (gen_neighbour(g, pkts[i], &reply)) {
-			if (reply == NULL || rte_eth_tx_burst(g->port, 0, &reply, 1) != 1)
+		if (gen_neighbour(g, pkts[i], &reply, port)) {
+			if (reply == NULL || rte_eth_tx_burst(port, 0, &reply, 1) != 1)
 				rte_pktmbuf_free(pkts[i]);
 			continue;
 		}
 		gen_account(g, pkts[i], now);
 		rte_pktmbuf_free(pkts[i]);
 	}
+}
+
+static void
+gen_rx(struct gen *g)
+{
+	gen_rx_port(g, g->port);
+	if (g->rx_port != g->port)
+		gen_rx_port(g, g->rx_port);
 }
 
 /* Asks for the target's MAC until it answers (bounded). */
@@ -368,7 +403,7 @@ gen_resolve(struct gen *g)
 			memcpy(eh.src, g->mac, 6);
 			if (g->dst.af == AF_INET) {
 				struct arp_view a = { .op = ARP_OP_REQUEST, .spa = g->src.addr.v4,
-						      .tpa = g->dst.addr.v4 };
+						      .tpa = g->gw.addr.v4 };
 
 				memcpy(a.sha, g->mac, 6);
 				eh.type = ETHERTYPE_ARP;
@@ -380,14 +415,14 @@ gen_resolve(struct gen *g)
 				uint8_t *ic = p + ETH_HDR_LEN + IPV6_HDR_LEN;
 				uint16_t ck;
 
-				ipv6_solicited_node(v.dst, g->dst.addr.v6);
+				ipv6_solicited_node(v.dst, g->gw.addr.v6);
 				memcpy(v.src, g->src.addr.v6, 16);
 				ipv6_mcast_mac(eh.dst, v.dst);
 				eh.type = ETHERTYPE_IPV6;
 				wire_eth_emit(p, &eh);
 				wire_ipv6_emit(p + ETH_HDR_LEN, &v);
 				ic[0] = ND_NEIGHBOR_SOLICIT;
-				memcpy(ic + 8, g->dst.addr.v6, 16);
+				memcpy(ic + 8, g->gw.addr.v6, 16);
 				ic[24] = ND_OPT_SOURCE_LINKADDR;
 				ic[25] = 1;
 				memcpy(ic + 26, g->mac, 6);
@@ -421,21 +456,21 @@ gen_percentile(const struct gen *g, double q)
 }
 
 static int
-gen_port_init(struct gen *g)
+gen_port_init(struct gen *g, uint16_t port, uint8_t *macout)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_ether_addr mac;
 	uint16_t rxd = 1024, txd = 1024;
 	int r;
 
-	if ((r = rte_eth_dev_configure(g->port, 1, 1, &conf)) != 0 ||
-	    (r = rte_eth_dev_adjust_nb_rx_tx_desc(g->port, &rxd, &txd)) != 0 ||
-	    (r = rte_eth_rx_queue_setup(g->port, 0, rxd, rte_socket_id(), NULL, g->pool)) != 0 ||
-	    (r = rte_eth_tx_queue_setup(g->port, 0, txd, rte_socket_id(), NULL)) != 0 ||
-	    (r = rte_eth_dev_start(g->port)) != 0 || (r = rte_eth_macaddr_get(g->port, &mac)) != 0)
+	if ((r = rte_eth_dev_configure(port, 1, 1, &conf)) != 0 ||
+	    (r = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd)) != 0 ||
+	    (r = rte_eth_rx_queue_setup(port, 0, rxd, rte_socket_id(), NULL, g->pool)) != 0 ||
+	    (r = rte_eth_tx_queue_setup(port, 0, txd, rte_socket_id(), NULL)) != 0 ||
+	    (r = rte_eth_dev_start(port)) != 0 || (r = rte_eth_macaddr_get(port, &mac)) != 0)
 		return r;
-	rte_eth_promiscuous_enable(g->port);
-	memcpy(g->mac, mac.addr_bytes, 6);
+	rte_eth_promiscuous_enable(port);
+	memcpy(macout, mac.addr_bytes, 6);
 	return 0;
 }
 
@@ -471,8 +506,9 @@ main(int argc, char **argv)
 	g->hz = rte_get_tsc_hz();
 	g->pool = rte_pktmbuf_pool_create("gen_pool", POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					  (int)rte_socket_id());
-	if (g->pool == NULL || gen_port_init(g) != 0) {
-		fprintf(stderr, "sonde-gen: port %u: cannot start\n", g->port);
+	if (g->pool == NULL || gen_port_init(g, g->port, g->mac) != 0 ||
+	    (g->rx_port != g->port && gen_port_init(g, g->rx_port, g->rx_mac) != 0)) {
+		fprintf(stderr, "sonde-gen: cannot start the ports\n");
 		return 1;
 	}
 	if (g->size == 0)
@@ -537,6 +573,10 @@ main(int argc, char **argv)
 		       (double)g->lat_max_ns / 1000.0);
 	rte_eth_dev_stop(g->port);
 	rte_eth_dev_close(g->port);
+	if (g->rx_port != g->port) {
+		rte_eth_dev_stop(g->rx_port);
+		rte_eth_dev_close(g->rx_port);
+	}
 	rte_eal_cleanup();
 	return 0;
 }
