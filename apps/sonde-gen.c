@@ -9,7 +9,7 @@
  * its own address, so the stack under test can reply to it, and it learns
  * the target's MAC the same way (or takes --dst-mac).
  *
- *   sonde-gen [EAL args] -- --src ADDR --dst ADDR [--mode icmp4|udp4|udp6]
+ *   sonde-gen [EAL args] -- --src ADDR --dst ADDR [--mode icmp4|icmp6|udp4|udp6]
  *             [--size FRAME] [--rate PPS] [--duration SEC] [--count N]
  *             [--dport N] [--flows N] [--dst-mac MAC] [--gw ADDR]
  *             [--rx-port N --rx-addr ADDR] [--json]
@@ -41,7 +41,9 @@
 #define MAGIC 0x736f6e6465u /* "sonde" */
 #define HIST_US 20000 /* latency histogram: 1 us buckets up to 20 ms */
 
-enum gen_mode { MODE_ICMP4, MODE_UDP4, MODE_UDP6 };
+enum gen_mode { MODE_ICMP4, MODE_UDP4, MODE_UDP6, MODE_ICMP6 };
+
+static const char *const gen_mode_name[] = { "icmp4", "udp4", "udp6", "icmp6" };
 
 struct gen {
 	enum gen_mode mode;
@@ -77,7 +79,7 @@ usage(const char *why)
 {
 	fprintf(stderr,
 		"sonde-gen: %s\nusage: sonde-gen [EAL args] -- --src ADDR --dst ADDR "
-		"[--mode icmp4|udp4|udp6] [--size FRAME] [--rate PPS] [--duration SEC] "
+		"[--mode icmp4|icmp6|udp4|udp6] [--size FRAME] [--rate PPS] [--duration SEC] "
 		"[--count N] [--dport N] [--flows N] [--dst-mac MAC] [--json]\n",
 		why);
 	return 2;
@@ -130,6 +132,8 @@ parse_args(int argc, char **argv, struct gen *g)
 				g->mode = MODE_UDP4;
 			else if (strcmp(optarg, "udp6") == 0)
 				g->mode = MODE_UDP6;
+			else if (strcmp(optarg, "icmp6") == 0)
+				g->mode = MODE_ICMP6;
 			else
 				return usage("bad --mode");
 			break;
@@ -194,7 +198,7 @@ parse_args(int argc, char **argv, struct gen *g)
 		g->gw = g->dst;
 	if (g->rx_addr.af == 0)
 		g->rx_addr = g->src;
-	if ((g->mode == MODE_UDP6) != (g->dst.af == AF_INET6) || g->src.af != g->dst.af)
+	if ((g->mode >= MODE_UDP6) != (g->dst.af == AF_INET6) || g->src.af != g->dst.af)
 		return usage("--src/--dst family does not match --mode");
 	return 0;
 }
@@ -202,7 +206,7 @@ parse_args(int argc, char **argv, struct gen *g)
 static uint32_t
 l3_hdr_len(const struct gen *g)
 {
-	return g->mode == MODE_UDP6 ? IPV6_HDR_LEN : IPV4_MIN_HDR_LEN;
+	return g->mode >= MODE_UDP6 ? IPV6_HDR_LEN : IPV4_MIN_HDR_LEN;
 }
 
 /* One request: Ethernet, IP, ICMP or UDP, then MAGIC, a sequence number
@@ -222,7 +226,7 @@ gen_build(struct gen *g, uint64_t tsc)
 	memset(p + l4, 0, l4len);
 	memcpy(eh.dst, g->dst_mac, 6);
 	memcpy(eh.src, g->mac, 6);
-	eh.type = g->mode == MODE_UDP6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
+	eh.type = g->mode >= MODE_UDP6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
 	wire_eth_emit(p, &eh);
 	wire_put32(p + l4 + 8, (uint32_t)MAGIC);
 	wire_put32(p + l4 + 12, (uint32_t)g->seq);
@@ -231,6 +235,14 @@ gen_build(struct gen *g, uint64_t tsc)
 		struct icmp_view ic = { .type = ICMP_ECHO, .rest = (0x5347u << 16) | (g->seq & 0xffff) };
 
 		wire_icmp_emit(p + l4, l4len, &ic);
+	} else if (g->mode == MODE_ICMP6) {
+		uint32_t sum = wire_pseudo6_sum(g->src.addr.v6, g->dst.addr.v6, l4len, IPPROTO_ICMPV6_);
+		uint16_t ck;
+
+		p[l4] = ICMP6_ECHO_REQUEST;
+		wire_put32(p + l4 + 4, (0x5347u << 16) | (g->seq & 0xffff));
+		ck = (uint16_t)~__rte_raw_cksum_reduce(sum + rte_raw_cksum(p + l4, l4len));
+		wire_put16(p + l4 + 2, rte_be_to_cpu_16(ck));
 	} else {
 		uint16_t sport = (uint16_t)(49152 + g->seq % g->flows);
 
@@ -246,8 +258,10 @@ gen_build(struct gen *g, uint64_t tsc)
 			wire_put16(p + l4 + 6, ck == 0 ? 0xffff : rte_be_to_cpu_16(ck));
 		}
 	}
-	if (g->mode == MODE_UDP6) {
-		struct ipv6_view ip = { .plen = (uint16_t)l4len, .nxt = IPPROTO_UDP_, .hlim = 64 };
+	if (g->mode >= MODE_UDP6) {
+		struct ipv6_view ip = { .plen = (uint16_t)l4len,
+					.nxt = g->mode == MODE_ICMP6 ? IPPROTO_ICMPV6_ : IPPROTO_UDP_,
+					.hlim = 64 };
 
 		memcpy(ip.src, g->src.addr.v6, 16);
 		memcpy(ip.dst, g->dst.addr.v6, 16);
@@ -558,7 +572,7 @@ main(int argc, char **argv)
 		       ", \"lost\": %" PRId64 ", \"seconds\": %.3f, \"tx_mpps\": %.4f, \"rx_mpps\": %.4f"
 		       ", \"lat_us_p50\": %" PRIu64 ", \"lat_us_p90\": %" PRIu64
 		       ", \"lat_us_p99\": %" PRIu64 ", \"lat_us_max\": %.1f}\n",
-		       g->mode == MODE_ICMP4 ? "icmp4" : g->mode == MODE_UDP4 ? "udp4" : "udp6",
+		       gen_mode_name[g->mode],
 		       g->sent, g->received, (int64_t)(g->sent - g->received), secs,
 		       (double)g->sent / secs / 1e6, (double)g->received / secs / 1e6,
 		       gen_percentile(g, 0.5), gen_percentile(g, 0.9), gen_percentile(g, 0.99),

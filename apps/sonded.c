@@ -32,6 +32,7 @@
 static volatile sig_atomic_t quit;
 /* The one stack, for the telemetry callback (which takes no argument). */
 static struct sonde_stack *the_stack;
+static struct rte_mempool *the_pool;
 
 struct opts {
 	const char *addr[MAX_ARGS];
@@ -226,8 +227,10 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd, (void)params;
 	rte_tel_data_start_dict(d);
-	if (the_stack)
+	if (the_stack) {
 		sonde_stats_foreach(the_stack, tel_add, d);
+		rte_tel_data_add_dict_u64(d, "mbufs_in_use", rte_mempool_in_use_count(the_pool));
+	}
 	return 0;
 }
 
@@ -315,6 +318,7 @@ main(int argc, char **argv)
 		return r;
 	}
 	the_stack = st;
+	the_pool = pool;
 	rte_telemetry_register_cmd("/sonde/stats", tel_stats,
 				   "sonde counters: packets, drops by reason. No parameters");
 	signal(SIGINT, on_signal);
