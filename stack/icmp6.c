@@ -135,6 +135,8 @@ icmp6_error_allowed(struct sonde_stack *st, const struct rte_mbuf *m, const uint
 		return false;
 	/* Not about an ICMPv6 error or a redirect: find the upper layer. */
 	for (int n = 0; n < 16 && off + 2 <= len; n++) {
+		uint32_t hl;
+
 		if (nxt == IPPROTO_ICMPV6_) {
 			if (h[off] < 128 || h[off] == ND_REDIRECT)
 				return false;
@@ -143,8 +145,14 @@ icmp6_error_allowed(struct sonde_stack *st, const struct rte_mbuf *m, const uint
 		if (nxt != IPPROTO_HOPOPTS_ && nxt != IPPROTO_ROUTING_ &&
 		    nxt != IPPROTO_DSTOPTS_ && nxt != IPPROTO_FRAGMENT_)
 			break;
+		/* A later fragment holds no upper-layer header, only data. */
+		if (nxt == IPPROTO_FRAGMENT_ &&
+		    (off + 4 > len || (wire_get16(h + off + 2) & 0xfff8) != 0))
+			break;
+		/* This header's length, by this header's type. */
+		hl = nxt == IPPROTO_FRAGMENT_ ? 8u : (h[off + 1] + 1u) * 8;
 		nxt = h[off];
-		off += nxt == IPPROTO_FRAGMENT_ ? 8u : (h[off + 1] + 1u) * 8;
+		off += hl;
 	}
 	if (!ratelimit_ok(&st->icmp6_rl, st->now)) {
 		st->stats.icmp6_ratelimited++;

@@ -382,12 +382,15 @@ ipv6_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
 		return;
 	}
 	if (ipv6_addr_is_multicast(ip.dst) ? ipv6_if_joined(st, ifp, ip.dst)
-					   : ipv6_if_find_addr(ifp, ip.dst) != NULL ||
-						     ipv6_is_local(st, ip.dst)) {
+					   : ipv6_is_local(st, ip.dst)) {
 		ipv6_deliver(st, ifp, m, &ip);
 		return;
 	}
-	if (ipv6_addr_is_multicast(ip.dst) || !st->forwarding) {
+	/* RFC 4862 5.4: unicast to a tentative address is silently
+	 * discarded (DAD uses the solicited-node group); a duplicate one is
+	 * not ours at all. */
+	if (ipv6_addr_is_multicast(ip.dst) || !st->forwarding ||
+	    ipv6_if_find_addr(ifp, ip.dst) != NULL) {
 		pkt_drop(st, m, DROP_NOT_LOCAL);
 		return;
 	}

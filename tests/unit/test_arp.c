@@ -5,9 +5,12 @@
  * is us or the sender is already in the table; announcements on
  * sonde_addr_add; packets held while resolving and released in order;
  * queue overflow (oldest dropped), three requests a second apart then
- * arp-timeout; refresh before expiry and expiry; a full table; someone
- * else using our address; malformed and unlearnable packets; RFC 5227
- * probes.
+ * arp-timeout; the RFC 4861 7.3.2 states ARP now shares with ND (a reply
+ * makes REACHABLE for conf.arp_timeout_ms, then STALE; a use starts DELAY,
+ * 5 s later PROBE: three unicast requests a second apart, then the entry
+ * goes; a request only makes STALE, forgotten after 60 s unused), to the
+ * 100 ms of the timer; a full table; someone else using our address;
+ * malformed and unlearnable packets; RFC 5227 probes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -356,111 +359,168 @@ test_arp_retry_timeout(void **state)
 	fx_finish(fx);
 }
 
-/* Polls every 100 ms up to now + ns, sending nothing. */
-static void
-idle(struct unit_fx *fx, uint64_t ns)
+/* Polls every 100 ms (each poll a timer run) for ns.  Every frame sent
+ * must be our unicast request to A (a reachability probe): records when
+ * each left, in ns after base.  *gone_at (if not NULL) is when A's entry
+ * left the table, or 0. */
+static unsigned
+watch(struct unit_fx *fx, uint64_t ns, uint64_t base, uint64_t *at, unsigned max, uint64_t *gone_at)
 {
+	struct unit_link *l = &fx->link[0];
 	uint64_t end = fx->now + ns;
+	unsigned n = 0;
 
 	while (fx->now < end) {
 		fx->now = RTE_MIN(fx->now + 100 * MS, end);
 		fx_poll(fx);
-		for (unsigned i = 0; i < fx->n_links; i++)
-			assert_int_equal(fx->link[i].n_tx, 0);
+		for (unsigned i = 0; i < l->n_tx; i++) {
+			assert_request(l, i, MAC_A, "10.0.0.2");
+			assert_true(n < max);
+			at[n++] = fx->now - base;
+		}
+		fx_tx_clear(l);
+		if (gone_at && *gone_at == 0 && fx_stat(fx, "neigh.entries") == 0)
+			*gone_at = fx->now - base;
 	}
+	return n;
 }
 
-/* An entry is refreshed with a unicast request shortly before it expires
- * and deleted when it expires unconfirmed. */
+/* Pings A and checks the echo left at once, to A's cached MAC, alone. */
+static void
+ping_direct(struct unit_fx *fx, uint16_t seq)
+{
+	struct unit_link *l = &fx->link[0];
+
+	ping(fx, "10.0.0.2", seq);
+	fx_poll(fx);
+	assert_int_equal(l->n_tx, 1);
+	assert_echo(l, 0, MAC_A, "10.0.0.2", seq);
+	fx_tx_clear(l);
+}
+
+/* Asks for A (broadcast) and gets its reply at once: A is REACHABLE. */
+static void
+resolve_a(struct unit_fx *fx, uint16_t seq)
+{
+	struct unit_link *l = &fx->link[0];
+
+	ping(fx, "10.0.0.2", seq);
+	fx_poll(fx);
+	assert_int_equal(l->n_tx, 1);
+	assert_request(l, 0, MAC_BCAST, "10.0.0.2");
+	fx_tx_clear(l);
+	fx_inject(fx, l, pkt_arp_reply, sizeof(pkt_arp_reply));
+	fx_poll(fx);
+	assert_int_equal(l->n_tx, 1);
+	assert_echo(l, 0, MAC_A, "10.0.0.2", seq);
+	fx_tx_clear(l);
+}
+
+/* RFC 4861 7.3.2/7.3.3 for ARP (as Linux): a reply makes A REACHABLE for
+ * ReachableTime (30 s); then STALE, still used without asking; the first
+ * use starts DELAY, and 5 s later PROBE sends up to 3 unicast requests a
+ * second apart; unanswered, the entry goes (holding nothing: no drop);
+ * answered, it is REACHABLE again.  A STALE entry nobody uses is forgotten
+ * after 60 s. */
 static void
 test_arp_expiry(void **state)
 {
 	struct unit_fx *fx = *state;
 	struct unit_link *l;
+	uint64_t base, at[8], gone = 0;
 
-	fx_host(fx, NULL); /* arp_timeout_ms 60000 */
+	fx_host(fx, NULL);
 	l = &fx->link[0];
-	fx_learn_a(fx); /* at UNIT_T0 */
 	fx_snap(fx);
+	resolve_a(fx, 1);
+	base = fx->now;
 
-	idle(fx, 54 * SEC);
-	ping(fx, "10.0.0.2", 1);
-	fx_poll(fx);
-	assert_int_equal(l->n_tx, 1);
-	assert_echo(l, 0, MAC_A, "10.0.0.2", 1);
-	fx_tx_clear(l);
-
-	/* Within 5 s of expiry, a use asks A directly. */
-	idle(fx, 2 * SEC);
-	ping(fx, "10.0.0.2", 2);
-	fx_poll(fx);
-	assert_int_equal(l->n_tx, 2);
-	assert_request(l, 0, MAC_A, "10.0.0.2");
-	assert_echo(l, 1, MAC_A, "10.0.0.2", 2);
-	fx_tx_clear(l);
-
-	/* A never answers: after 60 s the entry is gone (and nothing was
-	 * waiting in it, so nothing is dropped). */
-	idle(fx, 4 * SEC + 200 * MS);
-	ping(fx, "10.0.0.2", 3);
+	/* REACHABLE: used freely for 30 s, no request. */
+	assert_int_equal(watch(fx, 29900 * MS, base, at, 8, NULL), 0);
+	ping_direct(fx, 2);
+	/* STALE at 30 s: nothing sent for it; then a use goes out at once,
+	 * to the cached MAC, and starts the delay. */
+	assert_int_equal(watch(fx, 100 * MS, base, at, 8, NULL), 0);
+	ping_direct(fx, 3);
+	assert_int_equal(watch(fx, 10 * SEC, base, at, 8, &gone), 3);
+	assert_int_equal(at[0], 35 * SEC);
+	assert_int_equal(at[1], 36 * SEC);
+	assert_int_equal(at[2], 37 * SEC);
+	assert_int_equal(gone, 38 * SEC);
+	assert_int_equal(fx_delta(fx, "arp.requests_out"), 1 + 3);
+	assert_int_equal(fx_drops_delta(fx), 0);
+	/* Gone: a new packet asks the whole link again. */
+	ping(fx, "10.0.0.2", 4);
 	fx_poll(fx);
 	assert_int_equal(l->n_tx, 1);
 	assert_request(l, 0, MAC_BCAST, "10.0.0.2");
-	fx_tx_clear(l);
-	assert_int_equal(fx_drops_delta(fx), 0);
 	fx_finish(fx);
 
-	/* The same, but A answers the refresh: the entry lives on. */
+	/* The same, but A answers the first probe: REACHABLE for 30 s more. */
+	fx_host(fx, NULL);
+	l = &fx->link[0];
+	resolve_a(fx, 1);
+	base = fx->now;
+	assert_int_equal(watch(fx, 30 * SEC, base, at, 8, NULL), 0);
+	ping_direct(fx, 2);
+	assert_int_equal(watch(fx, 5 * SEC, base, at, 8, NULL), 1);
+	assert_int_equal(at[0], 35 * SEC);
+	fx_inject(fx, l, pkt_arp_reply, sizeof(pkt_arp_reply));
+	fx_poll(fx);
+	assert_int_equal(l->n_tx, 0);
+	base = fx->now;
+	assert_int_equal(watch(fx, 29900 * MS, base, at, 8, NULL), 0);
+	ping_direct(fx, 3); /* still REACHABLE: no delay, no probe */
+	assert_int_equal(watch(fx, 100 * MS, base, at, 8, NULL), 0);
+	ping_direct(fx, 4); /* STALE now: the delay starts */
+	assert_int_equal(watch(fx, 5 * SEC, base, at, 8, NULL), 1);
+	assert_int_equal(at[0], 35 * SEC);
+	fx_finish(fx);
+
+	/* A only asked for us: STALE from the start, kept 60 s unused. */
 	fx_host(fx, NULL);
 	l = &fx->link[0];
 	fx_learn_a(fx);
-	idle(fx, 56 * SEC);
+	base = fx->now;
+	gone = 0;
+	assert_int_equal(fx_stat(fx, "neigh.entries"), 1);
+	assert_int_equal(watch(fx, 61 * SEC, base, at, 8, &gone), 0);
+	assert_int_equal(gone, 60 * SEC);
 	ping(fx, "10.0.0.2", 1);
-	fx_poll(fx);
-	assert_int_equal(l->n_tx, 2);
-	assert_request(l, 0, MAC_A, "10.0.0.2");
-	fx_tx_clear(l);
-	fx_inject(fx, l, pkt_arp_reply, sizeof(pkt_arp_reply));
-	fx_poll(fx);
-	idle(fx, 10 * SEC);
-	ping(fx, "10.0.0.2", 2);
-	fx_poll(fx);
-	assert_int_equal(l->n_tx, 1);
-	assert_echo(l, 0, MAC_A, "10.0.0.2", 2);
-	fx_finish(fx);
-}
-
-/* With a lifetime shorter than the 5 s refresh margin, the refresh still
- * comes before expiry (half-way through). */
-static void
-test_arp_refresh_short_timeout(void **state)
-{
-	struct unit_fx *fx = *state;
-	struct unit_link *l;
-
-	fx_host(fx, &(struct sonde_conf){ .arp_timeout_ms = 2000 });
-	l = &fx->link[0];
-	fx_learn_a(fx);
-	idle(fx, 500 * MS);
-	ping(fx, "10.0.0.2", 1);
-	fx_poll(fx);
-	assert_int_equal(l->n_tx, 1);
-	assert_echo(l, 0, MAC_A, "10.0.0.2", 1);
-	fx_tx_clear(l);
-
-	idle(fx, 1 * SEC);
-	ping(fx, "10.0.0.2", 2);
-	fx_poll(fx);
-	assert_int_equal(l->n_tx, 2);
-	assert_request(l, 0, MAC_A, "10.0.0.2");
-	assert_echo(l, 1, MAC_A, "10.0.0.2", 2);
-	fx_tx_clear(l);
-
-	idle(fx, 700 * MS);
-	ping(fx, "10.0.0.2", 3);
 	fx_poll(fx);
 	assert_int_equal(l->n_tx, 1);
 	assert_request(l, 0, MAC_BCAST, "10.0.0.2");
+	fx_finish(fx);
+}
+
+/* conf.arp_timeout_ms is ReachableTime: with 2 s, a confirmed entry goes
+ * STALE after exactly 2 s; DELAY is still 5 s and the probes a second
+ * apart; the answer to a probe confirms A for 2 s more. */
+static void
+test_arp_reachable_time(void **state)
+{
+	struct unit_fx *fx = *state;
+	struct unit_link *l;
+	uint64_t base, at[8];
+
+	fx_host(fx, &(struct sonde_conf){ .arp_timeout_ms = 2000 });
+	l = &fx->link[0];
+	resolve_a(fx, 1);
+	base = fx->now;
+	assert_int_equal(watch(fx, 1900 * MS, base, at, 8, NULL), 0);
+	ping_direct(fx, 2);
+	assert_int_equal(watch(fx, 100 * MS, base, at, 8, NULL), 0);
+	ping_direct(fx, 3);
+	assert_int_equal(watch(fx, 5500 * MS, base, at, 8, NULL), 1);
+	assert_int_equal(at[0], 7 * SEC);
+	fx_inject(fx, l, pkt_arp_reply, sizeof(pkt_arp_reply));
+	fx_poll(fx);
+	base = fx->now;
+	ping_direct(fx, 4);
+	assert_int_equal(watch(fx, 2 * SEC, base, at, 8, NULL), 0);
+	ping_direct(fx, 5);
+	assert_int_equal(watch(fx, 5 * SEC, base, at, 8, NULL), 1);
+	assert_int_equal(at[0], 7 * SEC);
 	fx_finish(fx);
 }
 
@@ -636,12 +696,10 @@ main(void)
 	static struct unit_fx fx;
 #define T(f) cmocka_unit_test_prestate_setup_teardown(f, NULL, fx_teardown, &fx)
 	const struct CMUnitTest tests[] = {
-		T(test_arp_request_reply),  T(test_arp_announce),
-		T(test_arp_learning),	    T(test_arp_queue_release),
-		T(test_arp_queue_overflow), T(test_arp_retry_timeout),
-		T(test_arp_expiry),	    T(test_arp_refresh_short_timeout),
-		T(test_arp_table_full),	    T(test_arp_addr_conflict),
-		T(test_arp_malformed),	    T(test_arp_probe),
+		T(test_arp_request_reply), T(test_arp_announce),       T(test_arp_learning),
+		T(test_arp_queue_release), T(test_arp_queue_overflow), T(test_arp_retry_timeout),
+		T(test_arp_expiry),	   T(test_arp_reachable_time), T(test_arp_table_full),
+		T(test_arp_addr_conflict), T(test_arp_malformed),      T(test_arp_probe),
 	};
 #undef T
 	int r;

@@ -6,7 +6,7 @@
  * waits; TTL 1 and 0 answered with time exceeded; no route with net
  * unreachable; routes via a gateway use the gateway's MAC, longest prefix
  * first; DF and too big answered with frag needed and the next-hop MTU,
- * without DF dropped as too big; no error about an ICMP error, a non-first
+ * without DF fragmented (RFC 1812 5.2.6); no error about an ICMP error, a non-first
  * fragment or a source 0; link broadcasts not forwarded.
  */
 #include <errno.h>
@@ -251,7 +251,7 @@ test_forward_frag_needed(void **state)
 {
 	struct unit_fx *fx = *state;
 	struct unit_link *l0, *l1;
-	struct frame f;
+	struct frame f, want;
 
 	router(fx, 1280);
 	l0 = &fx->link[0];
@@ -271,14 +271,47 @@ test_forward_frag_needed(void **state)
 	assert_one_drop(fx, "drop.out.frag-needed");
 	fx_tx_clear(l0);
 
-	/* Without DF we would fragment; until rte_ip_frag, dropped silently. */
+	/* Without DF the router fragments (RFC 791 2.3, RFC 1812 5.2.6):
+	 * 1256 bytes then 5, each with the forwarded header (TTL 63, the
+	 * same identification), MF but on the last, offsets in 8-byte units
+	 * and a valid checksum; nothing back to A. */
 	wire_put16(frame_ip(&f) + 6, 0);
 	frame_fix(&f);
 	fx_snap(fx);
 	fx_inject(fx, l0, f.b, f.len);
 	fx_poll(fx);
-	assert_int_equal(l0->n_tx + l1->n_tx, 0);
-	assert_one_drop(fx, "drop.out.too-big");
+	assert_int_equal(l0->n_tx, 0);
+	assert_int_equal(l1->n_tx, 2);
+	want = f;
+	frame_ip(&want)[8] = 63;
+	tx_ipv4_fragments(l1, 0, 2, MAC_B, frame_ip(&want), 1280);
+	assert_int_equal(wire_get16(tx_ipv4(l1, 0, MAC_B, NULL) + 2), 20 + 1256);
+	assert_int_equal(wire_get16(tx_ipv4(l1, 1, MAC_B, NULL) + 6), 1256 / 8);
+	assert_int_equal(fx_drops_delta(fx), 0);
+	assert_int_equal(fx_delta(fx, "ipv4.forwarded"), 1);
+	assert_int_equal(fx_delta(fx, "frag.fragmented"), 1);
+	assert_int_equal(fx_delta(fx, "frag.out"), 2);
+	assert_int_equal(l1->n_gathered, 2); /* sent as chains over the original */
+	fx_tx_clear(l1);
+
+	/* A middle fragment, too big: its pieces keep its offset (plus
+	 * theirs) and all keep MF, the datagram goes on after them. */
+	wire_put16(frame_ip(&f) + 6, IPV4_FLAG_MF | 100);
+	frame_fix(&f);
+	fx_inject(fx, l0, f.b, f.len);
+	fx_poll(fx);
+	assert_int_equal(l1->n_tx, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		size_t len;
+		const uint8_t *ip = tx_ipv4(l1, i, MAC_B, &len);
+
+		assert_int_equal(len, i ? 20 + 5 : 20 + 1256);
+		assert_int_equal(wire_get16(ip + 6), IPV4_FLAG_MF | (100 + i * 1256 / 8));
+		assert_int_equal(ip[8], 63);
+		assert_memory_equal(ip + 20, frame_ip(&f) + 20 + i * 1256, len - 20);
+	}
+	fx_tx_clear(l1);
+	assert_int_equal(rte_mempool_in_use_count(fx->st->frag.indirect), 0);
 
 	/* Exactly the MTU passes, DF or not. */
 	wire_put16(frame_ip(&f) + 6, IPV4_FLAG_DF);

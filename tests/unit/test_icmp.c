@@ -6,7 +6,7 @@
  * port unreachable quoting the datagram (capped at 576 bytes); malformed
  * UDP; protocol unreachable; no error about a broadcast, or to a source
  * that is not unicast; rate limiting of errors on a fake clock, with echo
- * replies never limited.
+ * replies never limited (and the neighbour check its 10 s bring).
  */
 #include <string.h>
 
@@ -427,6 +427,7 @@ test_icmp_ratelimit(void **state)
 {
 	struct unit_fx *fx = *state;
 	struct unit_link *l;
+	const uint8_t *a;
 
 	fx_host(fx, &(struct sonde_conf){ .icmp_rate = 10, .icmp_burst = 3 });
 	fx_learn_a(fx);
@@ -454,11 +455,26 @@ test_icmp_ratelimit(void **state)
 	fx_tx_clear(l);
 	assert_int_equal(provoke(fx, 1), 0);
 
-	/* A long quiet fills the bucket, but only to its depth. */
+	/* A long quiet fills the bucket, but only to its depth.  Meanwhile
+	 * A's entry, learnt from its request (STALE) and used by the first
+	 * error (DELAY), has waited its 5 s: the timer after this burst
+	 * checks A with a unicast request (RFC 4861 7.3.3, which ARP follows
+	 * too), after the errors that still went to the cached MAC. */
 	fx_advance(fx, 10 * SEC);
-	assert_int_equal(provoke(fx, 5), 3);
+	for (unsigned i = 0; i < 5; i++)
+		fx_inject(fx, l, pkt_udp, sizeof(pkt_udp));
+	fx_poll(fx);
+	assert_int_equal(l->n_tx, 3 + 1);
+	for (unsigned i = 0; i < 3; i++)
+		tx_icmp_error(l, i, MAC_A, "10.0.0.1", "10.0.0.2", ICMP_UNREACH, ICMP_UNREACH_PORT,
+			      0, pkt_udp + ETH_HDR_LEN, 40);
+	a = tx_arp(l, 3, ARP_OP_REQUEST, MAC_A);
+	assert_ip4(a + 14, "10.0.0.1");
+	assert_ip4(a + 24, "10.0.0.2");
+	fx_tx_clear(l);
 	assert_int_equal(fx_delta(fx, "icmp.ratelimited"), 12);
 	assert_int_equal(fx_delta(fx, "icmp.errors_out"), 8);
+	assert_int_equal(fx_delta(fx, "arp.requests_out"), 1);
 	fx_finish(fx);
 }
 

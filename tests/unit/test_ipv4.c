@@ -4,10 +4,10 @@
  * RFC 1812 5.3.7): every malformed Ethernet frame and IPv4 header dropped
  * under its own counter with nothing sent; checksum offload flags obeyed;
  * Ethernet padding trimmed; chained mbufs linearised; martian sources and
- * bad destinations; not-local packets on a host; fragments refused;
- * loopback (sonde_ping to our own address through lo0, and a full lo0
- * queue); no route, too big, transmit bursts and a link that refuses
- * frames.
+ * bad destinations; not-local packets on a host; fragments held and
+ * reassembled; loopback (sonde_ping to our own address through lo0, and a
+ * full lo0 queue); no route, our own packets over the MTU fragmented,
+ * transmit bursts and a link that refuses frames.
  */
 #include <errno.h>
 #include <string.h>
@@ -294,31 +294,62 @@ test_ipv4_not_local(void **state)
 	fx_finish(fx);
 }
 
-/* No reassembly yet: every fragment is dropped, silently (no ICMP). */
+/* Fragments are reassembled (RFC 791 3.2; test_frag.c has the details):
+ * each piece is held, silently (no ICMP, no drop), until the last one
+ * completes the datagram, which is delivered once; one that would end
+ * past 65535 bytes is refused. */
 static void
 test_ipv4_fragments(void **state)
 {
 	static const uint16_t frag[] = {
-		IPV4_FLAG_MF,	    /* the first */
+		IPV4_FLAG_MF,	    /* a first */
 		IPV4_FLAG_MF | 185, /* a middle one */
-		185,		    /* the last */
-		IPV4_OFFSET_MASK,   /* the largest offset */
+		185,		    /* a last */
 	};
+	static const uint8_t *const big[] = { pkt_big_f3, pkt_big_f1, pkt_big_f2 };
+	static const size_t big_len[] = { sizeof(pkt_big_f3), sizeof(pkt_big_f1),
+					  sizeof(pkt_big_f2) };
 	struct unit_fx *fx = *state;
+	struct unit_link *l;
 	struct frame f;
 
 	fx_host(fx, NULL);
 	fx_learn_a(fx);
+	l = &fx->link[0];
 	for (size_t i = 0; i < sizeof(frag) / sizeof(frag[0]); i++) {
-		FRAME(&f, pkt_udp);
-		wire_put16(frame_ip(&f) + 6, frag[i]);
-		frame_fix(&f);
-		expect_frame_drop(fx, &f, "drop.in.fragment-unsupported");
 		FRAME(&f, pkt_echo_req);
+		wire_put16(frame_ip(&f) + 4, (uint16_t)(0x100 + i)); /* each its own datagram */
 		wire_put16(frame_ip(&f) + 6, frag[i]);
 		frame_fix(&f);
-		expect_frame_drop(fx, &f, "drop.in.fragment-unsupported");
+		fx_snap(fx);
+		fx_inject(fx, l, f.b, f.len);
+		fx_poll(fx);
+		assert_int_equal(l->n_tx, 0);
+		assert_int_equal(fx_drops_delta(fx), 0);
+		assert_int_equal(fx_delta(fx, "ipv4.in"), 1);
+		assert_int_equal(fx_delta(fx, "ipv4.in_delivered"), 0);
+		assert_int_equal(fx_delta(fx, "frag.held"), 1);
 	}
+	/* The largest offset: 65528 + 64 > 65535 - 20. */
+	FRAME(&f, pkt_echo_req);
+	wire_put16(frame_ip(&f) + 6, IPV4_OFFSET_MASK);
+	frame_fix(&f);
+	expect_frame_drop(fx, &f, "drop.in.frag-bad-length");
+
+	/* A 4000-byte ping in three pieces, the last first: one reply. */
+	fx_snap(fx);
+	for (size_t i = 0; i < 3; i++) {
+		fx_inject(fx, l, big[i], big_len[i]);
+		fx_poll(fx);
+		assert_int_equal(l->n_tx, i == 2 ? 3 : 0);
+	}
+	assert_int_equal(fx_delta(fx, "ipv4.in"), 3);
+	assert_int_equal(fx_delta(fx, "ipv4.in_delivered"), 1);
+	assert_int_equal(fx_delta(fx, "icmp.echo_replies"), 1);
+	assert_int_equal(fx_delta(fx, "frag.reassembled"), 1);
+	assert_int_equal(fx_drops_delta(fx), 0);
+	fx_tx_clear(l);
+
 	/* DF alone is no fragment. */
 	FRAME(&f, pkt_echo_req);
 	assert_int_equal(wire_get16(frame_ip(&f) + 6), IPV4_FLAG_DF);
@@ -397,27 +428,63 @@ static void
 test_output_errors(void **state)
 {
 	struct unit_fx *fx = *state;
+	struct unit_link *l;
 	struct sonde_prefix p;
+	uint8_t want[20 + 8 + 1473];
 
 	fx_host(fx, NULL);
 	fx_learn_a(fx);
+	l = &fx->link[0];
 	fx_snap(fx);
 	assert_int_equal(sonde_prefix_parse("192.168.9.9", &p), 0);
 	assert_int_equal(sonde_ping(fx->st, &p, 1, 1, 8), -EHOSTUNREACH);
 	assert_one_drop(fx, "drop.out.no-route");
 
-	/* 20 + 8 + 1473 > 1500, and we do not fragment our own packets yet. */
-	fx_snap(fx);
+	/* 20 + 8 + 1472 fits in 1500 whole. */
 	assert_int_equal(sonde_prefix_parse("10.0.0.2", &p), 0);
-	assert_int_equal(sonde_ping(fx->st, &p, 1, 2, 1473), -EMSGSIZE);
-	assert_one_drop(fx, "drop.out.too-big");
 	assert_int_equal(sonde_ping(fx->st, &p, 1, 3, 1472), 0);
 	fx_poll(fx);
 	assert_int_equal(fx->link[0].n_tx, 1);
-	tx_ipv4(&fx->link[0], 0, MAC_A, NULL);
-	/* Not an IPv4 destination. */
+	assert_int_equal(wire_get16(tx_ipv4(l, 0, MAC_A, NULL) + 6), 0);
+	fx_tx_clear(l);
+
+	/* One byte more and our own packet is fragmented (RFC 791 2.3, RFC
+	 * 1122 3.3.3): 1480 bytes then 1, both under one identification, MF
+	 * and offsets right, each header checksum valid, and the ICMP
+	 * checksum valid over the whole datagram. */
+	fx_snap(fx);
+	assert_int_equal(sonde_ping(fx->st, &p, 1, 2, 1473), 0);
+	fx_poll(fx);
+	assert_int_equal(l->n_tx, 2);
+	memset(want, 0, sizeof(want));
+	want[0] = 0x45;
+	wire_put16(want + 2, 20 + 8 + 1473);
+	memcpy(want + 4, tx_ipv4(l, 0, MAC_A, NULL) + 4, 2); /* ours to choose */
+	want[8] = 64;
+	want[9] = IPPROTO_ICMP_;
+	frame_set_ip4(want + 12, "10.0.0.1");
+	frame_set_ip4(want + 16, "10.0.0.2");
+	want[20] = ICMP_ECHO;
+	wire_put32(want + 24, 1u << 16 | 2);
+	for (unsigned i = 0; i < 1473; i++)
+		want[28 + i] = (uint8_t)(0x10 + i);
+	wire_put16(want + 22, ref_cksum(want + 20, 8 + 1473));
+	tx_ipv4_fragments(l, 0, 2, MAC_A, want, 1500);
+	assert_int_equal(wire_get16(tx_ipv4(l, 1, MAC_A, NULL) + 6), 1480 / 8);
+	assert_int_equal(fx_drops_delta(fx), 0);
+	assert_int_equal(fx_delta(fx, "ipv4.out"), 1);
+	assert_int_equal(fx_delta(fx, "frag.fragmented"), 1);
+	assert_int_equal(fx_delta(fx, "frag.out"), 2);
+	fx_tx_clear(l);
+	assert_int_equal(rte_mempool_in_use_count(fx->st->frag.indirect), 0);
+	/* IPv6 with no IPv6 address: nothing to send from, nothing leaks. */
 	assert_int_equal(sonde_prefix_parse("fd00::1", &p), 0);
-	assert_int_equal(sonde_ping(fx->st, &p, 1, 4, 8), -EAFNOSUPPORT);
+	assert_int_equal(sonde_ping(fx->st, &p, 1, 4, 8), -EADDRNOTAVAIL);
+	/* Neither family. */
+	p.af = AF_UNIX;
+	assert_int_equal(sonde_ping(fx->st, &p, 1, 5, 8), -EAFNOSUPPORT);
+	fx_poll(fx);
+	assert_int_equal(l->n_tx, 0);
 	fx_finish(fx);
 }
 

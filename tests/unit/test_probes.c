@@ -3,8 +3,10 @@
  * (bpftrace) turns probes on by raising their semaphores; this test raises
  * them itself and sends a router stack the traffic the other tests send:
  * every truncation, bad header, martian, fragment, TTL expiry, missing
- * route, oversized packet, echo, closed port, unknown protocol, ARP, and a
- * ping through lo0.  probe_fire() then runs for each of them (drop probes
+ * route, oversized packet, echo, closed port, unknown protocol, ARP, a
+ * reassembled ping answered in fragments, IPv6 (every cut of an extension
+ * header chain, each error path, ND, fragments held and refused), and
+ * pings through lo0.  probe_fire() then runs for each of them (drop probes
  * included, on packets whose headers are cut short), and everything the
  * stack counts and sends must be the same, byte for byte, as with probes
  * off.  Under ASan the injected frames sit in buffers of exactly their size
@@ -104,6 +106,32 @@ run_traffic(struct unit_fx *fx, struct outcome *o)
 					    "255.255.255.255", "192.168.5.5", "224.0.0.1",
 					    "10.1.0.2",	       "10.0.0.1" };
 	static const uint16_t frags[] = { IPV4_FLAG_MF, IPV4_FLAG_MF | 185, 185 };
+	static const struct {
+		const uint8_t *p;
+		size_t len;
+	} v6[] = {
+		{ pkt6_echo_req, sizeof(pkt6_echo_req) },
+		{ pkt6_udp, sizeof(pkt6_udp) },
+		{ pkt6_echo_hbh, sizeof(pkt6_echo_hbh) },
+		{ pkt6_echo_dst, sizeof(pkt6_echo_dst) },
+		{ pkt6_echo_rh, sizeof(pkt6_echo_rh) },
+		{ pkt6_echo_atomic, sizeof(pkt6_echo_atomic) },
+		{ pkt6_nonxt, sizeof(pkt6_nonxt) },
+		{ pkt6_hbh_second, sizeof(pkt6_hbh_second) },
+		{ pkt6_rh0, sizeof(pkt6_rh0) },
+		{ pkt6_opt, sizeof(pkt6_opt) },
+		{ pkt6_proto253, sizeof(pkt6_proto253) },
+		{ pkt6_dst_proto253, sizeof(pkt6_dst_proto253) },
+		{ pkt6_tiny_frag, sizeof(pkt6_tiny_frag) },
+		{ pkt6_err_chain, sizeof(pkt6_err_chain) },
+		{ pkt6_ptb, sizeof(pkt6_ptb) },
+		{ pkt6_rs, sizeof(pkt6_rs) },
+		{ pkt6_ra, sizeof(pkt6_ra) },
+		{ pkt6_na, sizeof(pkt6_na) },
+		{ pkt6_ns_dad, sizeof(pkt6_ns_dad) },
+		{ pkt6_big_f1, sizeof(pkt6_big_f1) },
+		{ pkt6_big_f4, sizeof(pkt6_big_f4) },
+	};
 	struct unit_link *l0, *l1;
 	struct sonde_prefix p;
 	struct frame f;
@@ -189,7 +217,41 @@ run_traffic(struct unit_fx *fx, struct outcome *o)
 		frame_ip_resize(&f, (uint16_t)(20 + n));
 		send_frame(fx, l0, &f, o);
 	}
+	/* A 4000-byte ping in fragments: reassembled, answered in fragments. */
+	send_bytes(fx, l0, pkt_big_f2, sizeof(pkt_big_f2), o);
+	send_bytes(fx, l0, pkt_big_f1, sizeof(pkt_big_f1), o);
+	send_bytes(fx, l0, pkt_big_f3, sizeof(pkt_big_f3), o);
+
+	/* IPv6 on test0, after DAD; A solicits us. */
+	fx_addr(fx, l0, "fe80::ff:fe00:1/64");
+	fx_addr(fx, l0, "fd00::1/64");
+	fx_poll(fx);
+	outcome_collect(fx, o);
+	fx_advance(fx, 1 * SEC);
+	fx_poll(fx);
+	send_bytes(fx, l0, pkt6_ns, sizeof(pkt6_ns), o);
+	/* Every cut of a five-header chain: of the frame, of the payload. */
+	for (size_t len = 0; len <= sizeof(pkt6_echo_chain); len++)
+		send_bytes(fx, l0, pkt6_echo_chain, len, o);
+	for (uint16_t n = 1; n < sizeof(pkt6_echo_chain) - ETH_HDR_LEN - IPV6_HDR_LEN; n++) {
+		FRAME(&f, pkt6_echo_chain);
+		frame6_resize(&f, n);
+		send_frame(fx, l0, &f, o);
+	}
+	/* Each path: echo, errors, options, ND, fragments held and refused
+	 * (not answered in fragments: their identification is random). */
+	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++)
+		send_bytes(fx, l0, v6[i].p, v6[i].len, o);
+	for (unsigned hlim = 0; hlim < 2; hlim++) {
+		FRAME(&f, pkt6_udp);
+		frame6_set_dst(&f, "fd01::7");
+		frame_ip(&f)[7] = (uint8_t)hlim;
+		send_frame(fx, l0, &f, o);
+	}
+
 	/* Ours, through lo0; and nowhere to go. */
+	assert_int_equal(sonde_prefix_parse("fd00::1", &p), 0);
+	assert_int_equal(sonde_ping(fx->st, &p, 7, 3, 32), 0);
 	assert_int_equal(sonde_prefix_parse("10.0.0.1", &p), 0);
 	assert_int_equal(sonde_ping(fx->st, &p, 7, 1, 32), 0);
 	assert_int_equal(sonde_prefix_parse("10.2.0.1", &p), 0);

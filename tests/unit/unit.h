@@ -4,7 +4,8 @@
  * EAL runs without hugepages or PCI (unit_init), one mbuf pool serves every
  * test, and a stack under test gets test links instead of DPDK ports: a
  * link's rx op hands out the frames the test queued with fx_inject(), its tx
- * op keeps what the stack sends in link->tx[] for the test to read.  Time is
+ * op keeps what the stack sends in link->tx[] for the test to read (a chain,
+ * as fragments leave, checked and gathered into one buffer first).  Time is
  * a fake clock (fx->now) passed to sonde_poll().  fx_finish() destroys the
  * stack and fails the test if any mbuf or injected buffer is still in use:
  * every test ends there.
@@ -50,7 +51,8 @@ struct unit_link {
 	unsigned rx_head, rx_tail;
 	struct rte_mbuf *tx[UNIT_MAX_TX];
 	unsigned n_tx;
-	unsigned tx_budget; /* frames tx still accepts; UINT_MAX: all */
+	unsigned tx_budget;  /* frames tx still accepts; UINT_MAX: all */
+	unsigned n_gathered; /* chained frames (fragments) tx gathered */
 };
 
 struct unit_stat {
@@ -163,5 +165,68 @@ const uint8_t *tx_arp(struct unit_link *l, unsigned i, uint16_t op, const uint8_
 const uint8_t *tx_icmp_error(struct unit_link *l, unsigned i, const uint8_t *eth_dst,
 			     const char *src, const char *dst, uint8_t type, uint8_t code,
 			     uint32_t rest, const uint8_t *quote, size_t qlen);
+
+/* The IPv6 side of the test network (packets.h): us fe80::ff:fe00:1 and
+ * fd00::1/64 on test0, host A fe80::ff:fe00:2 and fd00::2. */
+extern const uint8_t MAC_ALLNODES[6], MAC_SN1[6], MAC_SN2[6];
+
+/* fx_host plus fe80::ff:fe00:1/64 and fd00::1/64 on test0, Duplicate
+ * Address Detection done: its two probes checked and consumed, the clock
+ * one second on, both addresses preferred. */
+void fx_host6(struct unit_fx *fx, const struct sonde_conf *conf);
+/* Host A solicits fd00::1 with its MAC and gets our advertisement: the
+ * stack knows A (a STALE entry, RFC 4861 7.2.3). */
+void fx_learn6_a(struct unit_fx *fx);
+
+struct in6 {
+	uint8_t a[16];
+};
+struct in6 ip6(const char *s);
+/* The 16 bytes at p are IPv6 address s. */
+#define assert_ip6(p, s) assert_memory_equal(p, ip6(s).a, 16)
+
+/* RFC 1071 over the RFC 8200 8.1 pseudo-header and len bytes at p: 0 when
+ * p carries its valid checksum. */
+uint16_t ref_cksum6(const uint8_t *src, const uint8_t *dst, uint8_t nxt, const uint8_t *p,
+		    size_t len);
+/* Walks IPv6 packet ip's Hop-by-Hop, Routing, Destination Options and
+ * first-fragment headers: the upper-layer header's offset (or that of a
+ * non-first fragment header), and its protocol in *nxt. */
+size_t ip6_upper(const uint8_t *ip, size_t len, uint8_t *nxt);
+/* Recomputes the ICMPv6 or UDP checksum of IPv6 frame f over its payload
+ * length (nothing for a non-first fragment or an unknown protocol). */
+void frame6_fix(struct frame *f);
+/* Sets the payload length (the frame follows it) and fixes the checksum. */
+void frame6_resize(struct frame *f, uint16_t plen);
+void frame6_set_src(struct frame *f, const char *addr);
+void frame6_set_dst(struct frame *f, const char *addr);
+
+/* Transmitted frame i must be IPv6 to eth_dst whose payload length fills
+ * the frame; returns its IPv6 header and the packet length. */
+const uint8_t *tx_ipv6(struct unit_link *l, unsigned i, const uint8_t *eth_dst, size_t *len);
+/* Transmitted frame i must be an ICMPv6 error as tx_icmp_error() checks
+ * for IPv4 (hop limit 64, class 0, checksum with the pseudo-header). */
+const uint8_t *tx_icmp6_error(struct unit_link *l, unsigned i, const uint8_t *eth_dst,
+			      const char *src, const char *dst, uint8_t type, uint8_t code,
+			      uint32_t rest, const uint8_t *quote, size_t qlen);
+/* Transmitted frame i must be a neighbour solicitation or advertisement
+ * (type) of ours: hop limit 255 (RFC 4861 7.1), code 0, valid checksum,
+ * flags (the word after the checksum), target, and one link-layer address
+ * option of type opt with our MAC, or no option at all (opt 0). */
+const uint8_t *tx_nd6(struct unit_link *l, unsigned i, const uint8_t *eth_dst, uint8_t type,
+		      uint32_t flags, const char *src, const char *dst, const char *target,
+		      uint8_t opt);
+
+/* Frames first..first+n-1 of l must be the IPv4 fragments, to eth_dst, of
+ * datagram ip (a 20-byte header) for an MTU of mtu: ip's header but for
+ * the total length, MF, the offset and the checksum (valid); payloads the
+ * largest multiple of 8 that fits, but the last, together exactly ip's. */
+void tx_ipv4_fragments(struct unit_link *l, unsigned first, unsigned n, const uint8_t *eth_dst,
+		       const uint8_t *ip, uint16_t mtu);
+/* The same for IPv6 datagram ip (no extension headers): a fragment header
+ * after the fixed one, ip's next header in it, one identification for all
+ * (returned), payloads of the largest multiple of 8 within mtu - 48. */
+uint32_t tx_ipv6_fragments(struct unit_link *l, unsigned first, unsigned n, const uint8_t *eth_dst,
+			   const uint8_t *ip, uint16_t mtu);
 
 #endif
