@@ -49,6 +49,36 @@ udp_check(const struct rte_mbuf *m, struct udp_view *u, uint32_t psum_nolen, boo
 	return 0;
 }
 
+/* Cuts m to the datagram's len bytes (RFC 768: what IP carries past them
+ * is not UDP's).  A reassembled datagram is a chain, and
+ * rte_pktmbuf_trim() only takes from its last segment: the segments past
+ * the end go. */
+static void
+udp_trim(struct rte_mbuf *m, uint32_t len)
+{
+	struct rte_mbuf *seg = m, *tail, *next;
+	uint32_t left = len;
+	uint16_t segs = 1;
+
+	if (rte_pktmbuf_pkt_len(m) <= len)
+		return;
+	while (left > seg->data_len) {
+		left -= seg->data_len;
+		seg = seg->next;
+		segs++;
+	}
+	seg->data_len = (uint16_t)left;
+	tail = seg->next;
+	seg->next = NULL;
+	while (tail != NULL) {
+		next = tail->next;
+		rte_pktmbuf_free_seg(tail);
+		tail = next;
+	}
+	m->pkt_len = len;
+	m->nb_segs = segs;
+}
+
 /* RFC 862 in place: swap the ports.  The checksum needs no change: the
  * ports and the pseudo-header's addresses only trade places in its sum. */
 static bool
@@ -58,8 +88,7 @@ udp_echo_turn(struct sonde_stack *st, struct rte_mbuf *m, const struct udp_view 
 
 	if (u->sport == 0 || u->sport == UDP_PORT_ECHO || u->sport == UDP_PORT_CHARGEN)
 		return false;
-	if (rte_pktmbuf_pkt_len(m) > u->len)
-		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - u->len));
+	udp_trim(m, u->len);
 	wire_put16(p, u->dport);
 	wire_put16(p + 2, u->sport);
 	st->stats.udp_echoed++;
@@ -68,14 +97,16 @@ udp_echo_turn(struct sonde_stack *st, struct rte_mbuf *m, const struct udp_view 
 
 enum udp_verdict { UDP_NO_SERVICE, UDP_TAKEN, UDP_ECHO };
 
-/* UDP_ECHO: m is turned around and the caller sends it back. */
+/* UDP_ECHO: m is turned around and the caller sends it back.  silent:
+ * it came to a group (one datagram must not fan out), or from a source
+ * that names no host (RFC 1122 3.2.1.3, RFC 4291 2.5.2: 0.0.0.0 and ::
+ * are never destinations): no echo. */
 static enum udp_verdict
-udp_service(struct sonde_stack *st, struct rte_mbuf *m, const struct udp_view *u, bool group)
+udp_service(struct sonde_stack *st, struct rte_mbuf *m, const struct udp_view *u, bool silent)
 {
 	switch (st->udp_service[u->dport]) {
 	case SONDE_SERVICE_ECHO:
-		/* Never echo to a group: one datagram must not fan out. */
-		if (!group && udp_echo_turn(st, m, u))
+		if (!silent && udp_echo_turn(st, m, u))
 			return UDP_ECHO;
 		/* fallthrough */
 	case SONDE_SERVICE_DISCARD:
@@ -97,7 +128,7 @@ udp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip
 	st->stats.udp_in++;
 	r = udp_check(m, &u, wire_pseudo4_sum(ip->src, ip->dst, 0, IPPROTO_UDP_), false);
 	if (r == 0) {
-		switch (udp_service(st, m, &u, group)) {
+		switch (udp_service(st, m, &u, group || ip->src == 0)) {
 		case UDP_ECHO:
 			ipv4_output(st, m, ip->dst, ip->src, IPPROTO_UDP_, 64, ip->tos);
 			return;
@@ -128,7 +159,7 @@ udp6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *i
 	st->stats.udp_in++;
 	r = udp_check(m, &u, wire_pseudo6_sum(ip->src, ip->dst, 0, IPPROTO_UDP_), true);
 	if (r == 0) {
-		switch (udp_service(st, m, &u, group)) {
+		switch (udp_service(st, m, &u, group || ipv6_addr_is_unspecified(ip->src))) {
 		case UDP_ECHO:
 			ipv6_output(st, m, ip->dst, ip->src, IPPROTO_UDP_, 64, ip->tclass,
 				    inif && inif->kind == IF_KIND_PORT ? inif->index : -1);

@@ -97,6 +97,7 @@ IT_PIDS=()     # processes to stop: "pid:name"
 IT_NETNS=()    # namespaces to delete
 IT_LINKS=()    # links to delete if still in the root namespace
 IT_PREFIXES=() # DPDK file prefixes (/var/run/dpdk/PREFIX)
+IT_PATHS=()    # files and directories to remove, whatever the outcome (sockets)
 declare -A IT_CAPFILE # tcpdump pid -> its capture file
 IT_SEQ=0
 
@@ -136,6 +137,9 @@ it_cleanup()
 	done
 	for e in "${IT_PREFIXES[@]}"; do
 		rm -rf "/var/run/dpdk/$e"
+	done
+	for e in "${IT_PATHS[@]}"; do
+		rm -rf "$e"
 	done
 	if [ "$rc" = 0 ] && [ "${KEEP_LOGS:-0}" != 1 ]; then
 		rm -rf "$IT_DIR"
@@ -310,12 +314,26 @@ in_ns()
 # and SONDED_MAC[i] (dpdkI's MAC, lower case).
 sonded_start()
 {
-	local taps=$1 vdevs=() i=0 t line w
+	local taps=$1 vdevs=() i=0 t
 	shift
 	for t in $taps; do
 		vdevs+=("--vdev=net_tap$i,iface=$t")
 		i=$((i + 1))
 	done
+	sonded_start_eal "${vdevs[@]}" -- "$@"
+}
+
+# sonded_start_eal EAL-ARGS... -- [sonded options...]: the same with any
+# ports EAL makes of EAL-ARGS (--vdev=net_memif0,..., dpdk0 the first).
+sonded_start_eal()
+{
+	local vdevs=() i line w
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		vdevs+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] || fail "sonded_start_eal: no -- after the EAL arguments"
+	shift
 	uniq_name SONDED_PREFIX sonde
 	IT_PREFIXES+=("$SONDED_PREFIX")
 	SONDED_OUT=$IT_DIR/sonded.$SONDED_PREFIX.out

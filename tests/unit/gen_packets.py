@@ -48,6 +48,19 @@ big6 = IPv6(src=A_G, dst=US_G) / IPv6ExtHdrFragment(id=0x0badcafe) / echo6(9, bi
 frags4 = fragment(big4, fragsize=1480)
 frags6 = fragment6(big6, 1280)
 
+# UDP echo (RFC 862) on port 7: a datagram of 25 bytes (odd: the checksum's
+# trailing byte), and a 3000-byte one cut small (IPv4 at 1200-byte pieces,
+# IPv6 at the minimum MTU 1280) so that the echo, cut again at the link's
+# 1500, differs from the request in every fragment.
+echo_payload = b"sonde udp echo (RFC 862)\n"
+big_udp = bytes((i * 13 + i // 256) & 0xff for i in range(3000))
+udp_big4 = IP(src="10.0.0.2", dst="10.0.0.1", id=0x5151, ttl=64) / UDP(sport=40001, dport=7) / \
+    Raw(big_udp)
+udp_big6 = IPv6(src=A_G, dst=US_G) / IPv6ExtHdrFragment(id=0x0e0e0e0e) / \
+    UDP(sport=40001, dport=7) / Raw(big_udp)
+udp_frags4 = fragment(udp_big4, fragsize=1200)
+udp_frags6 = fragment6(udp_big6, 1280)
+
 frames = [
     ("pkt_arp_req",
      "ARP request from A: who-has 10.0.0.1 tell 10.0.0.2",
@@ -173,6 +186,22 @@ frames = [
     ("pkt6_big_f%d" % (i + 1),
      "fragment %d of 4 of a 4000-byte ICMPv6 echo A -> fd00::1, ident 0x0badcafe, seq 9" % (i + 1),
      eth6() / f) for i, f in enumerate(frags6)
+] + [
+    ("pkt_udp_echo",
+     "UDP A:40000 -> 10.0.0.1:7 (echo, RFC 862), 25-byte payload, checksum set",
+     Ether(dst=US0, src=A) / IP(src="10.0.0.2", dst="10.0.0.1", id=0x4444, ttl=64) /
+     UDP(sport=40000, dport=7) / Raw(echo_payload)),
+    ("pkt6_udp_echo",
+     "UDP A [fd00::2]:40000 -> [fd00::1]:7 (echo, RFC 862), 25-byte payload",
+     eth6() / IPv6(src=A_G, dst=US_G) / UDP(sport=40000, dport=7) / Raw(echo_payload)),
+] + [
+    ("pkt_udp_big_f%d" % (i + 1),
+     "fragment %d of 3 of a 3008-byte UDP datagram A:40001 -> 10.0.0.1:7, id 0x5151, cut at 1200" % (i + 1),
+     Ether(dst=US0, src=A) / f) for i, f in enumerate(udp_frags4)
+] + [
+    ("pkt6_udp_big_f%d" % (i + 1),
+     "fragment %d of 3 of a 3008-byte UDP datagram [fd00::2]:40001 -> [fd00::1]:7, ident 0x0e0e0e0e" % (i + 1),
+     eth6() / f) for i, f in enumerate(udp_frags6)
 ]
 
 
