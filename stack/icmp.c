@@ -55,6 +55,11 @@ icmp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *i
 			icmp_drop(st, m, DROP_ICMP_BROADCAST);
 			return;
 		}
+		/* RFC 1122 3.2.1.3: 0.0.0.0 is never a destination. */
+		if (ip->src == 0) {
+			icmp_drop(st, m, DROP_BAD_SOURCE);
+			return;
+		}
 		/* The reply is the request turned around, in the same mbuf;
 		 * only the type changes, so does the checksum (RFC 1624). */
 		p[0] = ICMP_ECHOREPLY;

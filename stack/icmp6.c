@@ -58,6 +58,11 @@ icmp6_echo(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *i
 	uint8_t src[16];
 	uint16_t ck;
 
+	/* RFC 4291 2.5.2: :: is never a destination. */
+	if (ipv6_addr_is_unspecified(ip->src)) {
+		icmp6_drop(st, m, DROP_BAD_SOURCE);
+		return;
+	}
 	/* RFC 4443 4.2: a reply to a multicast request comes from a unicast
 	 * address of the interface it arrived on. */
 	if (ipv6_addr_is_multicast(ip->dst)) {
