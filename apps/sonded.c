@@ -6,7 +6,8 @@
  *
  *   sonded [EAL args] -- --addr IF=ADDR/LEN [--addr ...]
  *          [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]
- *          [--ping DEST[,COUNT]] [--service udp:PORT=echo|discard] [--busy-poll]
+ *          [--mtu IF=N ...] [--frag-timeout MS] [--ping DEST[,COUNT]]
+ *          [--service udp:PORT=echo|discard] [--busy-poll]
  */
 #include <ctype.h>
 #include <errno.h>
@@ -43,6 +44,9 @@ struct opts {
 	unsigned n_pcap;
 	const char *service[MAX_ARGS];
 	unsigned n_service;
+	const char *mtu[MAX_ARGS];
+	unsigned n_mtu;
+	uint32_t frag_timeout_ms; /* 0: the stack's default */
 	const char *ping;
 	unsigned ping_count;
 	bool forward;
@@ -61,7 +65,10 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: sonded [EAL args] -- --addr IF=ADDR/LEN [--addr ...]\n"
 		   "       [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]\n"
-		   "       [--ping DEST[,COUNT]] [--service udp:PORT=echo|discard] [--busy-poll]\n");
+		   "       [--mtu IF=N ...] [--frag-timeout MS] [--ping DEST[,COUNT]]\n"
+		   "       [--service udp:PORT=echo|discard] [--busy-poll]\n"
+		   "  --mtu IF=N         the port's MTU (at least 1280; default the PMD's, 1500)\n"
+		   "  --frag-timeout MS  reassembly timeout in milliseconds (default 30000)\n");
 }
 
 static int
@@ -79,6 +86,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "route", required_argument, NULL, 'r' },
 		{ "forward", no_argument, NULL, 'f' },
 		{ "pcap", required_argument, NULL, 'p' },
+		{ "mtu", required_argument, NULL, 'm' },
+		{ "frag-timeout", required_argument, NULL, 'T' },
 		{ "ping", required_argument, NULL, 'P' },
 		{ "service", required_argument, NULL, 'S' },
 		{ "busy-poll", no_argument, NULL, 'b' },
@@ -115,6 +124,24 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return bad_arg("--pcap", optarg, "too many");
 			o->pcap[o->n_pcap++] = optarg;
 			break;
+		case 'm':
+			if (o->n_mtu == MAX_ARGS)
+				return bad_arg("--mtu", optarg, "too many");
+			o->mtu[o->n_mtu++] = optarg;
+			break;
+		case 'T': {
+			char *end;
+			unsigned long ms;
+
+			errno = 0;
+			ms = strtoul(optarg, &end, 10);
+			if (!isdigit((unsigned char)optarg[0]) || *end != '\0' || errno || ms == 0 ||
+			    ms > 3600000)
+				return bad_arg("--frag-timeout", optarg,
+					       "expected milliseconds, 1 to 3600000");
+			o->frag_timeout_ms = (uint32_t)ms;
+			break;
+		}
 		case 'P':
 			o->ping = optarg;
 			break;
@@ -160,6 +187,20 @@ configure(struct sonde_stack *st, const struct opts *o)
 	const char *v;
 	int ifi, r;
 
+	for (unsigned i = 0; i < o->n_mtu; i++) {
+		char *end;
+		unsigned long mtu;
+
+		v = split_if(st, o->mtu[i], &ifi);
+		if (v == NULL)
+			return bad_arg("--mtu", o->mtu[i], "expected IF=N with a known IF");
+		mtu = strtoul(v, &end, 10);
+		if (!isdigit((unsigned char)v[0]) || *end != '\0' || mtu < 1280 || mtu > UINT16_MAX)
+			return bad_arg("--mtu", o->mtu[i], "expected an MTU of at least 1280");
+		r = sonde_if_set_mtu(st, ifi, (uint16_t)mtu);
+		if (r)
+			return bad_arg("--mtu", o->mtu[i], strerror(-r));
+	}
 	for (unsigned i = 0; i < o->n_addr; i++) {
 		v = split_if(st, o->addr[i], &ifi);
 		if (v == NULL)
@@ -299,6 +340,7 @@ main(int argc, char **argv)
 	conf.pool = pool;
 	conf.stack_id = rte_lcore_id();
 	conf.forwarding = o.forward;
+	conf.frag_timeout_ms = o.frag_timeout_ms;
 	st = sonde_stack_create(&conf);
 	if (st == NULL) {
 		fprintf(stderr, "sonded: stack: %s\n", rte_strerror(rte_errno));

@@ -100,3 +100,14 @@ port_open(struct sonde_if *ifp, uint16_t port_id, struct rte_mempool *pool)
 	snprintf(ifp->name, sizeof(ifp->name), "dpdk%u", port_id);
 	return 0;
 }
+
+int
+port_set_mtu(struct sonde_if *ifp, uint16_t mtu)
+{
+	int r = rte_eth_dev_set_mtu(ifp->port_id, mtu);
+
+	if (r)
+		return r;
+	ifp->mtu = mtu;
+	return 0;
+}

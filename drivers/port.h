@@ -12,5 +12,7 @@ struct sonde_if;
 /* Configures port_id with one rx and one tx queue, enables the checksum
  * offloads it offers, starts it, and fills ifp (ops, MAC, MTU, offloads). */
 int port_open(struct sonde_if *ifp, uint16_t port_id, struct rte_mempool *pool);
+/* Sets the port's MTU (rte_eth_dev_set_mtu) and ifp's. */
+int port_set_mtu(struct sonde_if *ifp, uint16_t mtu);
 
 #endif

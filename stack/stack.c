@@ -307,6 +307,18 @@ sonde_udp_service(struct sonde_stack *st, uint16_t port, enum sonde_service kind
 }
 
 int
+sonde_if_set_mtu(struct sonde_stack *st, int ifindex, uint16_t mtu)
+{
+	struct sonde_if *ifp = ifindex >= 0 ? stack_if(st, (uint16_t)ifindex) : NULL;
+
+	if (ifp == NULL || ifp->kind != IF_KIND_PORT || ifp->port_id == UINT16_MAX)
+		return -ENODEV;
+	if (mtu < 1280)
+		return -EINVAL;
+	return port_set_mtu(ifp, mtu);
+}
+
+int
 sonde_pcap_open(struct sonde_stack *st, int ifindex, const char *path)
 {
 	struct sonde_if *ifp = ifindex >= 0 ? stack_if(st, (uint16_t)ifindex) : NULL;

@@ -72,6 +72,12 @@ int sonde_route_add(struct sonde_stack *st, const struct sonde_prefix *dst,
 enum sonde_service { SONDE_SERVICE_NONE, SONDE_SERVICE_ECHO, SONDE_SERVICE_DISCARD };
 int sonde_udp_service(struct sonde_stack *st, uint16_t port, enum sonde_service kind);
 
+/* Sets the MTU of interface ifindex, a DPDK port: the port's own
+ * (rte_eth_dev_set_mtu) and the one IP fragments to, forwards up to and
+ * sends ICMP "packet too big" / "fragmentation needed" about.  At least
+ * 1280 (RFC 8200 5: every port has IPv6). */
+int sonde_if_set_mtu(struct sonde_stack *st, int ifindex, uint16_t mtu);
+
 /* Records every frame interface ifindex sends or receives to a pcap file. */
 int sonde_pcap_open(struct sonde_stack *st, int ifindex, const char *path);
 

@@ -100,6 +100,7 @@ IT_PREFIXES=() # DPDK file prefixes (/var/run/dpdk/PREFIX)
 IT_PATHS=()    # files and directories to remove, whatever the outcome (sockets)
 declare -A IT_CAPFILE # tcpdump pid -> its capture file
 IT_SEQ=0
+SONDED_NETNS= # see sonded_netns
 
 it_cleanup()
 {
@@ -289,11 +290,72 @@ tap_to_ns()
 	local tap=$1 ns=$2 addr=$3 mac a b c d
 	IFS=. read -r a b c d <<<"${addr%/*}"
 	mac=$(printf '02:00:%02x:%02x:%02x:%02x' "$a" "$b" "$c" "$d")
-	wait_for 10 "tap $tap" ip link show "$tap"
-	ip link set "$tap" netns "$ns" || fail "moving $tap to $ns"
+	wait_for 10 "tap $tap" ip ${SONDED_NETNS:+-n "$SONDED_NETNS"} link show "$tap"
+	ip ${SONDED_NETNS:+-n "$SONDED_NETNS"} link set "$tap" netns "$ns" || fail "moving $tap to $ns"
 	ip -n "$ns" link set "$tap" address "$mac" || fail "MAC $mac on $tap"
 	ip -n "$ns" addr add "$addr" dev "$tap" || fail "address $addr on $tap"
 	ip -n "$ns" link set "$tap" up || fail "$tap up"
+}
+
+# --- IPv6 peers --------------------------------------------------------------
+
+# netns_new6 VAR: a new namespace with IPv6 on, for an IPv6 peer: no router
+# solicitations, no RAs taken, no DAD (so no waiting; addresses are added
+# nodad too).  Its links still send MLD reports: filter them out.
+netns_new6()
+{
+	local ns6
+	netns_new ns6
+	ip netns exec "$ns6" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.default.router_solicitations=0 net.ipv6.conf.default.accept_ra=0 \
+		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.all.disable_ipv6=0 \
+		net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 >/dev/null ||
+		fail "IPv6 sysctls in $ns6"
+	printf -v "$1" '%s' "$ns6"
+}
+
+# sonded_netns: sonded_start will run sonded in a namespace of its own with
+# IPv6 off (sets SONDED_NETNS), where its taps are born.  In the root
+# namespace a new tap comes up with IPv6 on and sonded's MAC, so Linux runs
+# DAD for sonded's own link-local address: a race, lost by whichever side
+# probes second (seen: Linux's address "dadfailed"; had sonded lost, its
+# link-local address would be unusable), and sends MLD reports.  In there
+# it does neither.  tap_to_ns and tap_to_ns6 move the taps from there.
+sonded_netns() { netns_new SONDED_NETNS; }
+
+# tap_to_ns6 TAP NS ADDR6/LEN [ADDR4/LEN]: as tap_to_ns, for an IPv6 peer
+# (NS from netns_new6): moves TAP into NS, gives it the MAC 02:06 and bytes
+# 1, 13, 14 and 15 of ADDR6 (so fd01::1 is 02:06:01:00:00:01), ADDR6
+# (nodad) and ADDR4 if given, and brings it up.
+tap_to_ns6()
+{
+	local tap=$1 ns=$2 addr=$3 addr4=${4:-} mac
+	mac=$("$IT_PY" -c 'import ipaddress, sys
+b = ipaddress.IPv6Address(sys.argv[1].split("/")[0]).packed
+print("02:06:%02x:%02x:%02x:%02x" % (b[1], b[13], b[14], b[15]))' "$addr") || fail "bad address $addr"
+	wait_for 10 "tap $tap" ip ${SONDED_NETNS:+-n "$SONDED_NETNS"} link show "$tap"
+	ip ${SONDED_NETNS:+-n "$SONDED_NETNS"} link set "$tap" netns "$ns" || fail "moving $tap to $ns"
+	ip -n "$ns" link set "$tap" address "$mac" || fail "MAC $mac on $tap"
+	ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=0" >/dev/null ||
+		fail "IPv6 on $tap"
+	ip -n "$ns" -6 addr add "$addr" dev "$tap" nodad || fail "address $addr on $tap"
+	if [ -n "$addr4" ]; then
+		ip -n "$ns" addr add "$addr4" dev "$tap" || fail "address $addr4 on $tap"
+	fi
+	ip -n "$ns" link set "$tap" up || fail "$tap up"
+	# The link-local address (no DAD in a netns_new6 namespace): usable once
+	# it is there.
+	wait_for 5 "a link-local address on $tap" \
+		bash -c "ip -n '$ns' -6 addr show dev '$tap' scope link | grep -q 'inet6 fe80::'"
+}
+
+# ll_of_mac MAC: the link-local address a MAC gives (RFC 4291 modified
+# EUI-64), in RFC 5952 text.
+ll_of_mac()
+{
+	"$IT_PY" -c 'import ipaddress, sys
+m = bytes.fromhex(sys.argv[1].replace(":", ""))
+print(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + bytes([m[0] ^ 2]) + m[1:3] + b"\xff\xfe" + m[3:6]))' "$1"
 }
 
 # ns_mac NS IF: the MAC address of IF in NS, lower case.
@@ -311,7 +373,8 @@ in_ns()
 # sonded_start "TAP0 TAP1 ..." [sonded options...]: starts sonded with one
 # net_tap port per tap (dpdk0, dpdk1, ...) and waits for its `ready` line.
 # Sets SONDED_PID, SONDED_OUT (stdout), SONDED_PREFIX (the DPDK file prefix)
-# and SONDED_MAC[i] (dpdkI's MAC, lower case).
+# and SONDED_MAC[i] (dpdkI's MAC, lower case).  Runs sonded in namespace
+# SONDED_NETNS if set (sonded_netns).
 sonded_start()
 {
 	local taps=$1 vdevs=() i=0 t
@@ -338,7 +401,8 @@ sonded_start_eal()
 	IT_PREFIXES+=("$SONDED_PREFIX")
 	SONDED_OUT=$IT_DIR/sonded.$SONDED_PREFIX.out
 	: >"$SONDED_OUT"
-	"$SONDED" --no-huge -m 256 --no-pci --file-prefix="$SONDED_PREFIX" -l 0 "${vdevs[@]}" \
+	${SONDED_NETNS:+ip netns exec "$SONDED_NETNS"} \
+		"$SONDED" --no-huge -m 256 --no-pci --file-prefix="$SONDED_PREFIX" -l 0 "${vdevs[@]}" \
 		--log-level='*:warning' -- "$@" >"$SONDED_OUT" 2>"$SONDED_OUT.err" &
 	SONDED_PID=$!
 	proc_register "$SONDED_PID" sonded
