@@ -39,7 +39,7 @@
 #define BURST 32
 #define POOL_SIZE 8191
 #define MAGIC 0x736f6e6465u /* "sonde" */
-#define HIST_US 20000 /* latency histogram: 1 us buckets up to 20 ms */
+#define HIST_US 20000	    /* latency histogram: 1 us buckets up to 20 ms */
 
 enum gen_mode { MODE_ICMP4, MODE_UDP4, MODE_UDP6, MODE_ICMP6 };
 
@@ -53,7 +53,7 @@ struct gen {
 	bool have_dst_mac;
 	uint16_t port, rx_port;
 	uint32_t size; /* frame bytes, without FCS */
-	uint64_t rate;  /* packets a second; 0 = as fast as it can */
+	uint64_t rate; /* packets a second; 0 = as fast as it can */
 	double duration;
 	uint64_t count;
 	uint16_t dport, flows;
@@ -101,13 +101,20 @@ static int
 parse_args(int argc, char **argv, struct gen *g)
 {
 	static const struct option lo[] = {
-		{ "src", required_argument, NULL, 's' },   { "dst", required_argument, NULL, 'd' },
-		{ "mode", required_argument, NULL, 'm' },  { "size", required_argument, NULL, 'z' },
-		{ "rate", required_argument, NULL, 'r' },  { "duration", required_argument, NULL, 't' },
-		{ "count", required_argument, NULL, 'c' }, { "dport", required_argument, NULL, 'p' },
-		{ "flows", required_argument, NULL, 'f' }, { "dst-mac", required_argument, NULL, 'M' },
-		{ "json", no_argument, NULL, 'j' },        { "gw", required_argument, NULL, 'g' },
-		{ "rx-port", required_argument, NULL, 'R' }, { "rx-addr", required_argument, NULL, 'A' },
+		{ "src", required_argument, NULL, 's' },
+		{ "dst", required_argument, NULL, 'd' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "size", required_argument, NULL, 'z' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "duration", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "dport", required_argument, NULL, 'p' },
+		{ "flows", required_argument, NULL, 'f' },
+		{ "dst-mac", required_argument, NULL, 'M' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "gw", required_argument, NULL, 'g' },
+		{ "rx-port", required_argument, NULL, 'R' },
+		{ "rx-addr", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -172,9 +179,7 @@ parse_args(int argc, char **argv, struct gen *g)
 				return usage("bad --dst-mac");
 			g->have_dst_mac = true;
 			break;
-		case 'j':
-			g->json = true;
-			break;
+		case 'j': g->json = true; break;
 		case 'g':
 			if (sonde_prefix_parse(optarg, &g->gw) != 0)
 				return usage("bad --gw");
@@ -188,8 +193,7 @@ parse_args(int argc, char **argv, struct gen *g)
 			if (sonde_prefix_parse(optarg, &g->rx_addr) != 0)
 				return usage("bad --rx-addr");
 			break;
-		default:
-			return usage("unknown option");
+		default: return usage("unknown option");
 		}
 	}
 	if (g->src.af == 0 || g->dst.af == 0)
@@ -232,11 +236,13 @@ gen_build(struct gen *g, uint64_t tsc)
 	wire_put32(p + l4 + 12, (uint32_t)g->seq);
 	memcpy(p + l4 + 16, &tsc, 8);
 	if (g->mode == MODE_ICMP4) {
-		struct icmp_view ic = { .type = ICMP_ECHO, .rest = (0x5347u << 16) | (g->seq & 0xffff) };
+		struct icmp_view ic = { .type = ICMP_ECHO,
+					.rest = (0x5347u << 16) | (g->seq & 0xffff) };
 
 		wire_icmp_emit(p + l4, l4len, &ic);
 	} else if (g->mode == MODE_ICMP6) {
-		uint32_t sum = wire_pseudo6_sum(g->src.addr.v6, g->dst.addr.v6, l4len, IPPROTO_ICMPV6_);
+		uint32_t sum =
+			wire_pseudo6_sum(g->src.addr.v6, g->dst.addr.v6, l4len, IPPROTO_ICMPV6_);
 		uint16_t ck;
 
 		p[l4] = ICMP6_ECHO_REQUEST;
@@ -250,27 +256,35 @@ gen_build(struct gen *g, uint64_t tsc)
 		wire_put16(p + l4 + 2, g->dport);
 		wire_put16(p + l4 + 4, (uint16_t)l4len);
 		if (g->mode == MODE_UDP4) {
-			wire_put16(p + l4 + 6, wire_udp4_cksum(g->src.addr.v4, g->dst.addr.v4, p + l4, l4len));
+			wire_put16(p + l4 + 6,
+				   wire_udp4_cksum(g->src.addr.v4, g->dst.addr.v4, p + l4, l4len));
 		} else {
-			uint32_t sum = wire_pseudo6_sum(g->src.addr.v6, g->dst.addr.v6, l4len, IPPROTO_UDP_);
-			uint16_t ck = (uint16_t)~__rte_raw_cksum_reduce(sum + rte_raw_cksum(p + l4, l4len));
+			uint32_t sum = wire_pseudo6_sum(g->src.addr.v6, g->dst.addr.v6, l4len,
+							IPPROTO_UDP_);
+			uint16_t ck = (uint16_t)~__rte_raw_cksum_reduce(
+				sum + rte_raw_cksum(p + l4, l4len));
 
 			wire_put16(p + l4 + 6, ck == 0 ? 0xffff : rte_be_to_cpu_16(ck));
 		}
 	}
 	if (g->mode >= MODE_UDP6) {
 		struct ipv6_view ip = { .plen = (uint16_t)l4len,
-					.nxt = g->mode == MODE_ICMP6 ? IPPROTO_ICMPV6_ : IPPROTO_UDP_,
+					.nxt = g->mode == MODE_ICMP6 ? IPPROTO_ICMPV6_
+								     : IPPROTO_UDP_,
 					.hlim = 64 };
 
 		memcpy(ip.src, g->src.addr.v6, 16);
 		memcpy(ip.dst, g->dst.addr.v6, 16);
 		wire_ipv6_emit(p + ETH_HDR_LEN, &ip);
 	} else {
-		struct ipv4_view ip = { .ihl = 20, .total_len = (uint16_t)(g->size - ETH_HDR_LEN),
-					.ident = (uint16_t)g->seq, .ttl = 64,
-					.proto = g->mode == MODE_ICMP4 ? IPPROTO_ICMP_ : IPPROTO_UDP_,
-					.src = g->src.addr.v4, .dst = g->dst.addr.v4 };
+		struct ipv4_view ip = { .ihl = 20,
+					.total_len = (uint16_t)(g->size - ETH_HDR_LEN),
+					.ident = (uint16_t)g->seq,
+					.ttl = 64,
+					.proto = g->mode == MODE_ICMP4 ? IPPROTO_ICMP_
+								       : IPPROTO_UDP_,
+					.src = g->src.addr.v4,
+					.dst = g->dst.addr.v4 };
 
 		wire_ipv4_emit(p + ETH_HDR_LEN, &ip, 0);
 	}
@@ -293,7 +307,8 @@ gen_neighbour(struct gen *g, struct rte_mbuf *m, struct rte_mbuf **reply, uint16
 	*reply = NULL;
 	if (wire_eth_parse(p, len, &eh) != 0)
 		return false;
-	if (eh.type == ETHERTYPE_ARP && wire_arp_parse(p + ETH_HDR_LEN, len - ETH_HDR_LEN, &a) == 0) {
+	if (eh.type == ETHERTYPE_ARP &&
+	    wire_arp_parse(p + ETH_HDR_LEN, len - ETH_HDR_LEN, &a) == 0) {
 		if (a.op == ARP_OP_REPLY && a.spa == g->gw.addr.v4 && !g->have_dst_mac) {
 			memcpy(g->dst_mac, a.sha, 6);
 			g->have_dst_mac = true;
@@ -416,7 +431,8 @@ gen_resolve(struct gen *g)
 			memset(p, 0, 86);
 			memcpy(eh.src, g->mac, 6);
 			if (g->dst.af == AF_INET) {
-				struct arp_view a = { .op = ARP_OP_REQUEST, .spa = g->src.addr.v4,
+				struct arp_view a = { .op = ARP_OP_REQUEST,
+						      .spa = g->src.addr.v4,
 						      .tpa = g->gw.addr.v4 };
 
 				memcpy(a.sha, g->mac, 6);
@@ -425,7 +441,9 @@ gen_resolve(struct gen *g)
 				wire_arp_emit(p + ETH_HDR_LEN, &a);
 				rte_pktmbuf_trim(m, 86 - 60);
 			} else {
-				struct ipv6_view v = { .plen = 32, .nxt = IPPROTO_ICMPV6_, .hlim = 255 };
+				struct ipv6_view v = { .plen = 32,
+						       .nxt = IPPROTO_ICMPV6_,
+						       .hlim = 255 };
 				uint8_t *ic = p + ETH_HDR_LEN + IPV6_HDR_LEN;
 				uint16_t ck;
 
@@ -506,7 +524,8 @@ main(int argc, char **argv)
 	argv += n;
 	g = calloc(1, sizeof(*g));
 	g->mode = MODE_ICMP4;
-	g->size = 0; /* by default the smallest frame: 64 bytes with FCS, or what the headers need */
+	g->size =
+		0; /* by default the smallest frame: 64 bytes with FCS, or what the headers need */
 	g->duration = 5;
 	g->dport = 7;
 	g->flows = 1;
@@ -545,7 +564,9 @@ main(int argc, char **argv)
 
 		if (gap) {
 			/* Paced: send what is due, at most a burst. */
-			want = now >= next ? (unsigned)RTE_MIN((now - next) / gap + 1, (uint64_t)BURST) : 0;
+			want = now >= next
+				       ? (unsigned)RTE_MIN((now - next) / gap + 1, (uint64_t)BURST)
+				       : 0;
 			next += want * gap;
 		}
 		if (g->count)
@@ -569,16 +590,18 @@ main(int argc, char **argv)
 		gen_rx(g);
 	if (g->json)
 		printf("{\"mode\": \"%s\", \"sent\": %" PRIu64 ", \"received\": %" PRIu64
-		       ", \"lost\": %" PRId64 ", \"seconds\": %.3f, \"tx_mpps\": %.4f, \"rx_mpps\": %.4f"
+		       ", \"lost\": %" PRId64
+		       ", \"seconds\": %.3f, \"tx_mpps\": %.4f, \"rx_mpps\": %.4f"
 		       ", \"lat_us_p50\": %" PRIu64 ", \"lat_us_p90\": %" PRIu64
 		       ", \"lat_us_p99\": %" PRIu64 ", \"lat_us_max\": %.1f}\n",
-		       gen_mode_name[g->mode],
-		       g->sent, g->received, (int64_t)(g->sent - g->received), secs,
-		       (double)g->sent / secs / 1e6, (double)g->received / secs / 1e6,
-		       gen_percentile(g, 0.5), gen_percentile(g, 0.9), gen_percentile(g, 0.99),
+		       gen_mode_name[g->mode], g->sent, g->received,
+		       (int64_t)(g->sent - g->received), secs, (double)g->sent / secs / 1e6,
+		       (double)g->received / secs / 1e6, gen_percentile(g, 0.5),
+		       gen_percentile(g, 0.9), gen_percentile(g, 0.99),
 		       (double)g->lat_max_ns / 1000.0);
 	else
-		printf("sent %" PRIu64 " received %" PRIu64 " lost %" PRId64 " in %.3f s: tx %.4f Mpps"
+		printf("sent %" PRIu64 " received %" PRIu64 " lost %" PRId64
+		       " in %.3f s: tx %.4f Mpps"
 		       " rx %.4f Mpps; latency us p50 %" PRIu64 " p90 %" PRIu64 " p99 %" PRIu64
 		       " max %.1f\n",
 		       g->sent, g->received, (int64_t)(g->sent - g->received), secs,

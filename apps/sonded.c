@@ -116,9 +116,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->route_gw[o->n_route++] = argv[optind + 1];
 			optind += 2;
 			break;
-		case 'f':
-			o->forward = true;
-			break;
+		case 'f': o->forward = true; break;
 		case 'p':
 			if (o->n_pcap == MAX_ARGS)
 				return bad_arg("--pcap", optarg, "too many");
@@ -135,29 +133,24 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 			errno = 0;
 			ms = strtoul(optarg, &end, 10);
-			if (!isdigit((unsigned char)optarg[0]) || *end != '\0' || errno || ms == 0 ||
-			    ms > 3600000)
+			if (!isdigit((unsigned char)optarg[0]) || *end != '\0' || errno ||
+			    ms == 0 || ms > 3600000)
 				return bad_arg("--frag-timeout", optarg,
 					       "expected milliseconds, 1 to 3600000");
 			o->frag_timeout_ms = (uint32_t)ms;
 			break;
 		}
-		case 'P':
-			o->ping = optarg;
-			break;
+		case 'P': o->ping = optarg; break;
 		case 'S':
 			if (o->n_service == MAX_ARGS)
 				return bad_arg("--service", optarg, "too many");
 			o->service[o->n_service++] = optarg;
 			break;
-		case 'b':
-			o->busy = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
+		case 'b': o->busy = true; break;
+		case 'h': usage(stdout); exit(0);
 		default:
-			return bad_arg("option", argv[optind - 1], "unknown option or missing value");
+			return bad_arg("option", argv[optind - 1],
+				       "unknown option or missing value");
 		}
 	}
 	if (optind < argc)
@@ -204,7 +197,8 @@ configure(struct sonde_stack *st, const struct opts *o)
 	for (unsigned i = 0; i < o->n_addr; i++) {
 		v = split_if(st, o->addr[i], &ifi);
 		if (v == NULL)
-			return bad_arg("--addr", o->addr[i], "expected IF=ADDR/LEN with a known IF");
+			return bad_arg("--addr", o->addr[i],
+				       "expected IF=ADDR/LEN with a known IF");
 		if (sonde_prefix_parse(v, &p) != 0 || strchr(v, '/') == NULL)
 			return bad_arg("--addr", o->addr[i], "expected ADDR/LEN");
 		r = sonde_addr_add(st, ifi, &p);
@@ -214,7 +208,8 @@ configure(struct sonde_stack *st, const struct opts *o)
 	for (unsigned i = 0; i < o->n_route; i++) {
 		if (sonde_prefix_parse(o->route_dst[i], &p) != 0)
 			return bad_arg("--route", o->route_dst[i], "expected DEST/LEN or default");
-		if (sonde_prefix_parse(o->route_gw[i], &gw) != 0 || gw.plen != (gw.af == AF_INET ? 32 : 128))
+		if (sonde_prefix_parse(o->route_gw[i], &gw) != 0 ||
+		    gw.plen != (gw.af == AF_INET ? 32 : 128))
 			return bad_arg("--route gateway", o->route_gw[i], "expected an address");
 		r = sonde_route_add(st, &p, &gw);
 		if (r)
@@ -228,7 +223,8 @@ configure(struct sonde_stack *st, const struct opts *o)
 
 		if (sscanf(o->service[i], "udp:%u=%15s", &port, kind) != 2 || port == 0 ||
 		    port > 65535)
-			return bad_arg("--service", o->service[i], "expected udp:PORT=echo|discard");
+			return bad_arg("--service", o->service[i],
+				       "expected udp:PORT=echo|discard");
 		if (strcmp(kind, "echo") == 0)
 			k = SONDE_SERVICE_ECHO;
 		else if (strcmp(kind, "discard") == 0)
@@ -346,7 +342,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sonded: stack: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	RTE_ETH_FOREACH_DEV(port) {
+	RTE_ETH_FOREACH_DEV (port) {
 		r = sonde_port_add(st, port);
 		if (r < 0) {
 			fprintf(stderr, "sonded: port %u: %s\n", port, strerror(-r));
@@ -373,7 +369,7 @@ main(int argc, char **argv)
 	}
 	next_ping = 0;
 	printf("ready pid %d", (int)getpid());
-	RTE_ETH_FOREACH_DEV(port) {
+	RTE_ETH_FOREACH_DEV (port) {
 		struct rte_ether_addr mac;
 
 		rte_eth_macaddr_get(port, &mac);

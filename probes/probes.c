@@ -59,7 +59,8 @@ probe_fill_ipv4(const uint8_t *h, uint32_t len, struct ipinfo_t *ip, struct ipv4
 		tot = wire_get16(h + 2);
 		v4->ipv4_length = tot;
 		v4->ipv4_ident = wire_get16(h + 4);
-		v4->ipv4_flags = (uint8_t)((frag & IPV4_FLAG_DF ? 4 : 0) | (frag & IPV4_FLAG_MF ? 2 : 0));
+		v4->ipv4_flags =
+			(uint8_t)((frag & IPV4_FLAG_DF ? 4 : 0) | (frag & IPV4_FLAG_MF ? 2 : 0));
 		v4->ipv4_offset = (uint16_t)((frag & IPV4_OFFSET_MASK) * 8);
 		v4->ipv4_ttl = h[8];
 		v4->ipv4_protocol = h[9];
@@ -106,12 +107,12 @@ probe_fill_ipv6(const uint8_t *h, uint32_t len, struct ipinfo_t *ip, struct ipv6
 	memcpy(ip->ip_daddr, v6->ipv6_daddr, sizeof(ip->ip_daddr));
 }
 
-#define FIRE2(P4, P6, v6)                                                     \
-	do {                                                                  \
-		if (v6)                                                       \
-			P6(&pkt, csp, &ip, &ifi, NULL, &i6);                  \
-		else                                                          \
-			P4(&pkt, csp, &ip, &ifi, &i4, NULL);                  \
+#define FIRE2(P4, P6, v6)                                    \
+	do {                                                 \
+		if (v6)                                      \
+			P6(&pkt, csp, &ip, &ifi, NULL, &i6); \
+		else                                         \
+			P4(&pkt, csp, &ip, &ifi, &i4, NULL); \
 	} while (0)
 
 void
@@ -173,17 +174,9 @@ probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_
 		IP_LOCAL_RECEIVE(&pkt, csp, &ip, &ifi, v6 ? NULL : &i4, v6 ? &i6 : NULL);
 		FIRE2(IPV4_LOCAL_RECEIVE, IPV6_LOCAL_RECEIVE, v6);
 		break;
-	case PROBE_READ:
-		FIRE2(IPV4_READ, IPV6_READ, v6);
-		break;
-	case PROBE_WRITE:
-		FIRE2(IPV4_WRITE, IPV6_WRITE, v6);
-		break;
-	case PROBE_DROP_IN:
-		FIRE2(IPV4_DROP_IN, IPV6_DROP_IN, v6);
-		break;
-	case PROBE_DROP_OUT:
-		FIRE2(IPV4_DROP_OUT, IPV6_DROP_OUT, v6);
-		break;
+	case PROBE_READ: FIRE2(IPV4_READ, IPV6_READ, v6); break;
+	case PROBE_WRITE: FIRE2(IPV4_WRITE, IPV6_WRITE, v6); break;
+	case PROBE_DROP_IN: FIRE2(IPV4_DROP_IN, IPV6_DROP_IN, v6); break;
+	case PROBE_DROP_OUT: FIRE2(IPV4_DROP_OUT, IPV6_DROP_OUT, v6); break;
 	}
 }

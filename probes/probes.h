@@ -38,25 +38,23 @@ void probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct
 		const struct sonde_if *ifp, int fam, const char *reason, const void *cs);
 
 #define PROBE_SEND_ON() (IP_SEND_ENABLED() || IPV4_SEND_ENABLED() || IPV6_SEND_ENABLED())
-#define PROBE_RECEIVE_ON()                                                    \
+#define PROBE_RECEIVE_ON() \
 	(IP_RECEIVE_ENABLED() || IPV4_RECEIVE_ENABLED() || IPV6_RECEIVE_ENABLED())
-#define PROBE_LOCAL_SEND_ON()                                                 \
-	(IP_LOCAL_SEND_ENABLED() || IPV4_LOCAL_SEND_ENABLED() ||              \
-	 IPV6_LOCAL_SEND_ENABLED())
-#define PROBE_LOCAL_RECEIVE_ON()                                              \
-	(IP_LOCAL_RECEIVE_ENABLED() || IPV4_LOCAL_RECEIVE_ENABLED() ||        \
-	 IPV6_LOCAL_RECEIVE_ENABLED())
+#define PROBE_LOCAL_SEND_ON() \
+	(IP_LOCAL_SEND_ENABLED() || IPV4_LOCAL_SEND_ENABLED() || IPV6_LOCAL_SEND_ENABLED())
+#define PROBE_LOCAL_RECEIVE_ON() \
+	(IP_LOCAL_RECEIVE_ENABLED() || IPV4_LOCAL_RECEIVE_ENABLED() || IPV6_LOCAL_RECEIVE_ENABLED())
 #define PROBE_READ_ON() (IPV4_READ_ENABLED() || IPV6_READ_ENABLED())
 #define PROBE_WRITE_ON() (IPV4_WRITE_ENABLED() || IPV6_WRITE_ENABLED())
 #define PROBE_DROP_IN_ON() (IPV4_DROP_IN_ENABLED() || IPV6_DROP_IN_ENABLED())
 #define PROBE_DROP_OUT_ON() (IPV4_DROP_OUT_ENABLED() || IPV6_DROP_OUT_ENABLED())
 
-#define SONDE_PROBE_SITE(fn, KIND, ON)                                        \
+#define SONDE_PROBE_SITE(fn, KIND, ON)                                                \
 	static inline void fn(const struct sonde_stack *st, const struct rte_mbuf *m, \
-			      const struct sonde_if *ifp)                      \
-	{                                                                      \
-		if (unlikely(ON()))                                            \
-			probe_fire(st, KIND, m, ifp, 0, NULL, NULL);           \
+			      const struct sonde_if *ifp)                             \
+	{                                                                             \
+		if (unlikely(ON()))                                                   \
+			probe_fire(st, KIND, m, ifp, 0, NULL, NULL);                  \
 	}
 
 SONDE_PROBE_SITE(probe_send, PROBE_SEND, PROBE_SEND_ON)

@@ -123,7 +123,8 @@ arp_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
 	} else {
 		/* Merge what we know; learn a new neighbour only when it talks to us. */
 		neigh_update(st, ifp, 4, &a.spa, a.sha,
-			     a.op == ARP_OP_REPLY && for_us ? NEIGH_NEWS_CONFIRMED : NEIGH_NEWS_HEARD,
+			     a.op == ARP_OP_REPLY && for_us ? NEIGH_NEWS_CONFIRMED
+							    : NEIGH_NEWS_HEARD,
 			     for_us);
 	}
 	if (!for_us) {

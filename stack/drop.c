@@ -38,7 +38,8 @@ pkt_drop(struct sonde_stack *st, struct rte_mbuf *m, enum drop_reason r)
 
 		if (drop_reasons[r].dir == DROP_DIR_IN) {
 			if (unlikely(PROBE_DROP_IN_ON()))
-				probe_fire(st, PROBE_DROP_IN, m, ifp, fam, drop_reasons[r].name, NULL);
+				probe_fire(st, PROBE_DROP_IN, m, ifp, fam, drop_reasons[r].name,
+					   NULL);
 		} else if (unlikely(PROBE_DROP_OUT_ON())) {
 			probe_fire(st, PROBE_DROP_OUT, m, ifp, fam, drop_reasons[r].name, NULL);
 		}

@@ -20,73 +20,73 @@ enum drop_dir { DROP_DIR_IN, DROP_DIR_OUT };
 enum drop_layer { DROP_LINK, DROP_IP };
 
 /* X(enum, text, direction, layer) */
-#define SONDE_DROP_REASONS(X)                                                  \
-	X(DROP_ETH_TRUNCATED, "eth-truncated", DROP_DIR_IN, DROP_LINK)         \
-	X(DROP_ETH_NOT_FOR_US, "eth-not-for-us", DROP_DIR_IN, DROP_LINK)       \
-	X(DROP_ETH_UNKNOWN_TYPE, "eth-unknown-type", DROP_DIR_IN, DROP_LINK)   \
-	X(DROP_ARP_MALFORMED, "arp-malformed", DROP_DIR_IN, DROP_LINK)         \
-	X(DROP_ARP_NOT_FOR_US, "arp-not-for-us", DROP_DIR_IN, DROP_LINK)       \
-	X(DROP_ARP_BAD_SENDER, "arp-bad-sender", DROP_DIR_IN, DROP_LINK)       \
-	X(DROP_ARP_ADDR_CONFLICT, "arp-addr-conflict", DROP_DIR_IN, DROP_LINK) \
-	X(DROP_LINK_TX_FULL, "link-tx-queue-full", DROP_DIR_OUT, DROP_LINK)         \
-	X(DROP_TRUNCATED, "truncated", DROP_DIR_IN, DROP_IP)                   \
-	X(DROP_BAD_VERSION, "bad-version", DROP_DIR_IN, DROP_IP)               \
-	X(DROP_BAD_IHL, "bad-ihl", DROP_DIR_IN, DROP_IP)                       \
-	X(DROP_BAD_LENGTH, "bad-length", DROP_DIR_IN, DROP_IP)                 \
-	X(DROP_BAD_CHECKSUM, "bad-checksum", DROP_DIR_IN, DROP_IP)             \
-	X(DROP_BAD_SOURCE, "bad-source", DROP_DIR_IN, DROP_IP)                 \
-	X(DROP_BAD_DEST, "bad-destination", DROP_DIR_IN, DROP_IP)              \
-	X(DROP_NOT_LOCAL, "not-local", DROP_DIR_IN, DROP_IP)                   \
-	X(DROP_FRAGMENT, "fragment-unsupported", DROP_DIR_IN, DROP_IP)         \
-	X(DROP_TTL_EXCEEDED, "ttl-exceeded", DROP_DIR_IN, DROP_IP)             \
-	X(DROP_NO_ROUTE_FWD, "no-route", DROP_DIR_IN, DROP_IP)                 \
-	X(DROP_NO_PROTOCOL, "unknown-protocol", DROP_DIR_IN, DROP_IP)          \
-	X(DROP_ICMP_TRUNCATED, "icmp-truncated", DROP_DIR_IN, DROP_IP)         \
-	X(DROP_ICMP_BAD_CHECKSUM, "icmp-bad-checksum", DROP_DIR_IN, DROP_IP)   \
-	X(DROP_ICMP_BROADCAST, "icmp-broadcast", DROP_DIR_IN, DROP_IP)         \
-	X(DROP_UDP_TRUNCATED, "udp-truncated", DROP_DIR_IN, DROP_IP)           \
-	X(DROP_UDP_BAD_LENGTH, "udp-bad-length", DROP_DIR_IN, DROP_IP)         \
-	X(DROP_UDP_BAD_CHECKSUM, "udp-bad-checksum", DROP_DIR_IN, DROP_IP)     \
-	X(DROP_UDP_NO_PORT, "udp-no-port", DROP_DIR_IN, DROP_IP)               \
-	X(DROP_EXT_TRUNCATED, "ext-header-truncated", DROP_DIR_IN, DROP_IP)    \
+#define SONDE_DROP_REASONS(X)                                                   \
+	X(DROP_ETH_TRUNCATED, "eth-truncated", DROP_DIR_IN, DROP_LINK)          \
+	X(DROP_ETH_NOT_FOR_US, "eth-not-for-us", DROP_DIR_IN, DROP_LINK)        \
+	X(DROP_ETH_UNKNOWN_TYPE, "eth-unknown-type", DROP_DIR_IN, DROP_LINK)    \
+	X(DROP_ARP_MALFORMED, "arp-malformed", DROP_DIR_IN, DROP_LINK)          \
+	X(DROP_ARP_NOT_FOR_US, "arp-not-for-us", DROP_DIR_IN, DROP_LINK)        \
+	X(DROP_ARP_BAD_SENDER, "arp-bad-sender", DROP_DIR_IN, DROP_LINK)        \
+	X(DROP_ARP_ADDR_CONFLICT, "arp-addr-conflict", DROP_DIR_IN, DROP_LINK)  \
+	X(DROP_LINK_TX_FULL, "link-tx-queue-full", DROP_DIR_OUT, DROP_LINK)     \
+	X(DROP_TRUNCATED, "truncated", DROP_DIR_IN, DROP_IP)                    \
+	X(DROP_BAD_VERSION, "bad-version", DROP_DIR_IN, DROP_IP)                \
+	X(DROP_BAD_IHL, "bad-ihl", DROP_DIR_IN, DROP_IP)                        \
+	X(DROP_BAD_LENGTH, "bad-length", DROP_DIR_IN, DROP_IP)                  \
+	X(DROP_BAD_CHECKSUM, "bad-checksum", DROP_DIR_IN, DROP_IP)              \
+	X(DROP_BAD_SOURCE, "bad-source", DROP_DIR_IN, DROP_IP)                  \
+	X(DROP_BAD_DEST, "bad-destination", DROP_DIR_IN, DROP_IP)               \
+	X(DROP_NOT_LOCAL, "not-local", DROP_DIR_IN, DROP_IP)                    \
+	X(DROP_FRAGMENT, "fragment-unsupported", DROP_DIR_IN, DROP_IP)          \
+	X(DROP_TTL_EXCEEDED, "ttl-exceeded", DROP_DIR_IN, DROP_IP)              \
+	X(DROP_NO_ROUTE_FWD, "no-route", DROP_DIR_IN, DROP_IP)                  \
+	X(DROP_NO_PROTOCOL, "unknown-protocol", DROP_DIR_IN, DROP_IP)           \
+	X(DROP_ICMP_TRUNCATED, "icmp-truncated", DROP_DIR_IN, DROP_IP)          \
+	X(DROP_ICMP_BAD_CHECKSUM, "icmp-bad-checksum", DROP_DIR_IN, DROP_IP)    \
+	X(DROP_ICMP_BROADCAST, "icmp-broadcast", DROP_DIR_IN, DROP_IP)          \
+	X(DROP_UDP_TRUNCATED, "udp-truncated", DROP_DIR_IN, DROP_IP)            \
+	X(DROP_UDP_BAD_LENGTH, "udp-bad-length", DROP_DIR_IN, DROP_IP)          \
+	X(DROP_UDP_BAD_CHECKSUM, "udp-bad-checksum", DROP_DIR_IN, DROP_IP)      \
+	X(DROP_UDP_NO_PORT, "udp-no-port", DROP_DIR_IN, DROP_IP)                \
+	X(DROP_EXT_TRUNCATED, "ext-header-truncated", DROP_DIR_IN, DROP_IP)     \
 	X(DROP_EXT_TOO_MANY, "ext-header-chain-too-long", DROP_DIR_IN, DROP_IP) \
-	X(DROP_HBH_NOT_FIRST, "hop-by-hop-not-first", DROP_DIR_IN, DROP_IP)    \
-	X(DROP_BAD_OPTION, "bad-option", DROP_DIR_IN, DROP_IP)                 \
-	X(DROP_RH0, "routing-header-type-0", DROP_DIR_IN, DROP_IP)             \
-	X(DROP_BAD_ROUTING, "bad-routing-header", DROP_DIR_IN, DROP_IP)        \
-	X(DROP_NO_NEXT_HEADER, "no-next-header", DROP_DIR_IN, DROP_IP)         \
-	X(DROP_HLIM_EXCEEDED, "hop-limit-exceeded", DROP_DIR_IN, DROP_IP)      \
-	X(DROP_BAD_SCOPE, "beyond-scope", DROP_DIR_IN, DROP_IP)                \
-	X(DROP_TINY_FRAGMENT, "tiny-fragment", DROP_DIR_IN, DROP_IP)           \
-	X(DROP_FRAG_BAD_LENGTH, "frag-bad-length", DROP_DIR_IN, DROP_IP)       \
-	X(DROP_FRAG_OVERLAP, "frag-overlap", DROP_DIR_IN, DROP_IP)             \
-	X(DROP_FRAG_CHAIN, "frag-header-not-first", DROP_DIR_IN, DROP_IP)      \
-	X(DROP_REASSEMBLY_TIMEOUT, "reassembly-timeout", DROP_DIR_IN, DROP_IP) \
-	X(DROP_REASSEMBLY_FULL, "reassembly-full", DROP_DIR_IN, DROP_IP)       \
-	X(DROP_ND_BAD_HLIM, "nd-bad-hop-limit", DROP_DIR_IN, DROP_IP)          \
-	X(DROP_ND_BAD_CODE, "nd-bad-code", DROP_DIR_IN, DROP_IP)               \
-	X(DROP_ND_MALFORMED, "nd-malformed", DROP_DIR_IN, DROP_IP)             \
-	X(DROP_ND_BAD_OPTION, "nd-bad-option", DROP_DIR_IN, DROP_IP)           \
-	X(DROP_ND_BAD_TARGET, "nd-bad-target", DROP_DIR_IN, DROP_IP)           \
-	X(DROP_ND_NOT_FOR_US, "nd-not-for-us", DROP_DIR_IN, DROP_IP)           \
-	X(DROP_ND_TENTATIVE, "nd-tentative-target", DROP_DIR_IN, DROP_IP)      \
-	X(DROP_ND_DAD_CONFLICT, "nd-dad-conflict", DROP_DIR_IN, DROP_IP)       \
-	X(DROP_ND_UNSOLICITED, "nd-unsolicited-advert", DROP_DIR_IN, DROP_IP)  \
-	X(DROP_NO_ROUTE, "no-route", DROP_DIR_OUT, DROP_IP)                    \
-	X(DROP_ND_QUEUE_FULL, "nd-queue-full", DROP_DIR_OUT, DROP_IP)          \
-	X(DROP_ND_TABLE_FULL, "nd-table-full", DROP_DIR_OUT, DROP_IP)          \
-	X(DROP_ND_TIMEOUT, "nd-timeout", DROP_DIR_OUT, DROP_IP)                \
-	X(DROP_FRAG_FAILED, "frag-failed", DROP_DIR_OUT, DROP_IP)              \
-	X(DROP_NO_SOURCE, "no-source-address", DROP_DIR_OUT, DROP_IP)          \
-	X(DROP_NO_HEADROOM, "no-headroom", DROP_DIR_OUT, DROP_IP)              \
-	X(DROP_FRAG_NEEDED, "frag-needed", DROP_DIR_OUT, DROP_IP)              \
-	X(DROP_TOO_BIG, "too-big", DROP_DIR_OUT, DROP_IP)                      \
-	X(DROP_ARP_QUEUE_FULL, "arp-queue-full", DROP_DIR_OUT, DROP_IP)        \
-	X(DROP_ARP_TABLE_FULL, "arp-table-full", DROP_DIR_OUT, DROP_IP)        \
-	X(DROP_ARP_TIMEOUT, "arp-timeout", DROP_DIR_OUT, DROP_IP)              \
-	X(DROP_LOOP_FULL, "loopback-full", DROP_DIR_OUT, DROP_IP)              \
-	X(DROP_IF_DOWN, "interface-down", DROP_DIR_OUT, DROP_IP)               \
-	X(DROP_TX_FULL, "tx-queue-full", DROP_DIR_OUT, DROP_IP)                \
+	X(DROP_HBH_NOT_FIRST, "hop-by-hop-not-first", DROP_DIR_IN, DROP_IP)     \
+	X(DROP_BAD_OPTION, "bad-option", DROP_DIR_IN, DROP_IP)                  \
+	X(DROP_RH0, "routing-header-type-0", DROP_DIR_IN, DROP_IP)              \
+	X(DROP_BAD_ROUTING, "bad-routing-header", DROP_DIR_IN, DROP_IP)         \
+	X(DROP_NO_NEXT_HEADER, "no-next-header", DROP_DIR_IN, DROP_IP)          \
+	X(DROP_HLIM_EXCEEDED, "hop-limit-exceeded", DROP_DIR_IN, DROP_IP)       \
+	X(DROP_BAD_SCOPE, "beyond-scope", DROP_DIR_IN, DROP_IP)                 \
+	X(DROP_TINY_FRAGMENT, "tiny-fragment", DROP_DIR_IN, DROP_IP)            \
+	X(DROP_FRAG_BAD_LENGTH, "frag-bad-length", DROP_DIR_IN, DROP_IP)        \
+	X(DROP_FRAG_OVERLAP, "frag-overlap", DROP_DIR_IN, DROP_IP)              \
+	X(DROP_FRAG_CHAIN, "frag-header-not-first", DROP_DIR_IN, DROP_IP)       \
+	X(DROP_REASSEMBLY_TIMEOUT, "reassembly-timeout", DROP_DIR_IN, DROP_IP)  \
+	X(DROP_REASSEMBLY_FULL, "reassembly-full", DROP_DIR_IN, DROP_IP)        \
+	X(DROP_ND_BAD_HLIM, "nd-bad-hop-limit", DROP_DIR_IN, DROP_IP)           \
+	X(DROP_ND_BAD_CODE, "nd-bad-code", DROP_DIR_IN, DROP_IP)                \
+	X(DROP_ND_MALFORMED, "nd-malformed", DROP_DIR_IN, DROP_IP)              \
+	X(DROP_ND_BAD_OPTION, "nd-bad-option", DROP_DIR_IN, DROP_IP)            \
+	X(DROP_ND_BAD_TARGET, "nd-bad-target", DROP_DIR_IN, DROP_IP)            \
+	X(DROP_ND_NOT_FOR_US, "nd-not-for-us", DROP_DIR_IN, DROP_IP)            \
+	X(DROP_ND_TENTATIVE, "nd-tentative-target", DROP_DIR_IN, DROP_IP)       \
+	X(DROP_ND_DAD_CONFLICT, "nd-dad-conflict", DROP_DIR_IN, DROP_IP)        \
+	X(DROP_ND_UNSOLICITED, "nd-unsolicited-advert", DROP_DIR_IN, DROP_IP)   \
+	X(DROP_NO_ROUTE, "no-route", DROP_DIR_OUT, DROP_IP)                     \
+	X(DROP_ND_QUEUE_FULL, "nd-queue-full", DROP_DIR_OUT, DROP_IP)           \
+	X(DROP_ND_TABLE_FULL, "nd-table-full", DROP_DIR_OUT, DROP_IP)           \
+	X(DROP_ND_TIMEOUT, "nd-timeout", DROP_DIR_OUT, DROP_IP)                 \
+	X(DROP_FRAG_FAILED, "frag-failed", DROP_DIR_OUT, DROP_IP)               \
+	X(DROP_NO_SOURCE, "no-source-address", DROP_DIR_OUT, DROP_IP)           \
+	X(DROP_NO_HEADROOM, "no-headroom", DROP_DIR_OUT, DROP_IP)               \
+	X(DROP_FRAG_NEEDED, "frag-needed", DROP_DIR_OUT, DROP_IP)               \
+	X(DROP_TOO_BIG, "too-big", DROP_DIR_OUT, DROP_IP)                       \
+	X(DROP_ARP_QUEUE_FULL, "arp-queue-full", DROP_DIR_OUT, DROP_IP)         \
+	X(DROP_ARP_TABLE_FULL, "arp-table-full", DROP_DIR_OUT, DROP_IP)         \
+	X(DROP_ARP_TIMEOUT, "arp-timeout", DROP_DIR_OUT, DROP_IP)               \
+	X(DROP_LOOP_FULL, "loopback-full", DROP_DIR_OUT, DROP_IP)               \
+	X(DROP_IF_DOWN, "interface-down", DROP_DIR_OUT, DROP_IP)                \
+	X(DROP_TX_FULL, "tx-queue-full", DROP_DIR_OUT, DROP_IP)                 \
 	X(DROP_SHUTDOWN, "shutdown", DROP_DIR_OUT, DROP_IP)
 
 enum drop_reason {
@@ -94,7 +94,7 @@ enum drop_reason {
 #define X(e, s, d, l) e,
 	SONDE_DROP_REASONS(X)
 #undef X
-	DROP_REASON_MAX
+		DROP_REASON_MAX
 };
 
 const char *drop_reason_str(enum drop_reason r);

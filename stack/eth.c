@@ -44,9 +44,7 @@ eth_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
 		m->packet_type = RTE_PTYPE_L2_ETHER_ARP;
 		arp_input(st, ifp, m);
 		return;
-	default:
-		r = DROP_ETH_UNKNOWN_TYPE;
-		goto drop;
+	default: r = DROP_ETH_UNKNOWN_TYPE; goto drop;
 	}
 drop:
 	pkt_drop(st, m, (enum drop_reason)r);
@@ -67,7 +65,7 @@ eth_output_ip(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, 
 	memcpy(eh.dst, dst, ETH_ADDR_LEN);
 	memcpy(eh.src, ifp->mac, ETH_ADDR_LEN);
 	eh.type = (m->packet_type & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV6 ? ETHERTYPE_IPV6
-									   : ETHERTYPE_IPV4;
+									    : ETHERTYPE_IPV4;
 	wire_eth_emit(p, &eh);
 	m->l2_len = ETH_HDR_LEN;
 	if_enqueue(st, ifp, m);

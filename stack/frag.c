@@ -40,8 +40,8 @@ frag_init(struct sonde_stack *st, const struct sonde_conf *conf)
 	if (f->tbl == NULL)
 		return -ENOMEM;
 	snprintf(name, sizeof(name), "sind%u_%x", st->id, (unsigned)(uintptr_t)st);
-	f->indirect = rte_pktmbuf_pool_create(name, FRAG_INDIRECT_MBUFS, 32, 0, 0,
-					      (int)rte_socket_id());
+	f->indirect =
+		rte_pktmbuf_pool_create(name, FRAG_INDIRECT_MBUFS, 32, 0, 0, (int)rte_socket_id());
 	return f->indirect ? 0 : -ENOMEM;
 }
 
@@ -118,7 +118,8 @@ frag4_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *
 
 	/* RFC 791: all but the last fragment carry a multiple of 8 bytes; no
 	 * datagram exceeds 65535 bytes (the "ping of death"). */
-	if (((ip->frag & IPV4_FLAG_MF) && (plen & 7)) || plen == 0 || off + plen > 65535u - ip->ihl) {
+	if (((ip->frag & IPV4_FLAG_MF) && (plen & 7)) || plen == 0 ||
+	    off + plen > 65535u - ip->ihl) {
 		pkt_drop(st, m, DROP_FRAG_BAD_LENGTH);
 		return NULL;
 	}
@@ -168,10 +169,10 @@ frag6_input(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off, const stru
 		return NULL;
 	m->l2_len = 0;
 	m->l3_len = off + IPV6_FRAG_HDR_LEN;
-	return frag_done(st, rte_ipv6_frag_reassemble_packet(
-				     st->frag.tbl, &st->frag.dr, m, st->now,
-				     (struct rte_ipv6_hdr *)h,
-				     (struct rte_ipv6_fragment_ext *)(h + off)));
+	return frag_done(
+		st, rte_ipv6_frag_reassemble_packet(st->frag.tbl, &st->frag.dr, m, st->now,
+						    (struct rte_ipv6_hdr *)h,
+						    (struct rte_ipv6_fragment_ext *)(h + off)));
 }
 
 /* Sends each fragment of out[0..n) like a whole packet: send fires per
@@ -224,8 +225,9 @@ frag6_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, c
 	uint32_t ident = st->frag6_ident++;
 	int n;
 
-	n = rte_ipv6_fragment_packet(m, out, FRAG_MAX_OUT, (uint16_t)RTE_MIN(mtu, (uint32_t)UINT16_MAX),
-				     st->pool, st->frag.indirect);
+	n = rte_ipv6_fragment_packet(m, out, FRAG_MAX_OUT,
+				     (uint16_t)RTE_MIN(mtu, (uint32_t)UINT16_MAX), st->pool,
+				     st->frag.indirect);
 	if (n < 0) {
 		pkt_drop(st, m, DROP_FRAG_FAILED);
 		return n;

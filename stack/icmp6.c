@@ -99,21 +99,14 @@ icmp6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *
 		return;
 	}
 	switch (p[0]) {
-	case ICMP6_ECHO_REQUEST:
-		icmp6_echo(st, m, ip);
-		return;
+	case ICMP6_ECHO_REQUEST: icmp6_echo(st, m, ip); return;
 	case ND_ROUTER_SOLICIT:
 	case ND_ROUTER_ADVERT:
 	case ND_NEIGHBOR_SOLICIT:
 	case ND_NEIGHBOR_ADVERT:
-	case ND_REDIRECT:
-		nd6_input(st, m, ip);
-		return;
-	case ICMP6_PACKET_TOO_BIG:
-		icmp6_packet_too_big(st, p, rte_pktmbuf_data_len(m));
-		break;
-	default:
-		break;
+	case ND_REDIRECT: nd6_input(st, m, ip); return;
+	case ICMP6_PACKET_TOO_BIG: icmp6_packet_too_big(st, p, rte_pktmbuf_data_len(m)); break;
+	default: break;
 	}
 	/* Replies and errors end here until sockets can take them. */
 	rte_pktmbuf_free(m);
@@ -147,8 +140,8 @@ icmp6_error_allowed(struct sonde_stack *st, const struct rte_mbuf *m, const uint
 				return false;
 			break;
 		}
-		if (nxt != IPPROTO_HOPOPTS_ && nxt != IPPROTO_ROUTING_ &&
-		    nxt != IPPROTO_DSTOPTS_ && nxt != IPPROTO_FRAGMENT_)
+		if (nxt != IPPROTO_HOPOPTS_ && nxt != IPPROTO_ROUTING_ && nxt != IPPROTO_DSTOPTS_ &&
+		    nxt != IPPROTO_FRAGMENT_)
 			break;
 		/* A later fragment holds no upper-layer header, only data. */
 		if (nxt == IPPROTO_FRAGMENT_ &&

@@ -96,12 +96,8 @@ ipv4_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m,
 	m->l3_len = ip->ihl;
 	rte_pktmbuf_adj(m, ip->ihl);
 	switch (ip->proto) {
-	case IPPROTO_ICMP_:
-		icmp_input(st, m, ip);
-		return;
-	case IPPROTO_UDP_:
-		udp_input(st, m, ip);
-		return;
+	case IPPROTO_ICMP_: icmp_input(st, m, ip); return;
+	case IPPROTO_UDP_: udp_input(st, m, ip); return;
 	default:
 		/* RFC 1122 3.2.2.1: protocol unreachable for a transport we lack. */
 		rte_pktmbuf_prepend(m, ip->ihl);

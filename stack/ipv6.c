@@ -21,8 +21,12 @@
 #define IPV6_MAX_EXT_HDRS 16
 
 const uint8_t ipv6_all_nodes[16] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
-static const uint8_t ipv6_all_nodes_if[16] = { 0xff, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
-static const uint8_t ipv6_all_routers[16] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+static const uint8_t ipv6_all_nodes_if[16] = {
+	0xff, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
+};
+static const uint8_t ipv6_all_routers[16] = {
+	0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2
+};
 
 struct sonde_if_addr6 *
 ipv6_if_find_addr(struct sonde_if *ifp, const uint8_t *a)
@@ -146,10 +150,8 @@ ipv6_options(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view 
 		 * (RFC 2473, which Linux ip6 tunnels add): nothing to do. */
 		if (type != 1 && type != 5 && type != 4) {
 			switch (type >> 6) {
-			case 0:
-				break;
-			case 1:
-				return DROP_BAD_OPTION;
+			case 0: break;
+			case 1: return DROP_BAD_OPTION;
 			case 3:
 				if (ipv6_addr_is_multicast(ip->dst))
 					return DROP_BAD_OPTION;
@@ -180,11 +182,8 @@ ipv6_chain_complete(const uint8_t *p, uint32_t len, uint32_t off, uint8_t nxt)
 				return false;
 			hl = (p[off + 1] + 1u) * 8;
 			break;
-		case IPPROTO_FRAGMENT_:
-			hl = IPV6_FRAG_HDR_LEN;
-			break;
-		case IPPROTO_NONE_:
-			return true;
+		case IPPROTO_FRAGMENT_: hl = IPV6_FRAG_HDR_LEN; break;
+		case IPPROTO_NONE_: return true;
 		default:
 			/* The upper-layer header's first bytes (ports, type). */
 			return off + 4 <= len;
@@ -266,7 +265,8 @@ ipv6_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, s
 			/* RFC 8200 4.4: with segments left, an unknown type is a
 			 * parameter problem; type 0 is unknown (RFC 5095 3). */
 			if (p[off + 3] != 0) {
-				icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_HEADER, off + 2);
+				icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_HEADER,
+					    off + 2);
 				r = p[off + 2] == 0 ? DROP_RH0 : DROP_BAD_ROUTING;
 				goto drop;
 			}
@@ -296,9 +296,7 @@ ipv6_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, s
 			/* RFC 8200 4.7: nothing follows; ignore the rest. */
 			r = DROP_NO_NEXT_HEADER;
 			goto drop;
-		default:
-			ipv6_upper(st, ifp, m, ip, off, nxt, nh_field);
-			return;
+		default: ipv6_upper(st, ifp, m, ip, off, nxt, nh_field); return;
 		}
 		nh_field = off;
 		nxt = p[off];

@@ -16,7 +16,7 @@
 #include "neigh.h"
 #include "stack.h"
 
-#define ND_NS_LEN 24 /* type, code, cksum, reserved, target */
+#define ND_NS_LEN 24		/* type, code, cksum, reserved, target */
 #define ND_DAD_NS 1000000000ull /* RetransTimer between DAD probes */
 
 static const uint8_t ipv6_unspec[16];
@@ -202,7 +202,8 @@ nd6_na_input(struct sonde_stack *st, struct sonde_if *ifp, const struct ipv6_vie
 		if (o.tllao == NULL)
 			return DROP_ND_MALFORMED;
 		neigh_update(st, ifp, 6, target, o.tllao,
-			     flags & ND_NA_FLAG_SOLICITED ? NEIGH_NEWS_CONFIRMED : NEIGH_NEWS_OVERRIDE,
+			     flags & ND_NA_FLAG_SOLICITED ? NEIGH_NEWS_CONFIRMED
+							  : NEIGH_NEWS_OVERRIDE,
 			     false);
 	} else {
 		differs = o.tllao && memcmp(o.tllao, e->mac, ETH_ADDR_LEN) != 0;
@@ -242,12 +243,8 @@ nd6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip
 		r = DROP_ND_MALFORMED;
 	if (r == 0) {
 		switch (p[0]) {
-		case ND_NEIGHBOR_SOLICIT:
-			r = nd6_ns_input(st, ifp, ip, p, len);
-			break;
-		case ND_NEIGHBOR_ADVERT:
-			r = nd6_na_input(st, ifp, ip, p, len);
-			break;
+		case ND_NEIGHBOR_SOLICIT: r = nd6_ns_input(st, ifp, ip, p, len); break;
+		case ND_NEIGHBOR_ADVERT: r = nd6_na_input(st, ifp, ip, p, len); break;
 		case ND_ROUTER_SOLICIT:
 			/* RFC 4861 6.2.6: hosts discard them; we send no RAs yet. */
 			st->stats.nd_rs_ignored++;

@@ -242,9 +242,7 @@ neigh_timer(struct sonde_stack *st)
 			else
 				neigh_solicit(st, e, e->state == NEIGH_PROBE);
 			break;
-		case NEIGH_REACHABLE:
-			neigh_set(e, NEIGH_STALE, st->now + NEIGH_STALE_NS);
-			break;
+		case NEIGH_REACHABLE: neigh_set(e, NEIGH_STALE, st->now + NEIGH_STALE_NS); break;
 		case NEIGH_STALE:
 			neigh_delete(st, e, DROP_SHUTDOWN); /* holds no packets */
 			break;
@@ -252,8 +250,7 @@ neigh_timer(struct sonde_stack *st)
 			neigh_set(e, NEIGH_PROBE, 0);
 			neigh_solicit(st, e, true);
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 }

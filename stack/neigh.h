@@ -42,8 +42,8 @@ struct neigh_entry {
 	struct neigh_key key;
 	enum neigh_state state;
 	uint8_t mac[ETH_ADDR_LEN];
-	uint8_t probes;   /* solicitations sent in this state */
-	bool router;      /* IPv6: the IsRouter flag */
+	uint8_t probes;	   /* solicitations sent in this state */
+	bool router;	   /* IPv6: the IsRouter flag */
 	uint64_t deadline; /* ns: when the state's timer fires */
 	struct rte_mbuf **q;
 	uint32_t qlen;

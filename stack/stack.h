@@ -51,8 +51,8 @@ struct sonde_if_ops {
 enum sonde_if_kind { IF_KIND_PORT, IF_KIND_LOOP };
 
 struct sonde_if_addr4 {
-	uint32_t addr;  /* network order */
-	uint32_t mask;  /* network order */
+	uint32_t addr; /* network order */
+	uint32_t mask; /* network order */
 	uint8_t plen;
 };
 
@@ -73,7 +73,7 @@ struct sonde_if {
 	uint16_t port_id;
 	uint8_t mac[ETH_ADDR_LEN];
 	uint16_t mtu;
-	uint8_t l2_len; /* link header length on the wire */
+	uint8_t l2_len;	   /* link header length on the wire */
 	bool csum_rx_ipv4; /* the NIC validates IPv4 header checksums */
 	bool csum_tx_ipv4; /* the NIC fills IPv4 header checksums */
 	const struct sonde_if_ops *ops;
@@ -89,7 +89,7 @@ struct sonde_if {
 
 /* A next hop, as stored behind an rte_lpm or rte_lpm6 route. */
 struct route_nh {
-	uint32_t gw4;    /* network order; 0 = on-link */
+	uint32_t gw4;	 /* network order; 0 = on-link */
 	uint8_t gw6[16]; /* :: = on-link */
 	uint16_t ifindex;
 	uint8_t af;
@@ -267,12 +267,13 @@ void frag_fini(struct sonde_stack *st);
 void frag_timer(struct sonde_stack *st);
 /* Takes a fragment (data at the IP header): returns the whole datagram when
  * this fragment completes it, else NULL (held, or dropped with a reason). */
-struct rte_mbuf *frag4_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip);
+struct rte_mbuf *frag4_input(struct sonde_stack *st, struct rte_mbuf *m,
+			     const struct ipv4_view *ip);
 struct rte_mbuf *frag6_input(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off,
 			     const struct frag6_view *fv);
 int frag4_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint32_t nh);
-int frag6_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, const uint8_t *nh,
-		 uint32_t mtu);
+int frag6_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m,
+		 const uint8_t *nh, uint32_t mtu);
 
 /* udp.c */
 void udp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip);

@@ -113,8 +113,7 @@ udp_service(struct sonde_stack *st, struct rte_mbuf *m, const struct udp_view *u
 		st->stats.udp_discarded++;
 		rte_pktmbuf_free(m);
 		return UDP_TAKEN;
-	default:
-		return UDP_NO_SERVICE;
+	default: return UDP_NO_SERVICE;
 	}
 }
 
@@ -132,10 +131,8 @@ udp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip
 		case UDP_ECHO:
 			ipv4_output(st, m, ip->dst, ip->src, IPPROTO_UDP_, 64, ip->tos);
 			return;
-		case UDP_TAKEN:
-			return;
-		case UDP_NO_SERVICE:
-			break;
+		case UDP_TAKEN: return;
+		case UDP_NO_SERVICE: break;
 		}
 	}
 	rte_pktmbuf_prepend(m, m->l3_len);
@@ -164,10 +161,8 @@ udp6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *i
 			ipv6_output(st, m, ip->dst, ip->src, IPPROTO_UDP_, 64, ip->tclass,
 				    inif && inif->kind == IF_KIND_PORT ? inif->index : -1);
 			return;
-		case UDP_TAKEN:
-			return;
-		case UDP_NO_SERVICE:
-			break;
+		case UDP_TAKEN: return;
+		case UDP_NO_SERVICE: break;
 		}
 	}
 	rte_pktmbuf_prepend(m, m->l3_len);

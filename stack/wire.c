@@ -33,8 +33,7 @@ wire_arp_parse(const uint8_t *p, size_t len, struct arp_view *v)
 {
 	if (len < ARP_PKT_LEN)
 		return DROP_ARP_MALFORMED;
-	if (wire_get16(p) != 1 || wire_get16(p + 2) != ETHERTYPE_IPV4 || p[4] != 6 ||
-	    p[5] != 4)
+	if (wire_get16(p) != 1 || wire_get16(p + 2) != ETHERTYPE_IPV4 || p[4] != 6 || p[5] != 4)
 		return DROP_ARP_MALFORMED;
 	v->op = wire_get16(p + 6);
 	if (v->op != ARP_OP_REQUEST && v->op != ARP_OP_REPLY)

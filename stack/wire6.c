@@ -70,18 +70,13 @@ wire_nd_opts_parse(const uint8_t *p, size_t len, struct nd_opts *o)
 		if (olen > len)
 			return DROP_ND_BAD_OPTION;
 		switch (p[0]) {
-		case ND_OPT_SOURCE_LINKADDR:
-			o->sllao = p + 2;
-			break;
-		case ND_OPT_TARGET_LINKADDR:
-			o->tllao = p + 2;
-			break;
+		case ND_OPT_SOURCE_LINKADDR: o->sllao = p + 2; break;
+		case ND_OPT_TARGET_LINKADDR: o->tllao = p + 2; break;
 		case ND_OPT_MTU:
 			if (olen >= 8)
 				o->mtu = wire_get32(p + 4);
 			break;
-		default: /* RFC 4861 4.6: unknown options are skipped */
-			break;
+		default: /* RFC 4861 4.6: unknown options are skipped */ break;
 		}
 		p += olen;
 		len -= olen;

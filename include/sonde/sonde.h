@@ -21,16 +21,16 @@ struct sonde_stack;
 /* Stack configuration; zero means "the default" for every number. */
 struct sonde_conf {
 	struct rte_mempool *pool; /* mbufs for everything the stack builds */
-	uint32_t stack_id;        /* reported as if_ipstack / cs_zoneid */
-	bool forwarding;          /* route packets not addressed to us (RFC 1812) */
-	uint32_t arp_entries;     /* neighbour table size, ARP and ND (default 1024) */
+	uint32_t stack_id;	  /* reported as if_ipstack / cs_zoneid */
+	bool forwarding;	  /* route packets not addressed to us (RFC 1812) */
+	uint32_t arp_entries;	  /* neighbour table size, ARP and ND (default 1024) */
 	uint32_t arp_timeout_ms;  /* ReachableTime: confirmed entries go stale after (30000) */
-	uint32_t arp_queue;       /* packets held per unresolved neighbour (4) */
-	uint32_t icmp_rate;       /* ICMP errors per second (100) */
-	uint32_t icmp_burst;      /* ICMP error bucket depth (50) */
-	uint32_t routes;          /* routes per family (1024) */
+	uint32_t arp_queue;	  /* packets held per unresolved neighbour (4) */
+	uint32_t icmp_rate;	  /* ICMP errors per second (100) */
+	uint32_t icmp_burst;	  /* ICMP error bucket depth (50) */
+	uint32_t routes;	  /* routes per family (1024) */
 	uint32_t frag_timeout_ms; /* reassembly timeout (30000) */
-	uint32_t frag_max;        /* fragments held for reassembly, at most (1024) */
+	uint32_t frag_max;	  /* fragments held for reassembly, at most (1024) */
 };
 
 /* An address or prefix of either family. */
@@ -90,8 +90,8 @@ unsigned sonde_poll(struct sonde_stack *st, uint64_t now_ns);
 bool sonde_ready(const struct sonde_stack *st);
 
 /* Sends one ICMP or ICMPv6 echo request of len payload bytes from the stack. */
-int sonde_ping(struct sonde_stack *st, const struct sonde_prefix *dst, uint16_t id,
-	       uint16_t seq, uint16_t len);
+int sonde_ping(struct sonde_stack *st, const struct sonde_prefix *dst, uint16_t id, uint16_t seq,
+	       uint16_t len);
 
 /* Parses "10.0.0.1", "10.0.0.0/24", "fd00::1/64" ("default" is 0/0).
  * Without /LEN the prefix length is the full address. */
