@@ -12,12 +12,33 @@
 
 #include <rte_mbuf.h>
 
+#include "addrfmt.h"
 #include "ip_provider.h"
 #include "probes.h"
 #include "stack.h"
 
+static const char *probe_protoname(uint8_t p);
+
+/* The protocol's name, or its number, into out (SONDE_PROTOSTRLEN). */
+static void
+probe_protostr(uint8_t p, char *out)
+{
+	const char *s = probe_protoname(p);
+
+	if (s != NULL) {
+		strcpy(out, s);
+		return;
+	}
+	if (p >= 100)
+		*out++ = (char)('0' + p / 100);
+	if (p >= 10)
+		*out++ = (char)('0' + p / 10 % 10);
+	*out++ = (char)('0' + p % 10);
+	*out = '\0';
+}
+
 static const char *
-probe_protostr(uint8_t p, char *buf, size_t len)
+probe_protoname(uint8_t p)
 {
 	switch (p) {
 	case 0: return "IP";
@@ -40,14 +61,12 @@ probe_protostr(uint8_t p, char *buf, size_t len)
 	case 132: return "SCTP";
 	case 255: return "RAW";
 	}
-	snprintf(buf, len, "%u", p);
-	return buf;
+	return NULL;
 }
 
 static void
 probe_fill_ipv4(const uint8_t *h, uint32_t len, struct ipinfo_t *ip, struct ipv4info_t *v4)
 {
-	char num[8];
 	uint16_t tot = 0;
 
 	if (len >= IPV4_MIN_HDR_LEN) {
@@ -67,10 +86,9 @@ probe_fill_ipv4(const uint8_t *h, uint32_t len, struct ipinfo_t *ip, struct ipv4
 		v4->ipv4_checksum = wire_get16(h + 10);
 		memcpy(&v4->ipv4_src, h + 12, 4);
 		memcpy(&v4->ipv4_dst, h + 16, 4);
-		inet_ntop(AF_INET, h + 12, v4->ipv4_saddr, sizeof(v4->ipv4_saddr));
-		inet_ntop(AF_INET, h + 16, v4->ipv4_daddr, sizeof(v4->ipv4_daddr));
-		snprintf(v4->ipv4_protostr, sizeof(v4->ipv4_protostr), "%s",
-			 probe_protostr(h[9], num, sizeof(num)));
+		addrfmt_v4(v4->ipv4_saddr, h + 12);
+		addrfmt_v4(v4->ipv4_daddr, h + 16);
+		probe_protostr(h[9], v4->ipv4_protostr);
 	}
 	v4->ipv4_hdr = (uint64_t)(uintptr_t)h;
 	ip->ip_ver = 4;
@@ -82,7 +100,6 @@ probe_fill_ipv4(const uint8_t *h, uint32_t len, struct ipinfo_t *ip, struct ipv4
 static void
 probe_fill_ipv6(const uint8_t *h, uint32_t len, struct ipinfo_t *ip, struct ipv6info_t *v6)
 {
-	char num[8];
 
 	if (len >= 40) {
 		uint32_t w = wire_get32(h);
@@ -95,10 +112,9 @@ probe_fill_ipv6(const uint8_t *h, uint32_t len, struct ipinfo_t *ip, struct ipv6
 		v6->ipv6_hlim = h[7];
 		memcpy(v6->ipv6_src, h + 8, 16);
 		memcpy(v6->ipv6_dst, h + 24, 16);
-		inet_ntop(AF_INET6, h + 8, v6->ipv6_saddr, sizeof(v6->ipv6_saddr));
-		inet_ntop(AF_INET6, h + 24, v6->ipv6_daddr, sizeof(v6->ipv6_daddr));
-		snprintf(v6->ipv6_nextstr, sizeof(v6->ipv6_nextstr), "%s",
-			 probe_protostr(h[6], num, sizeof(num)));
+		addrfmt_v6(v6->ipv6_saddr, h + 8);
+		addrfmt_v6(v6->ipv6_daddr, h + 24);
+		probe_protostr(h[6], v6->ipv6_nextstr);
 	}
 	v6->ipv6_hdr = (uint64_t)(uintptr_t)h;
 	ip->ip_ver = 6;
@@ -137,7 +153,7 @@ probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_
 	pkt.pkt_addr = (uint64_t)(uintptr_t)m;
 	pkt.pkt_len = rte_pktmbuf_pkt_len(m) + (ifp ? ifp->l2_len : 0);
 	if (reason)
-		snprintf(pkt.pkt_reason, sizeof(pkt.pkt_reason), "%s", reason);
+		memcpy(pkt.pkt_reason, reason, strnlen(reason, sizeof(pkt.pkt_reason) - 1));
 	if (cs) {
 		csi.cs_addr = (uint64_t)(uintptr_t)cs;
 		csi.cs_pid = st->pid;
@@ -145,11 +161,11 @@ probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_
 		csp = &csi;
 	}
 	if (ifp) {
-		snprintf(ifi.if_name, sizeof(ifi.if_name), "%s", ifp->name);
+		memcpy(ifi.if_name, ifp->name, sizeof(ifi.if_name));
 		ifi.if_local = ifp->kind == IF_KIND_LOOP;
 		ifi.if_addr = (uint64_t)(uintptr_t)ifp;
 	} else {
-		snprintf(ifi.if_name, sizeof(ifi.if_name), "none");
+		memcpy(ifi.if_name, "none", sizeof("none"));
 	}
 	ifi.if_ipstack = (int32_t)st->id;
 	if (v6)
