@@ -40,8 +40,8 @@ probe_cost(struct sonde_stack *st, struct rte_mbuf *m)
 int
 main(int argc, char **argv)
 {
-	static const uint8_t v4[28] = { 0x45, 0, 0, 28, 0, 1, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1,
-					10, 0, 0, 2, 8, 0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t v4[28] = { 0x45, 0, 0,  28, 0, 1, 0, 0, 64, 1, 0, 0, 10, 0,
+					0,    1, 10, 0,	 0, 2, 8, 0, 0,	 0, 0, 0, 0,  0 };
 	uint8_t v6[48] = { 0x60, 0, 0, 0, 0, 8, 58, 64 };
 	struct sonde_conf conf = { 0 };
 	struct sonde_stack *st;
