@@ -37,7 +37,6 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_BAD_SOURCE, "bad-source", DROP_DIR_IN, DROP_IP)                  \
 	X(DROP_BAD_DEST, "bad-destination", DROP_DIR_IN, DROP_IP)               \
 	X(DROP_NOT_LOCAL, "not-local", DROP_DIR_IN, DROP_IP)                    \
-	X(DROP_FRAGMENT, "fragment-unsupported", DROP_DIR_IN, DROP_IP)          \
 	X(DROP_TTL_EXCEEDED, "ttl-exceeded", DROP_DIR_IN, DROP_IP)              \
 	X(DROP_NO_ROUTE_FWD, "no-route", DROP_DIR_IN, DROP_IP)                  \
 	X(DROP_NO_PROTOCOL, "unknown-protocol", DROP_DIR_IN, DROP_IP)           \
@@ -80,7 +79,6 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_NO_SOURCE, "no-source-address", DROP_DIR_OUT, DROP_IP)           \
 	X(DROP_NO_HEADROOM, "no-headroom", DROP_DIR_OUT, DROP_IP)               \
 	X(DROP_FRAG_NEEDED, "frag-needed", DROP_DIR_OUT, DROP_IP)               \
-	X(DROP_TOO_BIG, "too-big", DROP_DIR_OUT, DROP_IP)                       \
 	X(DROP_ARP_QUEUE_FULL, "arp-queue-full", DROP_DIR_OUT, DROP_IP)         \
 	X(DROP_ARP_TABLE_FULL, "arp-table-full", DROP_DIR_OUT, DROP_IP)         \
 	X(DROP_ARP_TIMEOUT, "arp-timeout", DROP_DIR_OUT, DROP_IP)               \
