@@ -63,6 +63,10 @@ port_open(struct sonde_if *ifp, uint16_t port_id, struct rte_mempool *pool)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+	/* Fragments leave as mbuf chains (rte_ip_frag's indirect mbufs): a
+	 * PMD with a simple or vector TX path only takes them if asked. */
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	r = rte_eth_dev_configure(port_id, 1, 1, &conf);
 	if (r)
 		return r;
