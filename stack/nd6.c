@@ -89,6 +89,8 @@ nd6_dad_start(struct sonde_stack *st, struct sonde_if *ifp, struct sonde_if_addr
 {
 	uint8_t dst[16];
 
+	if (a->state != ADDR6_TENTATIVE)
+		st->dad_pending++;
 	a->state = ADDR6_TENTATIVE;
 	a->dad_sent = 1;
 	a->dad_deadline = st->now + ND_DAD_NS;
@@ -100,6 +102,7 @@ static void
 nd6_dad_failed(struct sonde_stack *st, struct sonde_if_addr6 *a)
 {
 	/* RFC 4862 5.4.5: the address must not be used. */
+	st->dad_pending--; /* only ever called for a tentative address */
 	a->state = ADDR6_DUPLICATE;
 	st->stats.nd_dad_failed++;
 }
@@ -107,6 +110,9 @@ nd6_dad_failed(struct sonde_stack *st, struct sonde_if_addr6 *a)
 void
 nd6_timer(struct sonde_stack *st)
 {
+	/* Called every poll: nothing to walk once DAD is done. */
+	if (st->dad_pending == 0)
+		return;
 	for (unsigned i = 0; i < st->n_ifs; i++) {
 		struct sonde_if *ifp = st->ifs[i];
 
@@ -115,8 +121,10 @@ nd6_timer(struct sonde_stack *st)
 
 			/* RFC 4862 5.4: no answer within RetransTimer after
 			 * the last probe: the address is ours. */
-			if (a->state == ADDR6_TENTATIVE && st->now >= a->dad_deadline)
+			if (a->state == ADDR6_TENTATIVE && st->now >= a->dad_deadline) {
 				a->state = ADDR6_PREFERRED;
+				st->dad_pending--;
+			}
 		}
 	}
 }

@@ -266,11 +266,7 @@ sonde_addr_add(struct sonde_stack *st, int ifindex, const struct sonde_prefix *p
 bool
 sonde_ready(const struct sonde_stack *st)
 {
-	for (unsigned i = 0; i < st->n_ifs; i++)
-		for (unsigned j = 0; j < st->ifs[i]->n_v6; j++)
-			if (st->ifs[i]->v6[j].state == ADDR6_TENTATIVE)
-				return false;
-	return true;
+	return st->dad_pending == 0;
 }
 
 int

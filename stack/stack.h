@@ -157,6 +157,7 @@ struct sonde_stack {
 	uint32_t loop_head, loop_tail;
 
 	uint16_t ip_ident;
+	uint32_t dad_pending; /* tentative addresses: nd6_timer has work only then */
 	uint32_t frag6_ident;
 
 	/* ICMP error rate limits (RFC 1812 4.3.2.8, RFC 4443 2.4(f)). */
