@@ -26,7 +26,7 @@ eth_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
 	/* Group addresses have the I/G bit set: broadcast and multicast. */
 	if (eh.dst[0] & 1) {
 		m->hash.usr = 1; /* link-layer broadcast: never answered with ICMP errors */
-	} else if (memcmp(eh.dst, ifp->mac, ETH_ADDR_LEN) != 0) {
+	} else if (!eth_addr_eq(eh.dst, ifp->mac)) {
 		r = DROP_ETH_NOT_FOR_US;
 		goto drop;
 	}

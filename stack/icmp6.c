@@ -210,11 +210,12 @@ icmp6_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint
 static struct pmtu6_entry *
 pmtu6_slot(struct sonde_stack *st, const uint8_t *dst)
 {
-	uint32_t h = 0;
+	uint32_t w[4];
 
-	for (int i = 0; i < 16; i++)
-		h = h * 31 + dst[i];
-	return &st->pmtu6[h % SONDE_PMTU6_SLOTS];
+	memcpy(w, dst, 16);
+	w[0] ^= w[1] ^ w[2] ^ w[3];
+	w[0] ^= w[0] >> 16;
+	return &st->pmtu6[(w[0] ^ w[0] >> 8) % SONDE_PMTU6_SLOTS];
 }
 
 void
@@ -222,7 +223,7 @@ pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu)
 {
 	struct pmtu6_entry *e = pmtu6_slot(st, dst);
 
-	if (e->expires > st->now && memcmp(e->dst, dst, 16) == 0 && e->mtu <= mtu)
+	if (e->expires > st->now && ipv6_addr_eq(e->dst, dst) && e->mtu <= mtu)
 		return;
 	memcpy(e->dst, dst, 16);
 	e->mtu = mtu;
@@ -235,7 +236,7 @@ pmtu6_get(struct sonde_stack *st, const uint8_t *dst)
 {
 	struct pmtu6_entry *e = pmtu6_slot(st, dst);
 
-	if (e->expires > st->now && memcmp(e->dst, dst, 16) == 0)
+	if (e->expires > st->now && ipv6_addr_eq(e->dst, dst))
 		return e->mtu;
 	return UINT32_MAX;
 }

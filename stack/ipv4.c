@@ -23,13 +23,9 @@
 bool
 ipv4_is_local(const struct sonde_stack *st, uint32_t addr)
 {
-	for (unsigned i = 0; i < st->n_ifs; i++) {
-		const struct sonde_if *ifp = st->ifs[i];
-
-		for (unsigned j = 0; j < ifp->n_v4; j++)
-			if (ifp->v4[j].addr == addr)
-				return true;
-	}
+	for (unsigned i = 0; i < st->n_local4; i++)
+		if (st->local4[i] == addr)
+			return true;
 	return false;
 }
 
@@ -42,13 +38,9 @@ ipv4_is_broadcast(const struct sonde_stack *st, const struct sonde_if *ifp, uint
 		return true;
 	if (ifp == NULL)
 		return false;
-	for (unsigned j = 0; j < ifp->n_v4; j++) {
-		const struct sonde_if_addr4 *a = &ifp->v4[j];
-
-		if (a->plen < 31 && (addr & a->mask) == (a->addr & a->mask) &&
-		    (addr | a->mask) == 0xffffffff)
+	for (unsigned j = 0; j < ifp->n_v4; j++)
+		if (ifp->v4[j].bcast == addr && addr != 0)
 			return true;
-	}
 	return false;
 }
 

@@ -32,7 +32,7 @@ struct sonde_if_addr6 *
 ipv6_if_find_addr(struct sonde_if *ifp, const uint8_t *a)
 {
 	for (unsigned j = 0; j < ifp->n_v6; j++)
-		if (memcmp(ifp->v6[j].addr, a, 16) == 0)
+		if (ipv6_addr_eq(ifp->v6[j].addr, a))
 			return &ifp->v6[j];
 	return NULL;
 }
@@ -58,13 +58,13 @@ ipv6_if_joined(const struct sonde_stack *st, const struct sonde_if *ifp, const u
 {
 	uint8_t sn[16];
 
-	if (memcmp(a, ipv6_all_nodes, 16) == 0 || memcmp(a, ipv6_all_nodes_if, 16) == 0)
+	if (ipv6_addr_eq(a, ipv6_all_nodes) || ipv6_addr_eq(a, ipv6_all_nodes_if))
 		return true;
-	if (st->forwarding && memcmp(a, ipv6_all_routers, 16) == 0)
+	if (st->forwarding && ipv6_addr_eq(a, ipv6_all_routers))
 		return true;
 	for (unsigned j = 0; j < ifp->n_v6; j++) {
 		ipv6_solicited_node(sn, ifp->v6[j].addr);
-		if (memcmp(sn, a, 16) == 0)
+		if (ipv6_addr_eq(sn, a))
 			return true;
 	}
 	return false;
@@ -314,7 +314,6 @@ ipv6_forward(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view 
 	const struct route_nh *nh;
 	struct sonde_if *out;
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-	static const uint8_t zero[16];
 
 	if (m->hash.usr) {
 		pkt_drop(st, m, DROP_NOT_LOCAL);
@@ -347,7 +346,7 @@ ipv6_forward(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view 
 	st->stats.ipv6_forwarded++;
 	m->port = out->index;
 	m->ol_flags &= RTE_MBUF_F_EXTERNAL; /* as in ipv4_forward() */
-	ipv6_send_nh(st, out, m, memcmp(nh->gw6, zero, 16) ? nh->gw6 : ip->dst);
+	ipv6_send_nh(st, out, m, !ipv6_addr_is_unspecified(nh->gw6) ? nh->gw6 : ip->dst);
 }
 
 void
@@ -416,7 +415,6 @@ struct sonde_if *
 ipv6_route(struct sonde_stack *st, const uint8_t *dst, int ifhint, uint8_t *nh)
 {
 	const struct route_nh *r;
-	static const uint8_t zero[16];
 
 	memcpy(nh, dst, 16);
 	if (ipv6_addr_is_loopback(dst) || ipv6_is_local(st, dst))
@@ -426,7 +424,7 @@ ipv6_route(struct sonde_stack *st, const uint8_t *dst, int ifhint, uint8_t *nh)
 	r = route6_lookup(st, dst);
 	if (r == NULL)
 		return NULL;
-	if (memcmp(r->gw6, zero, 16) != 0)
+	if (!ipv6_addr_is_unspecified(r->gw6))
 		memcpy(nh, r->gw6, 16);
 	return stack_if(st, r->ifindex);
 }

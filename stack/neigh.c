@@ -7,13 +7,16 @@
  * neighbour, a small queue of packets waiting for resolution.
  * Entries live in an rte_hash keyed by (interface, family, address); the
  * entry array is indexed by the key's position.  Timers are a scan of the
- * table ten times a second: the table is small and bounded.
+ * table ten times a second: the table is small and bounded.  In front of the
+ * hash, a direct-mapped cache of entry pointers answers the common case (the
+ * same few next hops, packet after packet) without hashing the key; a slot
+ * is checked against the entry's key and state, so a stale slot only misses.
  */
 #include <string.h>
 
 #include <rte_errno.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
@@ -41,7 +44,7 @@ neigh_init(struct sonde_stack *st, const struct sonde_conf *conf)
 	hp.name = name;
 	hp.entries = t->size;
 	hp.key_len = sizeof(struct neigh_key);
-	hp.hash_func = rte_jhash;
+	hp.hash_func = rte_hash_crc; /* the CPU's crc32 instruction where it has one */
 	hp.socket_id = (int)rte_socket_id();
 	t->hash = rte_hash_create(&hp);
 	if (t->hash == NULL)
@@ -92,15 +95,51 @@ neigh_key_make(struct neigh_key *k, uint16_t ifindex, int af, const void *addr)
 	k->af = (uint8_t)af;
 }
 
+static inline bool
+neigh_key_eq(const struct neigh_key *a, const struct neigh_key *b)
+{
+	uint64_t a0, a1, b0, b1;
+	uint32_t a2, b2;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, (const uint8_t *)a + 8, 8);
+	memcpy(&a2, (const uint8_t *)a + 16, 4);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, (const uint8_t *)b + 8, 8);
+	memcpy(&b2, (const uint8_t *)b + 16, 4);
+	return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2)) == 0;
+}
+
+static inline uint32_t
+neigh_cache_slot(const struct neigh_key *k)
+{
+	uint32_t w[5];
+
+	memcpy(w, k, sizeof(w));
+	w[0] ^= w[1] ^ w[2] ^ w[3] ^ w[4];
+	w[0] ^= w[0] >> 16;
+	return (w[0] ^ w[0] >> 8) & (NEIGH_CACHE_SLOTS - 1);
+}
+
 struct neigh_entry *
 neigh_lookup(struct sonde_stack *st, uint16_t ifindex, int af, const void *addr)
 {
+	struct neigh_entry *e;
 	struct neigh_key k;
+	uint32_t slot;
 	int pos;
 
 	neigh_key_make(&k, ifindex, af, addr);
+	slot = neigh_cache_slot(&k);
+	e = st->neigh.cache[slot];
+	if (likely(e != NULL && e->state != NEIGH_FREE && neigh_key_eq(&e->key, &k)))
+		return e;
 	pos = rte_hash_lookup(st->neigh.hash, &k);
-	return pos >= 0 ? &st->neigh.entries[pos] : NULL;
+	if (pos < 0)
+		return NULL;
+	e = &st->neigh.entries[pos];
+	st->neigh.cache[slot] = e;
+	return e;
 }
 
 static struct neigh_entry *

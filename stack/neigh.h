@@ -58,10 +58,13 @@ struct neigh_family {
 	enum drop_reason drop_unresolved, drop_queue_full, drop_table_full;
 };
 
+#define NEIGH_CACHE_SLOTS 64 /* power of two */
+
 struct neigh_table {
 	struct rte_hash *hash;
-	struct neigh_entry *entries; /* indexed by the hash's key position */
-	struct rte_mbuf **qstore;    /* queue_max held packets per entry */
+	struct neigh_entry *cache[NEIGH_CACHE_SLOTS]; /* recent lookups, by a hash of the key */
+	struct neigh_entry *entries;		      /* indexed by the hash's key position */
+	struct rte_mbuf **qstore;		      /* queue_max held packets per entry */
 	uint32_t size, n_slots, queue_max;
 	uint64_t reachable_ns, retrans_ns, delay_ns, next_scan;
 	uint32_t used;

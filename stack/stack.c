@@ -200,12 +200,15 @@ stack_addr4_add(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde
 	a->addr = p->addr.v4;
 	a->plen = p->plen;
 	a->mask = p->plen ? rte_cpu_to_be_32(~0u << (32 - p->plen)) : 0;
+	a->bcast = p->plen < 31 ? a->addr | ~a->mask : 0;
 	ifp->n_v4++;
+	st->local4[st->n_local4++] = a->addr;
 	if (ifp->kind == IF_KIND_PORT) {
 		int r = route4_add(st, a->addr & a->mask, a->plen, 0, ifp->index);
 
 		if (r) {
 			ifp->n_v4--;
+			st->n_local4--;
 			return r;
 		}
 		arp_announce(st, ifp, a->addr);
@@ -222,8 +225,11 @@ stack_addr6_add(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde
 	if (p->plen > 128 || ipv6_addr_is_unspecified(p->addr.v6) ||
 	    ipv6_addr_is_multicast(p->addr.v6) || ipv6_addr_is_loopback(p->addr.v6))
 		return -EINVAL;
+	/* A link-local address is unique on its link only (RFC 4291 2.5.6):
+	 * two ports with one MAC have the same fe80:: address, legitimately. */
 	for (unsigned i = 0; i < st->n_ifs; i++)
-		if (ipv6_if_find_addr(st->ifs[i], p->addr.v6))
+		if ((st->ifs[i] == ifp || !ipv6_addr_is_linklocal(p->addr.v6)) &&
+		    ipv6_if_find_addr(st->ifs[i], p->addr.v6))
 			return -EEXIST;
 	if (ifp->n_v6 == SONDE_MAX_ADDRS)
 		return -ENOSPC;
@@ -392,6 +398,7 @@ stack_rx(struct sonde_stack *st, struct sonde_if *ifp)
 unsigned
 sonde_poll(struct sonde_stack *st, uint64_t now_ns)
 {
+	uint64_t t0 = rte_rdtsc();
 	unsigned rx = 0;
 	uint32_t n;
 
@@ -408,6 +415,12 @@ sonde_poll(struct sonde_stack *st, uint64_t now_ns)
 	for (unsigned i = 0; i < st->n_ifs; i++)
 		if (st->ifs[i]->n_txq)
 			if_flush(st, st->ifs[i]);
+	/* The cost of a packet on this core, as testpmd's --record-core-cycles
+	 * counts it: cycles of the polls that had work, over what they took in. */
+	if (rx) {
+		st->stats.poll_busy_tsc += rte_rdtsc() - t0;
+		st->stats.poll_rx += rx;
+	}
 	return rx;
 }
 
@@ -546,6 +559,8 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("arp.requests_out", s->arp_requests_out);
 	S("arp.replies_out", s->arp_replies_out);
 	S("lo0.packets", s->loop_pkts);
+	S("poll.rx_packets", s->poll_rx);
+	S("poll.busy_ns", (uint64_t)((double)s->poll_busy_tsc * 1e9 / (double)rte_get_tsc_hz()));
 #undef S
 	for (unsigned i = 0; i < st->n_ifs; i++) {
 		const struct sonde_if *ifp = st->ifs[i];

@@ -51,8 +51,9 @@ struct sonde_if_ops {
 enum sonde_if_kind { IF_KIND_PORT, IF_KIND_LOOP };
 
 struct sonde_if_addr4 {
-	uint32_t addr; /* network order */
-	uint32_t mask; /* network order */
+	uint32_t addr;	/* network order */
+	uint32_t mask;	/* network order */
+	uint32_t bcast; /* the subnet's directed broadcast; 0 for /31 and /32 */
 	uint8_t plen;
 };
 
@@ -128,6 +129,8 @@ struct stats {
 	uint64_t udp_in, udp_echoed, udp_discarded;
 	uint64_t arp_in, arp_out, arp_requests_out, arp_replies_out;
 	uint64_t loop_pkts;
+	uint64_t poll_rx,
+		poll_busy_tsc; /* packets taken in by polls that had work, and their cycles */
 	uint64_t drops[DROP_REASON_MAX];
 };
 
@@ -155,6 +158,11 @@ struct sonde_stack {
 	/* lo0: packets to our own addresses wait here for the next poll. */
 	struct rte_mbuf *loopq[SONDE_LOOPQ];
 	uint32_t loop_head, loop_tail;
+
+	/* Every interface's IPv4 addresses in one array: the per-packet "is it
+	 * ours" test reads one cache line, not every interface. */
+	uint32_t local4[SONDE_MAX_IFS * SONDE_MAX_ADDRS];
+	unsigned n_local4;
 
 	uint16_t ip_ident;
 	uint32_t dad_pending; /* tentative addresses: nd6_timer has work only then */

@@ -75,7 +75,7 @@ wire_ipv4_parse(const uint8_t *p, size_t len, int csum_ok, struct ipv4_view *v)
 	/* RFC 1122 3.2.1.1/3.2.1.2: total length covers the header and fits the frame. */
 	if (v->total_len < v->ihl || v->total_len > len)
 		return DROP_BAD_LENGTH;
-	if (!csum_ok && wire_cksum(p, v->ihl) != 0)
+	if (!csum_ok && wire_cksum_hdr(p, v->ihl) != 0)
 		return DROP_BAD_CHECKSUM;
 	v->tos = p[1];
 	v->ident = wire_get16(p + 4);
@@ -102,7 +102,7 @@ wire_ipv4_emit(uint8_t *p, const struct ipv4_view *v, int no_csum)
 	memcpy(p + 12, &v->src, 4);
 	memcpy(p + 16, &v->dst, 4);
 	if (!no_csum)
-		wire_put16(p + 10, wire_cksum(p, IPV4_MIN_HDR_LEN));
+		wire_put16(p + 10, wire_cksum_hdr(p, IPV4_MIN_HDR_LEN));
 }
 
 int
@@ -152,26 +152,12 @@ wire_udp_parse(const uint8_t *p, size_t len, struct udp_view *v)
 	return 0;
 }
 
-uint32_t
-wire_pseudo4_sum(uint32_t src, uint32_t dst, uint16_t len, uint8_t proto)
-{
-	uint8_t ph[12];
-
-	memcpy(ph, &src, 4);
-	memcpy(ph + 4, &dst, 4);
-	ph[8] = 0;
-	ph[9] = proto;
-	wire_put16(ph + 10, len);
-	return __rte_raw_cksum(ph, sizeof(ph), 0);
-}
-
 uint16_t
 wire_udp4_cksum(uint32_t src, uint32_t dst, const uint8_t *p, size_t len)
 {
 	uint32_t sum = wire_pseudo4_sum(src, dst, (uint16_t)len, IPPROTO_UDP_);
 
-	sum = __rte_raw_cksum(p, len, sum);
-	return rte_be_to_cpu_16((uint16_t)~__rte_raw_cksum_reduce(sum));
+	return rte_be_to_cpu_16((uint16_t)~wire_sum_fold(wire_sum(p, len, sum)));
 }
 
 /* rte_raw_cksum sums 16-bit words in host order; the complement of the folded
@@ -180,7 +166,7 @@ wire_udp4_cksum(uint32_t src, uint32_t dst, const uint8_t *p, size_t len)
 uint16_t
 wire_cksum(const void *p, size_t len)
 {
-	uint16_t c = (uint16_t)~rte_raw_cksum(p, len);
+	uint16_t c = (uint16_t)~wire_sum_fold(wire_sum(p, len, 0));
 
 	return rte_be_to_cpu_16(c);
 }

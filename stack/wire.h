@@ -14,6 +14,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
 
 #include "drop.h"
 
@@ -123,11 +126,85 @@ int wire_udp_parse(const uint8_t *p, size_t len, struct udp_view *v);
  * 0 means it verifies (when p carries a checksum). */
 uint16_t wire_udp4_cksum(uint32_t src, uint32_t dst, const uint8_t *p, size_t len);
 
-/* The RFC 768/793 pseudo-header sum (not folded, not complemented). */
-uint32_t wire_pseudo4_sum(uint32_t src, uint32_t dst, uint16_t len, uint8_t proto);
+/* The RFC 768/793 pseudo-header sum (not folded, not complemented), in
+ * rte_raw_cksum()'s terms: 16-bit words as loaded on this host. */
+static inline uint32_t
+wire_pseudo4_sum(uint32_t src, uint32_t dst, uint16_t len, uint8_t proto)
+{
+	uint8_t tail[4] = { 0, proto, (uint8_t)(len >> 8), (uint8_t)len };
+	uint16_t t0, t1;
+
+	memcpy(&t0, tail, 2);
+	memcpy(&t1, tail + 2, 2);
+	return (src & 0xffff) + (src >> 16) + (dst & 0xffff) + (dst >> 16) + t0 + t1;
+}
 
 /* RFC 1071 one's-complement sum, folded and complemented. */
 uint16_t wire_cksum(const void *p, size_t len);
+static inline int
+eth_addr_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint32_t a0, b0;
+	uint16_t a1, b1;
+
+	memcpy(&a0, a, 4);
+	memcpy(&a1, a + 4, 2);
+	memcpy(&b0, b, 4);
+	memcpy(&b1, b + 4, 2);
+	return ((a0 ^ b0) | (uint32_t)(a1 ^ b1)) == 0;
+}
+
+/* The one's-complement sum of len bytes at p added to sum, unfolded, in
+ * rte_raw_cksum()'s terms (16-bit words as loaded on this host).  Read 32
+ * bits at a time into 64: RFC 1071 2(C) allows any word size, as 2^16 is 1
+ * modulo 2^16 - 1. */
+static inline uint64_t
+wire_sum(const uint8_t *p, size_t len, uint64_t sum)
+{
+	size_t i = 0;
+
+	for (; i + 4 <= len; i += 4) {
+		uint32_t w;
+
+		memcpy(&w, p + i, 4);
+		sum += w;
+	}
+	if (i + 2 <= len) {
+		uint16_t w;
+
+		memcpy(&w, p + i, 2);
+		sum += w;
+		i += 2;
+	}
+	if (i < len) {
+		uint8_t last[2] = { p[i], 0 };
+		uint16_t w;
+
+		memcpy(&w, last, 2);
+		sum += w;
+	}
+	return sum;
+}
+
+/* Folds a wire_sum() to 16 bits (not complemented). */
+static inline uint16_t
+wire_sum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* wire_cksum() of an IP header: len a multiple of 4, summed a 32-bit word
+ * at a time (RFC 1071 2(C): the sum can be taken in wider words and
+ * folded). */
+static inline uint16_t
+wire_cksum_hdr(const uint8_t *p, size_t len)
+{
+	return rte_be_to_cpu_16((uint16_t)~wire_sum_fold(wire_sum(p, len, 0)));
+}
 /* RFC 1624 eqn. 3: the checksum after a 16-bit field changes from old to new. */
 uint16_t wire_cksum_adjust(uint16_t cksum, uint16_t old, uint16_t new_);
 

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "drop.h"
 
@@ -93,13 +94,27 @@ ipv6_addr_is_multicast(const uint8_t *a)
 	return a[0] == 0xff;
 }
 
+/* Addresses compared as two 64-bit words: no call to memcmp(). */
+static inline int
+ipv6_addr_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
 static inline int
 ipv6_addr_is_unspecified(const uint8_t *a)
 {
-	for (int i = 0; i < 16; i++)
-		if (a[i])
-			return 0;
-	return 1;
+	uint64_t a0, a1;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	return (a0 | a1) == 0;
 }
 
 static inline int

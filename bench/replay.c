@@ -1,0 +1,461 @@
+/*
+ * replay: the stack's own cost per packet, without a generator or a link.
+ *
+ * bench/run's main table times sonded against a generator over net_memif,
+ * two processes on a shared 2-vCPU guest: honest, but noisy by tens of per
+ * cent, and bounded by the generator.  This replays one request at a time
+ * in a single process instead: ports are net_ring pairs (rte_eth_from_rings,
+ * the same ethdev path as any PMD), bursts of 32 copies of the request are
+ * put on the receive ring, sonde_poll() runs once, and what it transmitted is
+ * taken off the transmit rings.  Only replay_poll() is the stack's work, so
+ *
+ *   - natively, the TSC around replay_poll() gives ns per packet;
+ *   - under `valgrind --tool=callgrind --toggle-collect=replay_poll`, the
+ *     instructions per packet: the same count on every run, whatever else
+ *     the machine does, which is how probes compiled in and idle are set
+ *     against probes compiled out (the 1% target).
+ *
+ * The ceiling is the same loop with a MAC-swapping forwarder (testpmd's
+ * macswap) in the stack's place, over the same ring ports.
+ *
+ *   replay [EAL args] -- CASE [PACKETS]
+ *   CASE: macswap icmp4_echo icmp6_echo udp4_echo udp6_echo fwd4 fwd6
+ *
+ * Prints "replay CASE packets N ns_per_pkt X answered M"; exits 1 if the
+ * stack did not answer (or forward) every packet, or leaked mbufs.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_eth_ring.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "sonde/sonde.h"
+
+#define BURST 32
+#define RING_SIZE 1024
+#define POOL_SIZE 8191
+#define WARMUP 64 /* bursts before the measured ones */
+
+static const uint8_t peer_mac[2][6] = { { 0x02, 0, 0, 0, 0, 0x02 }, { 0x02, 0, 0, 0, 0, 0x03 } };
+
+struct replay {
+	const char *name;
+	struct rte_mempool *pool;
+	struct sonde_stack *st;
+	struct rte_ring *rx[2], *tx[2];
+	uint16_t port[2];
+	uint8_t mac[2][6];
+	unsigned n_ports;
+	uint8_t frame[128];
+	uint16_t frame_len;
+	uint64_t answered;
+	uint64_t now;
+};
+
+/* --- frames the peer sends --- */
+
+static uint8_t *
+frame_eth(uint8_t *p, const uint8_t *dst, const uint8_t *src, uint16_t type)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)p;
+
+	memcpy(&eh->dst_addr, dst, 6);
+	memcpy(&eh->src_addr, src, 6);
+	eh->ether_type = rte_cpu_to_be_16(type);
+	return p + sizeof(*eh);
+}
+
+static uint16_t
+frame_ipv4(uint8_t *p, const uint8_t *dmac, const uint8_t *smac, uint32_t src, uint32_t dst,
+	   uint8_t proto, uint16_t l4len, uint8_t **l4)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)frame_eth(p, dmac, smac, RTE_ETHER_TYPE_IPV4);
+
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = proto;
+	ip->src_addr = src;
+	ip->dst_addr = dst;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	*l4 = (uint8_t *)(ip + 1);
+	return (uint16_t)(RTE_ETHER_HDR_LEN + sizeof(*ip) + l4len);
+}
+
+static uint16_t
+frame_ipv6(uint8_t *p, const uint8_t *dmac, const uint8_t *smac, const uint8_t *src,
+	   const uint8_t *dst, uint8_t proto, uint8_t hlim, uint16_t l4len, uint8_t **l4)
+{
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)frame_eth(p, dmac, smac, RTE_ETHER_TYPE_IPV6);
+
+	ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16(l4len);
+	ip->proto = proto;
+	ip->hop_limits = hlim;
+	memcpy(ip->src_addr, src, 16);
+	memcpy(ip->dst_addr, dst, 16);
+	*l4 = (uint8_t *)(ip + 1);
+	return (uint16_t)(RTE_ETHER_HDR_LEN + sizeof(*ip) + l4len);
+}
+
+/* The L4 checksum of an IPv6 frame built by frame_ipv6 (any next header). */
+static void
+frame_l4_cksum6(uint8_t *p, unsigned off)
+{
+	const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)(p + RTE_ETHER_HDR_LEN);
+	uint8_t *l4 = p + RTE_ETHER_HDR_LEN + sizeof(*ip);
+
+	l4[off] = l4[off + 1] = 0;
+	uint16_t ck = rte_ipv6_udptcp_cksum(ip, l4);
+	memcpy(l4 + off, &ck, 2);
+}
+
+static void
+addr6(uint8_t *a, uint8_t net, uint8_t host)
+{
+	memset(a, 0, 16);
+	a[0] = 0xfd;
+	a[1] = net;
+	a[15] = host;
+}
+
+static uint32_t
+addr4(uint8_t net, uint8_t host)
+{
+	return rte_cpu_to_be_32(10u << 24 | (uint32_t)net << 16 | host);
+}
+
+/* An ARP request from the peer on port i for our address: RFC 826 has the
+ * target (us) learn the sender, so the stack knows the peer's MAC. */
+static uint16_t
+frame_arp(struct replay *r, unsigned i, uint8_t *p)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t *a = frame_eth(p, bcast, peer_mac[i], RTE_ETHER_TYPE_ARP);
+	uint32_t spa = addr4((uint8_t)(77 + i), 2), tpa = addr4((uint8_t)(77 + i), 1);
+
+	(void)r;
+	memcpy(a, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
+	memcpy(a + 8, peer_mac[i], 6);
+	memcpy(a + 14, &spa, 4);
+	memset(a + 18, 0, 6);
+	memcpy(a + 24, &tpa, 4);
+	return RTE_ETHER_HDR_LEN + 28;
+}
+
+/* A neighbour solicitation from the peer on port i for our address, with
+ * its link-layer address (RFC 4861 7.2.3: the stack records it STALE). */
+static uint16_t
+frame_ns(struct replay *r, unsigned i, uint8_t *p)
+{
+	uint8_t src[16], tgt[16], dst[16] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
+	uint8_t dmac[6] = { 0x33, 0x33, 0xff, 0, 0, 1 };
+	uint8_t *l4;
+	uint16_t len;
+
+	(void)r;
+	addr6(src, (uint8_t)(0x77 + i), 2);
+	addr6(tgt, (uint8_t)(0x77 + i), 1);
+	dst[15] = 1;
+	len = frame_ipv6(p, dmac, peer_mac[i], src, dst, IPPROTO_ICMPV6, 255, 32, &l4);
+	memset(l4, 0, 32);
+	l4[0] = 135;
+	memcpy(l4 + 8, tgt, 16);
+	l4[24] = 1; /* source link-layer address */
+	l4[25] = 1;
+	memcpy(l4 + 26, peer_mac[i], 6);
+	frame_l4_cksum6(p, 2);
+	return len;
+}
+
+/* The request to replay: 64-byte frames for IPv4, 78 for IPv6 (bench/run's
+ * sizes); to us on port 0, or through us to the peer on port 1. */
+static int
+frame_request(struct replay *r, const char *c)
+{
+	bool fwd = strncmp(c, "fwd", 3) == 0;
+	bool v6 = strstr(c, "6") != NULL;
+	bool icmp = strncmp(c, "icmp", 4) == 0;
+	uint16_t l4len = v6 ? 24 : 30;
+	uint8_t *l4, *p = r->frame;
+
+	if (v6) {
+		uint8_t src[16], dst[16];
+
+		addr6(src, 0x77, 2);
+		addr6(dst, fwd ? 0x78 : 0x77, fwd ? 2 : 1);
+		r->frame_len = frame_ipv6(p, r->mac[0], peer_mac[0], src, dst,
+					  icmp ? IPPROTO_ICMPV6 : IPPROTO_UDP, 64, l4len, &l4);
+	} else {
+		r->frame_len = frame_ipv4(p, r->mac[0], peer_mac[0], addr4(77, 2),
+					  fwd ? addr4(78, 2) : addr4(77, 1),
+					  icmp ? IPPROTO_ICMP : IPPROTO_UDP, l4len, &l4);
+	}
+	memset(l4, 0, l4len);
+	for (unsigned i = 8; i < l4len; i++)
+		l4[i] = (uint8_t)i;
+	if (icmp) {
+		l4[0] = v6 ? 128 : 8; /* echo request */
+		l4[4] = 0x53;	      /* identifier, sequence */
+		l4[7] = 1;
+	} else {
+		l4[0] = 0xc0; /* 49152 -> 7 */
+		l4[3] = 7;
+		l4[4] = (uint8_t)(l4len >> 8);
+		l4[5] = (uint8_t)l4len;
+	}
+	if (v6) {
+		frame_l4_cksum6(p, icmp ? 2 : 6);
+	} else if (icmp) {
+		uint16_t ck = (uint16_t)~rte_raw_cksum(l4, l4len);
+
+		memcpy(l4 + 2, &ck, 2);
+	} else {
+		uint16_t ck = rte_ipv4_udptcp_cksum((struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN), l4);
+
+		memcpy(l4 + 6, &ck, 2);
+	}
+	return 0;
+}
+
+/* --- the ports and the two loops --- */
+
+static int
+replay_port(struct replay *r, unsigned i)
+{
+	char name[32];
+	int id;
+
+	snprintf(name, sizeof(name), "rr%u", i);
+	r->rx[i] = rte_ring_create(name, RING_SIZE, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "rt%u", i);
+	r->tx[i] = rte_ring_create(name, RING_SIZE, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (r->rx[i] == NULL || r->tx[i] == NULL)
+		return -1;
+	snprintf(name, sizeof(name), "replay%u", i);
+	id = rte_eth_from_rings(name, &r->rx[i], 1, &r->tx[i], 1, 0);
+	if (id < 0)
+		return -1;
+	r->port[i] = (uint16_t)id;
+	return 0;
+}
+
+/* Gives the stack one frame on port i and throws away what it sends. */
+static void
+replay_inject(struct replay *r, unsigned i, const uint8_t *f, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(r->pool);
+
+	if (m == NULL)
+		return;
+	memcpy(rte_pktmbuf_append(m, len), f, len);
+	if (rte_ring_enqueue(r->rx[i], m) != 0)
+		rte_pktmbuf_free(m);
+}
+
+static unsigned
+replay_drain(struct replay *r)
+{
+	struct rte_mbuf *out[BURST];
+	unsigned n, total = 0;
+
+	for (unsigned i = 0; i < r->n_ports; i++)
+		while ((n = rte_ring_dequeue_burst(r->tx[i], (void **)out, BURST, NULL)) > 0) {
+			total += n;
+			rte_pktmbuf_free_bulk(out, n);
+		}
+	return total;
+}
+
+static void
+macswap_poll(struct replay *r)
+{
+	struct rte_mbuf *pkts[BURST];
+	uint16_t n = rte_eth_rx_burst(r->port[0], 0, pkts, BURST), sent;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_ether_hdr *eh = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+		struct rte_ether_addr a = eh->dst_addr;
+
+		eh->dst_addr = eh->src_addr;
+		eh->src_addr = a;
+	}
+	sent = rte_eth_tx_burst(r->port[0], 0, pkts, n);
+	if (sent < n)
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+}
+
+static inline void
+poll_once(struct replay *r)
+{
+	if (r->st)
+		sonde_poll(r->st, r->now);
+	else
+		macswap_poll(r);
+}
+
+/* The measured work: everything from the receive burst to the transmit
+ * burst.  callgrind counts inside this function only; the warm-up goes
+ * through its twin. */
+__attribute__((noinline)) static void
+replay_poll(struct replay *r)
+{
+	poll_once(r);
+}
+
+__attribute__((noinline)) static void
+warmup_poll(struct replay *r)
+{
+	poll_once(r);
+}
+
+static int
+replay_fill(struct replay *r)
+{
+	struct rte_mbuf *m[BURST];
+
+	if (rte_pktmbuf_alloc_bulk(r->pool, m, BURST) != 0)
+		return -1;
+	for (unsigned i = 0; i < BURST; i++) {
+		memcpy(rte_pktmbuf_append(m[i], r->frame_len), r->frame, r->frame_len);
+		m[i]->port = r->port[0];
+	}
+	if (rte_ring_enqueue_bulk(r->rx[0], (void **)m, BURST, NULL) != BURST) {
+		rte_pktmbuf_free_bulk(m, BURST);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+replay_stack(struct replay *r)
+{
+	static const char *const addrs[2][2] = { { "10.77.0.1/24", "fd77::1/64" },
+						 { "10.78.0.1/24", "fd78::1/64" } };
+	struct sonde_conf conf = { .pool = r->pool, .forwarding = strncmp(r->name, "fwd", 3) == 0 };
+	struct sonde_prefix p;
+	uint8_t f[128];
+
+	r->st = sonde_stack_create(&conf);
+	if (r->st == NULL)
+		return -1;
+	for (unsigned i = 0; i < r->n_ports; i++) {
+		int ifx = sonde_port_add(r->st, r->port[i]);
+
+		if (ifx < 0) {
+			fprintf(stderr, "replay: port %u: %s\n", r->port[i], strerror(-ifx));
+			return -1;
+		}
+		for (unsigned a = 0; a < 2; a++)
+			if (sonde_prefix_parse(addrs[i][a], &p) != 0 ||
+			    sonde_addr_add(r->st, ifx, &p) != 0) {
+				fprintf(stderr, "replay: address %s refused\n", addrs[i][a]);
+				return -1;
+			}
+	}
+	if (sonde_udp_service(r->st, 7, SONDE_SERVICE_ECHO) != 0)
+		return -1;
+	/* DAD, on the stack's own clock: a few simulated seconds. */
+	for (r->now = 1; !sonde_ready(r->st) && r->now < 10000000000ull; r->now += 10000000) {
+		sonde_poll(r->st, r->now);
+		replay_drain(r);
+	}
+	if (!sonde_ready(r->st)) {
+		fprintf(stderr, "replay: addresses still tentative\n");
+		return -1;
+	}
+	for (unsigned i = 0; i < r->n_ports; i++) {
+		replay_inject(r, i, f, frame_arp(r, i, f));
+		replay_inject(r, i, f, frame_ns(r, i, f));
+	}
+	sonde_poll(r->st, r->now);
+	replay_drain(r);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct replay r = { 0 };
+	uint64_t packets = 1000000, cycles = 0, rounds;
+	int n = rte_eal_init(argc, argv);
+	unsigned leaked;
+
+	if (n < 0)
+		return 2;
+	argc -= n;
+	argv += n;
+	if (argc < 2) {
+		fprintf(stderr, "usage: replay [EAL args] -- CASE [PACKETS]\n");
+		return 2;
+	}
+	r.name = argv[1];
+	if (argc > 2)
+		packets = strtoull(argv[2], NULL, 0);
+	rounds = (packets + BURST - 1) / BURST;
+	r.n_ports = strncmp(r.name, "fwd", 3) == 0 ? 2 : 1;
+	r.pool = rte_pktmbuf_pool_create("replay", POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	if (r.pool == NULL)
+		return 1;
+	for (unsigned i = 0; i < r.n_ports; i++)
+		if (replay_port(&r, i) != 0)
+			return 1;
+	if (strcmp(r.name, "macswap") != 0) {
+		if (replay_stack(&r) != 0) {
+			fprintf(stderr, "replay: stack setup failed\n");
+			return 1;
+		}
+	} else if (rte_eth_dev_configure(r.port[0], 1, 1, &(struct rte_eth_conf){ 0 }) != 0 ||
+		   rte_eth_rx_queue_setup(r.port[0], 0, RING_SIZE, 0, NULL, r.pool) != 0 ||
+		   rte_eth_tx_queue_setup(r.port[0], 0, RING_SIZE, 0, NULL) != 0 ||
+		   rte_eth_dev_start(r.port[0]) != 0) {
+		return 1;
+	}
+	for (unsigned i = 0; i < r.n_ports; i++)
+		rte_eth_macaddr_get(r.port[i], (struct rte_ether_addr *)r.mac[i]);
+	if (strcmp(r.name, "macswap") == 0)
+		frame_request(&r, "udp4_echo");
+	else
+		frame_request(&r, r.name);
+	for (unsigned i = 0; i < WARMUP; i++) {
+		if (replay_fill(&r) != 0)
+			return 1;
+		warmup_poll(&r);
+		replay_drain(&r);
+	}
+	for (uint64_t i = 0; i < rounds; i++) {
+		uint64_t t0;
+
+		if (replay_fill(&r) != 0)
+			return 1;
+		t0 = rte_rdtsc();
+		replay_poll(&r);
+		cycles += rte_rdtsc() - t0;
+		r.answered += replay_drain(&r);
+	}
+	printf("replay %s packets %" PRIu64 " ns_per_pkt %.1f answered %" PRIu64 "\n", r.name,
+	       rounds * BURST, (double)cycles * 1e9 / (double)rte_get_tsc_hz() / (double)(rounds * BURST),
+	       r.answered);
+	if (r.st) {
+		sonde_ports_close(r.st);
+		sonde_stack_destroy(r.st);
+	} else {
+		rte_eth_dev_stop(r.port[0]);
+		rte_eth_dev_close(r.port[0]);
+	}
+	replay_drain(&r);
+	leaked = rte_mempool_in_use_count(r.pool);
+	if (leaked)
+		fprintf(stderr, "replay: %u mbufs in use at exit\n", leaked);
+	rte_eal_cleanup();
+	return r.answered == rounds * BURST && leaked == 0 ? 0 : 1;
+}
