@@ -16,6 +16,7 @@
 #include <rte_branch_prediction.h>
 
 #include "sonde_probes.h" /* generated from provider.d */
+#include "stack.h"
 
 struct rte_mbuf;
 struct sonde_stack;
@@ -37,23 +38,46 @@ enum probe_kind {
 void probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_mbuf *m,
 		const struct sonde_if *ifp, int fam, const char *reason, const void *cs);
 
-#define PROBE_SEND_ON() (IP_SEND_ENABLED() || IPV4_SEND_ENABLED() || IPV6_SEND_ENABLED())
+/* Bitwise, not logical, or: the semaphores are plain loads, and a chain of
+ * branches costs more than reading them all. */
+#define PROBE_SEND_ON() (!!(IP_SEND_ENABLED() | IPV4_SEND_ENABLED() | IPV6_SEND_ENABLED()))
 #define PROBE_RECEIVE_ON() \
-	(IP_RECEIVE_ENABLED() || IPV4_RECEIVE_ENABLED() || IPV6_RECEIVE_ENABLED())
+	(!!(IP_RECEIVE_ENABLED() | IPV4_RECEIVE_ENABLED() | IPV6_RECEIVE_ENABLED()))
 #define PROBE_LOCAL_SEND_ON() \
-	(IP_LOCAL_SEND_ENABLED() || IPV4_LOCAL_SEND_ENABLED() || IPV6_LOCAL_SEND_ENABLED())
-#define PROBE_LOCAL_RECEIVE_ON() \
-	(IP_LOCAL_RECEIVE_ENABLED() || IPV4_LOCAL_RECEIVE_ENABLED() || IPV6_LOCAL_RECEIVE_ENABLED())
-#define PROBE_READ_ON() (IPV4_READ_ENABLED() || IPV6_READ_ENABLED())
-#define PROBE_WRITE_ON() (IPV4_WRITE_ENABLED() || IPV6_WRITE_ENABLED())
-#define PROBE_DROP_IN_ON() (IPV4_DROP_IN_ENABLED() || IPV6_DROP_IN_ENABLED())
-#define PROBE_DROP_OUT_ON() (IPV4_DROP_OUT_ENABLED() || IPV6_DROP_OUT_ENABLED())
+	(!!(IP_LOCAL_SEND_ENABLED() | IPV4_LOCAL_SEND_ENABLED() | IPV6_LOCAL_SEND_ENABLED()))
+#define PROBE_LOCAL_RECEIVE_ON()                                        \
+	(!!(IP_LOCAL_RECEIVE_ENABLED() | IPV4_LOCAL_RECEIVE_ENABLED() | \
+	    IPV6_LOCAL_RECEIVE_ENABLED()))
+#define PROBE_READ_ON() (!!(IPV4_READ_ENABLED() | IPV6_READ_ENABLED()))
+#define PROBE_WRITE_ON() (!!(IPV4_WRITE_ENABLED() | IPV6_WRITE_ENABLED()))
+#define PROBE_DROP_IN_ON() (!!(IPV4_DROP_IN_ENABLED() | IPV6_DROP_IN_ENABLED()))
+#define PROBE_DROP_OUT_ON() (!!(IPV4_DROP_OUT_ENABLED() | IPV6_DROP_OUT_ENABLED()))
+
+#define PROBE_ANY_ON()                                                                             \
+	(PROBE_SEND_ON() | PROBE_RECEIVE_ON() | PROBE_LOCAL_SEND_ON() | PROBE_LOCAL_RECEIVE_ON() | \
+	 PROBE_READ_ON() | PROBE_WRITE_ON() | PROBE_DROP_IN_ON() | PROBE_DROP_OUT_ON())
+
+/* The gate: whether any probe is switched on, read from the semaphores once
+ * per sonde_poll() (probe_gate_update), so that while nobody traces a
+ * packet pays one test of a hot byte per site instead of two or three
+ * semaphore loads.  A tracer that attaches is seen from the next poll on. */
+static inline bool
+probe_gate(const struct sonde_stack *st)
+{
+	return st->probes_on;
+}
+
+static inline void
+probe_gate_update(struct sonde_stack *st)
+{
+	st->probes_on = PROBE_ANY_ON();
+}
 
 #define SONDE_PROBE_SITE(fn, KIND, ON)                                                \
 	static inline void fn(const struct sonde_stack *st, const struct rte_mbuf *m, \
 			      const struct sonde_if *ifp)                             \
 	{                                                                             \
-		if (unlikely(ON()))                                                   \
+		if (unlikely(probe_gate(st)) && ON())                                 \
 			probe_fire(st, KIND, m, ifp, 0, NULL, NULL);                  \
 	}
 

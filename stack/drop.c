@@ -32,7 +32,7 @@ void
 pkt_drop(struct sonde_stack *st, struct rte_mbuf *m, enum drop_reason r)
 {
 	st->stats.drops[r]++;
-	if (drop_reasons[r].layer == DROP_IP) {
+	if (unlikely(probe_gate(st)) && drop_reasons[r].layer == DROP_IP) {
 		int fam = (m->packet_type & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV6 ? 6 : 4;
 		const struct sonde_if *ifp = stack_if(st, m->port);
 

@@ -262,6 +262,7 @@ sonde_addr_add(struct sonde_stack *st, int ifindex, const struct sonde_prefix *p
 
 	if (ifp == NULL)
 		return -ENODEV;
+	probe_gate_update(st); /* an announcement or a DAD probe may go out */
 	if (p->af == AF_INET)
 		return stack_addr4_add(st, ifp, p);
 	if (p->af == AF_INET6)
@@ -403,6 +404,7 @@ sonde_poll(struct sonde_stack *st, uint64_t now_ns)
 	uint32_t n;
 
 	st->now = now_ns;
+	probe_gate_update(st);
 	for (unsigned i = 0; i < st->n_ifs; i++)
 		if (st->ifs[i]->kind == IF_KIND_PORT)
 			rx += stack_rx(st, st->ifs[i]);
@@ -437,6 +439,7 @@ sonde_ping(struct sonde_stack *st, const struct sonde_prefix *dst, uint16_t id, 
 
 	if (dst->af != AF_INET && dst->af != AF_INET6)
 		return -EAFNOSUPPORT;
+	probe_gate_update(st);
 	m = rte_pktmbuf_alloc(st->pool);
 	if (m == NULL)
 		return -ENOBUFS;

@@ -139,7 +139,8 @@ struct sonde_stack {
 	uint32_t pid;
 	struct rte_mempool *pool;
 	bool forwarding;
-	uint64_t now; /* ns, set by sonde_poll */
+	bool probes_on; /* any probe switched on, as of this poll (probes.h) */
+	uint64_t now;	/* ns, set by sonde_poll */
 
 	struct sonde_if *ifs[SONDE_MAX_IFS];
 	unsigned n_ifs;
