@@ -35,6 +35,9 @@
 #define PEER_RING_SIZE 1024 /* messages; a neighbour update each */
 #define PEER_BURST 32	    /* applied per poll, at most */
 
+/* rte_ring's element API copies multiples of 4 bytes. */
+_Static_assert(sizeof(struct peer_msg) % 4 == 0, "peer_msg size");
+
 void
 peer_fini(struct sonde_stack *st)
 {
