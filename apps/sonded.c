@@ -1,8 +1,14 @@
 /*
- * sonded: the sonde daemon.  One stack on the main lcore over every DPDK
- * port EAL was given, addresses and routes from the command line, counters
- * over DPDK telemetry (/sonde/stats) while it runs and on stdout when it
- * stops (SIGINT/SIGTERM).
+ * sonded: the sonde daemon.  One stack per EAL lcore (-l 0 gives one, -l
+ * 0,1 two) over every DPDK port EAL was given, addresses and routes from
+ * the command line, counters over DPDK telemetry (/sonde/stats) while it
+ * runs and on stdout when it stops (SIGINT/SIGTERM).
+ *
+ * With several lcores every port gets one rx/tx queue pair per lcore; the
+ * stack of the i-th lcore (the main lcore first) polls queue i of every
+ * port on its own lcore, and every stack gets the same configuration.  The
+ * stacks are linked (sonde_stacks_link): they share nothing but neighbour
+ * news and DAD verdicts, by message.
  *
  *   sonded [EAL args] -- --addr IF=ADDR/LEN [--addr ...]
  *          [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]
@@ -12,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,20 +27,44 @@
 
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_telemetry.h>
 
 #include "sonde/sonde.h"
 
 #define MAX_ARGS 64
+#define MAX_STACKS 32
 #define POOL_SIZE 8191
+#define POOL_CACHE 256
+#define PORT_RX_DESC 1024 /* drivers/port.c: mbufs a queue holds posted */
 #define IDLE_POLLS 256
 #define IDLE_SLEEP_US 50
+#define AGG_MAX 512
 
 static volatile sig_atomic_t quit;
-/* The one stack, for the telemetry callback (which takes no argument). */
-static struct sonde_stack *the_stack;
-static struct rte_mempool *the_pool;
+
+/* One stack and the lcore that polls it. */
+struct lcore_stack {
+	struct sonde_stack *st;
+	unsigned lcore;
+	bool busy;
+	bool ready; /* written by its lcore only (atomically), read by main */
+};
+
+struct app {
+	struct lcore_stack ls[MAX_STACKS]; /* [0]: the main lcore's */
+	unsigned n;
+	struct rte_mempool *pool;
+	/* Held by the telemetry callback while it reads the stacks, and by
+	 * main while it takes them away (tel_on false) at exit. */
+	pthread_mutex_t tel_lock;
+	bool tel_on;
+};
+
+/* For the telemetry callback, which takes no argument. */
+static struct app *the_app;
 
 struct opts {
 	const char *addr[MAX_ARGS];
@@ -68,7 +99,11 @@ usage(FILE *f)
 		   "       [--mtu IF=N ...] [--frag-timeout MS] [--ping DEST[,COUNT]]\n"
 		   "       [--service udp:PORT=echo|discard] [--busy-poll]\n"
 		   "  --mtu IF=N         the port's MTU (at least 1280; default the PMD's, 1500)\n"
-		   "  --frag-timeout MS  reassembly timeout in milliseconds (default 30000)\n");
+		   "  --frag-timeout MS  reassembly timeout in milliseconds (default 30000)\n"
+		   "  One stack per EAL lcore (-l 0,1: two), each on one queue of every port.\n"
+		   "  With several, --pcap IF=FILE writes one file per lcore, its id before\n"
+		   "  the extension: cap.pcap is cap.lcore0.pcap, cap.lcore1.pcap, ...\n"
+		   "  --ping is sent by the main lcore's stack.\n");
 }
 
 static int
@@ -173,8 +208,25 @@ split_if(struct sonde_stack *st, const char *arg, int *ifindex)
 	return *ifindex < 0 ? NULL : eq + 1;
 }
 
+/* FILE for the stack on lcore, with several stacks: FILE with
+ * ".lcoreN" before its extension (pcap files take one writer each). */
+static void
+pcap_name(char *buf, size_t size, const char *file, unsigned lcore, unsigned n_stacks)
+{
+	const char *slash = strrchr(file, '/');
+	const char *dot = strrchr(file, '.');
+
+	if (n_stacks == 1) {
+		snprintf(buf, size, "%s", file);
+		return;
+	}
+	if (dot == NULL || dot == file || (slash && dot < slash) || (slash && dot == slash + 1))
+		dot = file + strlen(file);
+	snprintf(buf, size, "%.*s.lcore%u%s", (int)(dot - file), file, lcore, dot);
+}
+
 static int
-configure(struct sonde_stack *st, const struct opts *o)
+configure(struct sonde_stack *st, const struct opts *o, unsigned lcore, unsigned n_stacks)
 {
 	struct sonde_prefix p, gw;
 	const char *v;
@@ -234,10 +286,13 @@ configure(struct sonde_stack *st, const struct opts *o)
 		sonde_udp_service(st, (uint16_t)port, k);
 	}
 	for (unsigned i = 0; i < o->n_pcap; i++) {
+		char file[4096];
+
 		v = split_if(st, o->pcap[i], &ifi);
 		if (v == NULL)
 			return bad_arg("--pcap", o->pcap[i], "expected IF=FILE with a known IF");
-		r = sonde_pcap_open(st, ifi, v);
+		pcap_name(file, sizeof(file), v, lcore, n_stacks);
+		r = sonde_pcap_open(st, ifi, file);
 		if (r)
 			return bad_arg("--pcap", o->pcap[i], strerror(-r));
 	}
@@ -259,15 +314,128 @@ tel_add(const char *name, uint64_t value, void *arg)
 	rte_tel_data_add_dict_u64(arg, key, value);
 }
 
+/* Counters summed over stacks: linked stacks have the same interfaces, so
+ * the same names in the same order. */
+struct agg {
+	unsigned n, pos;
+	char name[AGG_MAX][64];
+	uint64_t v[AGG_MAX];
+};
+
+static void
+agg_add(const char *name, uint64_t value, void *arg)
+{
+	struct agg *g = arg;
+
+	if (g->pos < g->n && strcmp(g->name[g->pos], name) == 0) {
+		g->v[g->pos++] += value;
+		return;
+	}
+	for (unsigned i = 0; i < g->n; i++) {
+		if (strcmp(g->name[i], name) == 0) {
+			g->v[i] += value;
+			g->pos = i + 1;
+			return;
+		}
+	}
+	if (g->n == AGG_MAX)
+		return;
+	snprintf(g->name[g->n], sizeof(g->name[0]), "%s", name);
+	g->v[g->n++] = value;
+	g->pos = g->n;
+}
+
+/* Every stack's counters, summed; NULL if out of memory. */
+static struct agg *
+agg_stacks(const struct app *a)
+{
+	struct agg *g = calloc(1, sizeof(*g));
+
+	if (g == NULL)
+		return NULL;
+	for (unsigned i = 0; i < a->n; i++) {
+		g->pos = 0;
+		sonde_stats_foreach(a->ls[i].st, agg_add, g);
+	}
+	return g;
+}
+
+/* The counters also given per stack, with several: packets in and out. */
+static bool
+per_stack_stat(const char *name)
+{
+	static const char *const names[] = {
+		"ipv4.in",  "ipv4.out",	     "ipv6.in",	   "ipv6.out",	    "icmp.in",
+		"icmp6.in", "udp.in",	     "udp.echoed", "arp.in",	    "nd.ns_in",
+		"nd.na_in", "neigh.entries", "peer.sent",  "peer.received", "peer.ring_full",
+	};
+	size_t len = strlen(name);
+
+	if (strncmp(name, "if.", 3) == 0 && len > 8 && strcmp(name + len - 8, "_packets") == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+struct per_stack {
+	unsigned lcore;
+	sonde_stat_fn fn;
+	void *arg;
+};
+
+/* Passes name on as "stackN.name" (N the lcore) if it is a per-stack one. */
+static void
+per_stack_cb(const char *name, uint64_t value, void *arg)
+{
+	const struct per_stack *p = arg;
+	char key[96];
+
+	if (!per_stack_stat(name))
+		return;
+	snprintf(key, sizeof(key), "stack%u.%s", p->lcore, name);
+	p->fn(key, value, p->arg);
+}
+
+/* Every counter, summed over stacks (the names one stack has); then, with
+ * several stacks, the per-stack ones (per_stack_stat). */
+static void
+stats_foreach(const struct app *a, sonde_stat_fn fn, void *arg)
+{
+	struct agg *g = agg_stacks(a);
+
+	if (g == NULL)
+		return;
+	for (unsigned i = 0; i < g->n; i++)
+		fn(g->name[i], g->v[i], arg);
+	free(g);
+	for (unsigned i = 0; a->n > 1 && i < a->n; i++) {
+		struct per_stack p = { a->ls[i].lcore, fn, arg };
+
+		sonde_stats_foreach(a->ls[i].st, per_stack_cb, &p);
+	}
+}
+
+/* Runs on the telemetry thread while the lcores poll: it reads counters
+ * they write, never writes.  A 64-bit aligned load is atomic on the
+ * 64-bit targets DPDK supports, so each value is one the counter had;
+ * the set is not a snapshot of one instant. */
 static int
 tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	struct app *a = the_app;
+
 	(void)cmd, (void)params;
 	rte_tel_data_start_dict(d);
-	if (the_stack) {
-		sonde_stats_foreach(the_stack, tel_add, d);
-		rte_tel_data_add_dict_u64(d, "mbufs_in_use", rte_mempool_in_use_count(the_pool));
+	if (a == NULL)
+		return 0;
+	pthread_mutex_lock(&a->tel_lock);
+	if (a->tel_on) {
+		stats_foreach(a, tel_add, d);
+		rte_tel_data_add_dict_u64(d, "mbufs_in_use", rte_mempool_in_use_count(a->pool));
 	}
+	pthread_mutex_unlock(&a->tel_lock);
 	return 0;
 }
 
@@ -279,14 +447,139 @@ print_stat(const char *name, uint64_t value, void *arg)
 		printf("%-32s %" PRIu64 "\n", name, value);
 }
 
+/* The poll loop of one stack, until SIGINT/SIGTERM. */
+static int
+stack_loop(void *arg)
+{
+	struct lcore_stack *ls = arg;
+	unsigned idle = 0;
+
+	while (!quit) {
+		if (sonde_poll(ls->st, sonde_clock_ns()) == 0 && !ls->busy) {
+			/* Idle: give the core back for a moment (not with --busy-poll). */
+			if (++idle >= IDLE_POLLS)
+				usleep(IDLE_SLEEP_US);
+		} else {
+			idle = 0;
+		}
+		if (!ls->ready && sonde_ready(ls->st))
+			__atomic_store_n(&ls->ready, true, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+static bool
+all_ready(struct app *a)
+{
+	for (unsigned i = 0; i < a->n; i++)
+		if (!__atomic_load_n(&a->ls[i].ready, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+/* Creates one stack per lcore, the main lcore's first, linked if several. */
+static int
+stacks_create(struct app *a, const struct opts *o)
+{
+	struct sonde_conf conf = { 0 };
+	struct sonde_stack *sts[MAX_STACKS];
+	unsigned lcore;
+	int r;
+
+	conf.pool = a->pool;
+	conf.forwarding = o->forward;
+	conf.frag_timeout_ms = o->frag_timeout_ms;
+	a->ls[a->n++].lcore = rte_get_main_lcore();
+	RTE_LCORE_FOREACH_WORKER (lcore) {
+		if (a->n == MAX_STACKS) {
+			fprintf(stderr, "sonded: at most %u lcores\n", MAX_STACKS);
+			return 2;
+		}
+		a->ls[a->n++].lcore = lcore;
+	}
+	for (unsigned i = 0; i < a->n; i++) {
+		conf.stack_id = a->ls[i].lcore;
+		a->ls[i].st = sts[i] = sonde_stack_create(&conf);
+		a->ls[i].busy = o->busy;
+		if (a->ls[i].st == NULL) {
+			fprintf(stderr, "sonded: stack on lcore %u: %s\n", a->ls[i].lcore,
+				rte_strerror(rte_errno));
+			return 1;
+		}
+	}
+	if (a->n > 1) {
+		r = sonde_stacks_link(sts, a->n);
+		if (r) {
+			fprintf(stderr, "sonded: linking stacks: %s\n", strerror(-r));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Every port: one queue pair per stack, stack i on queue i. */
+static int
+ports_add(struct app *a)
+{
+	uint16_t port;
+	int r = 0;
+
+	RTE_ETH_FOREACH_DEV (port) {
+		if (a->n == 1) {
+			r = sonde_port_add(a->ls[0].st, port);
+		} else {
+			r = sonde_port_setup(port, (uint16_t)a->n, a->pool);
+			for (unsigned i = 0; r >= 0 && i < a->n; i++)
+				r = sonde_port_add_queue(a->ls[i].st, port, (uint16_t)i);
+		}
+		if (r < 0) {
+			fprintf(stderr, "sonded: port %u: %s\n", port, strerror(-r));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Closes the ports: the stack holding queue 0 last (it closes them). */
+static void
+ports_close(struct app *a)
+{
+	for (unsigned i = a->n; i-- > 0;)
+		if (a->ls[i].st)
+			sonde_ports_close(a->ls[i].st);
+}
+
+static void
+stacks_destroy(struct app *a)
+{
+	for (unsigned i = 0; i < a->n; i++)
+		sonde_stack_destroy(a->ls[i].st);
+	a->n = 0;
+}
+
+/* Enough mbufs for every queue's posted receive buffers (net_tap posts
+ * one per descriptor) and the lcores' caches, and room to work. */
+static unsigned
+pool_size(unsigned n_stacks)
+{
+	unsigned want = rte_eth_dev_count_avail() * n_stacks * PORT_RX_DESC +
+			n_stacks * POOL_CACHE * 3 / 2 + 4096;
+	unsigned size = POOL_SIZE;
+
+	if (n_stacks == 1)
+		return POOL_SIZE;
+	while (size < want)
+		size = size * 2 + 1; /* 2^k - 1: what rte_mempool sizes best */
+	return size;
+}
+
 int
 main(int argc, char **argv)
 {
+	static struct app app = { .tel_lock = PTHREAD_MUTEX_INITIALIZER };
 	struct opts o = { 0 };
-	struct sonde_conf conf = { 0 };
-	struct rte_mempool *pool;
-	struct sonde_stack *st;
 	struct sonde_prefix ping_dst;
+	struct lcore_stack *main_ls = &app.ls[0];
 	uint64_t next_ping = 0, now;
 	unsigned idle = 0, pings = 0, in_use;
 	uint16_t port;
@@ -326,46 +619,44 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 2;
 	}
-	pool = rte_pktmbuf_pool_create("sonde_pool", POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       (int)rte_socket_id());
-	if (pool == NULL) {
+	app.pool = rte_pktmbuf_pool_create("sonde_pool", pool_size(rte_lcore_count()), POOL_CACHE,
+					   0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (app.pool == NULL) {
 		fprintf(stderr, "sonded: mbuf pool: %s\n", rte_strerror(rte_errno));
 		rte_eal_cleanup();
 		return 1;
 	}
-	conf.pool = pool;
-	conf.stack_id = rte_lcore_id();
-	conf.forwarding = o.forward;
-	conf.frag_timeout_ms = o.frag_timeout_ms;
-	st = sonde_stack_create(&conf);
-	if (st == NULL) {
-		fprintf(stderr, "sonded: stack: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	RTE_ETH_FOREACH_DEV (port) {
-		r = sonde_port_add(st, port);
-		if (r < 0) {
-			fprintf(stderr, "sonded: port %u: %s\n", port, strerror(-r));
-			return 1;
-		}
-	}
-	r = configure(st, &o);
+	r = stacks_create(&app, &o);
+	if (r == 0)
+		r = ports_add(&app);
+	for (unsigned i = 0; r == 0 && i < app.n; i++)
+		r = configure(app.ls[i].st, &o, app.ls[i].lcore, app.n);
 	if (r) {
-		sonde_ports_close(st);
-		sonde_stack_destroy(st);
+		ports_close(&app);
+		stacks_destroy(&app);
 		return r;
 	}
-	the_stack = st;
-	the_pool = pool;
+	app.tel_on = true;
+	the_app = &app;
 	rte_telemetry_register_cmd("/sonde/stats", tel_stats,
 				   "sonde counters: packets, drops by reason. No parameters");
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	for (unsigned i = 1; i < app.n; i++) {
+		r = rte_eal_remote_launch(stack_loop, &app.ls[i], app.ls[i].lcore);
+		if (r) {
+			fprintf(stderr, "sonded: lcore %u: %s\n", app.ls[i].lcore, strerror(-r));
+			quit = 1;
+			break;
+		}
+	}
 	/* IPv6 addresses are tentative until DAD is done: about a second. */
 	for (now = sonde_clock_ns(), next_ping = now + 5000000000ull;
-	     !quit && !sonde_ready(st) && now < next_ping; now = sonde_clock_ns()) {
-		if (sonde_poll(st, now) == 0)
+	     !quit && !all_ready(&app) && now < next_ping; now = sonde_clock_ns()) {
+		if (sonde_poll(main_ls->st, now) == 0)
 			usleep(IDLE_SLEEP_US);
+		if (sonde_ready(main_ls->st))
+			__atomic_store_n(&main_ls->ready, true, __ATOMIC_RELEASE);
 	}
 	next_ping = 0;
 	printf("ready pid %d", (int)getpid());
@@ -375,17 +666,19 @@ main(int argc, char **argv)
 		rte_eth_macaddr_get(port, &mac);
 		printf(" dpdk%u=" RTE_ETHER_ADDR_PRT_FMT, port, RTE_ETHER_ADDR_BYTES(&mac));
 	}
+	if (app.n > 1)
+		printf(" lcores=%u", app.n);
 	printf("\n");
 	fflush(stdout);
 
 	while (!quit) {
 		now = sonde_clock_ns();
 		if (o.ping && pings < o.ping_count && now >= next_ping) {
-			sonde_ping(st, &ping_dst, (uint16_t)getpid(), (uint16_t)pings, 56);
+			sonde_ping(main_ls->st, &ping_dst, (uint16_t)getpid(), (uint16_t)pings, 56);
 			pings++;
 			next_ping = now + 1000000000ull;
 		}
-		if (sonde_poll(st, now) == 0 && !o.busy) {
+		if (sonde_poll(main_ls->st, now) == 0 && !o.busy) {
 			/* Idle: give the core back for a moment (not with --busy-poll). */
 			if (++idle >= IDLE_POLLS)
 				usleep(IDLE_SLEEP_US);
@@ -394,15 +687,18 @@ main(int argc, char **argv)
 		}
 	}
 
-	the_stack = NULL;
-	sonde_ports_close(st);
+	rte_eal_mp_wait_lcore();
+	pthread_mutex_lock(&app.tel_lock);
+	app.tel_on = false;
+	pthread_mutex_unlock(&app.tel_lock);
+	ports_close(&app);
 	printf("stopping\n");
-	sonde_stats_foreach(st, print_stat, NULL);
-	sonde_stack_destroy(st);
-	in_use = rte_mempool_in_use_count(pool);
+	stats_foreach(&app, print_stat, NULL);
+	stacks_destroy(&app);
+	in_use = rte_mempool_in_use_count(app.pool);
 	printf("mbufs_in_use %u\n", in_use);
 	fflush(stdout);
-	rte_mempool_free(pool);
+	rte_mempool_free(app.pool);
 	rte_eal_cleanup();
 	return in_use ? 1 : 0;
 }

@@ -77,7 +77,8 @@ static uint16_t
 frame_ipv4(uint8_t *p, const uint8_t *dmac, const uint8_t *smac, uint32_t src, uint32_t dst,
 	   uint8_t proto, uint16_t l4len, uint8_t **l4)
 {
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)frame_eth(p, dmac, smac, RTE_ETHER_TYPE_IPV4);
+	struct rte_ipv4_hdr *ip =
+		(struct rte_ipv4_hdr *)frame_eth(p, dmac, smac, RTE_ETHER_TYPE_IPV4);
 
 	memset(ip, 0, sizeof(*ip));
 	ip->version_ihl = 0x45;
@@ -95,7 +96,8 @@ static uint16_t
 frame_ipv6(uint8_t *p, const uint8_t *dmac, const uint8_t *smac, const uint8_t *src,
 	   const uint8_t *dst, uint8_t proto, uint8_t hlim, uint16_t l4len, uint8_t **l4)
 {
-	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)frame_eth(p, dmac, smac, RTE_ETHER_TYPE_IPV6);
+	struct rte_ipv6_hdr *ip =
+		(struct rte_ipv6_hdr *)frame_eth(p, dmac, smac, RTE_ETHER_TYPE_IPV6);
 
 	ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
 	ip->payload_len = rte_cpu_to_be_16(l4len);
@@ -220,7 +222,8 @@ frame_request(struct replay *r, const char *c)
 
 		memcpy(l4 + 2, &ck, 2);
 	} else {
-		uint16_t ck = rte_ipv4_udptcp_cksum((struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN), l4);
+		uint16_t ck =
+			rte_ipv4_udptcp_cksum((struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN), l4);
 
 		memcpy(l4 + 6, &ck, 2);
 	}
@@ -443,7 +446,8 @@ main(int argc, char **argv)
 		r.answered += replay_drain(&r);
 	}
 	printf("replay %s packets %" PRIu64 " ns_per_pkt %.1f answered %" PRIu64 "\n", r.name,
-	       rounds * BURST, (double)cycles * 1e9 / (double)rte_get_tsc_hz() / (double)(rounds * BURST),
+	       rounds * BURST,
+	       (double)cycles * 1e9 / (double)rte_get_tsc_hz() / (double)(rounds * BURST),
 	       r.answered);
 	if (r.st) {
 		sonde_ports_close(r.st);

@@ -3,6 +3,15 @@
  * real NIC) as a sonde interface: configure, start, burst rx/tx.  Checksum
  * offloads are enabled when the PMD has them; the stack computes in software
  * what the port cannot.
+ *
+ * A port is set up once with N rx/tx queue pairs (port_setup) and each
+ * queue is then attached to one stack as an interface of its own
+ * (port_attach): stack i polls and sends on queue i only, so no two lcores
+ * touch one queue.  Who spreads the flows over the rx queues depends on the
+ * PMD: RSS where it has it (a real NIC), the kernel's tun multiqueue flow
+ * hash for net_tap, PACKET_FANOUT_HASH for net_af_packet, the peer for
+ * net_memif.  The interface on queue 0 owns the port: only it stops and
+ * closes the device.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,18 +27,22 @@
 static uint16_t
 port_rx(struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
-	return rte_eth_rx_burst(ifp->port_id, 0, pkts, n);
+	return rte_eth_rx_burst(ifp->port_id, ifp->queue_id, pkts, n);
 }
 
 static uint16_t
 port_tx(struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
-	return rte_eth_tx_burst(ifp->port_id, 0, pkts, n);
+	return rte_eth_tx_burst(ifp->port_id, ifp->queue_id, pkts, n);
 }
 
 static void
 port_close(struct sonde_if *ifp)
 {
+	/* The device is shared by every stack holding one of its queues:
+	 * the one on queue 0 closes it, once. */
+	if (ifp->queue_id != 0 || !port_is_open(ifp))
+		return;
 	rte_eth_dev_stop(ifp->port_id);
 	rte_eth_dev_close(ifp->port_id);
 }
@@ -40,14 +53,89 @@ static const struct sonde_if_ops port_ops = {
 	.close = port_close,
 };
 
+bool
+port_is_open(const struct sonde_if *ifp)
+{
+	/* rte_eth_dev_close() releases the port: its id is no longer valid. */
+	return rte_eth_dev_is_valid_port(ifp->port_id) != 0;
+}
+
+/* The offloads sonde uses, of those the PMD offers. */
+static void
+port_offloads(const struct rte_eth_dev_info *info, struct rte_eth_conf *conf)
+{
+	if (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	if (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	if (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+	/* Fragments leave as mbuf chains (rte_ip_frag's indirect mbufs): a
+	 * PMD with a simple or vector TX path only takes them if asked. */
+	if (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+}
+
 int
-port_open(struct sonde_if *ifp, uint16_t port_id, struct rte_mempool *pool)
+port_setup(uint16_t port_id, uint16_t nb_queues, struct rte_mempool *pool)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
-	struct rte_ether_addr mac;
-	uint16_t nb_rxd = PORT_RX_DESC, nb_txd = PORT_TX_DESC, mtu = RTE_ETHER_MTU;
+	uint16_t nb_rxd = PORT_RX_DESC, nb_txd = PORT_TX_DESC;
 	int socket = rte_eth_dev_socket_id(port_id);
+	int r;
+
+	if (!rte_eth_dev_is_valid_port(port_id))
+		return -ENODEV;
+	if (nb_queues == 0 || pool == NULL)
+		return -EINVAL;
+	r = rte_eth_dev_info_get(port_id, &info);
+	if (r)
+		return r;
+	if (nb_queues > info.max_rx_queues || nb_queues > info.max_tx_queues)
+		return -EINVAL;
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	port_offloads(&info, &conf);
+	/* Flows to queues by a hash of addresses and ports, so that every
+	 * packet of a flow meets the same stack.  Without RSS the PMD (or the
+	 * kernel behind it) chooses; see the top of this file. */
+	if (nb_queues > 1 && info.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP) &
+			info.flow_type_rss_offloads;
+	}
+	r = rte_eth_dev_configure(port_id, nb_queues, nb_queues, &conf);
+	if (r)
+		return r;
+	r = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
+	if (r)
+		return r;
+	for (uint16_t q = 0; q < nb_queues; q++) {
+		r = rte_eth_rx_queue_setup(port_id, q, nb_rxd, (unsigned)socket, NULL, pool);
+		if (r)
+			return r;
+		r = rte_eth_tx_queue_setup(port_id, q, nb_txd, (unsigned)socket, NULL);
+		if (r)
+			return r;
+	}
+	r = rte_eth_dev_start(port_id);
+	if (r)
+		return r;
+	/* IPv6 needs the all-nodes and solicited-node groups (RFC 4861 7.2.1);
+	 * a PMD without multicast filtering gets them all. */
+	rte_eth_allmulticast_enable(port_id);
+	return 0;
+}
+
+int
+port_attach(struct sonde_if *ifp, uint16_t port_id, uint16_t queue)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	uint16_t mtu = RTE_ETHER_MTU;
 	int r;
 
 	if (!rte_eth_dev_is_valid_port(port_id))
@@ -55,46 +143,19 @@ port_open(struct sonde_if *ifp, uint16_t port_id, struct rte_mempool *pool)
 	r = rte_eth_dev_info_get(port_id, &info);
 	if (r)
 		return r;
-	if (socket < 0)
-		socket = (int)rte_socket_id();
-	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
-		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
-	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
-		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
-	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
-		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
-	/* Fragments leave as mbuf chains (rte_ip_frag's indirect mbufs): a
-	 * PMD with a simple or vector TX path only takes them if asked. */
-	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
-		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-	r = rte_eth_dev_configure(port_id, 1, 1, &conf);
+	r = rte_eth_dev_conf_get(port_id, &conf);
 	if (r)
 		return r;
-	r = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
-	if (r)
-		return r;
-	r = rte_eth_rx_queue_setup(port_id, 0, nb_rxd, (unsigned)socket, NULL, pool);
-	if (r)
-		return r;
-	r = rte_eth_tx_queue_setup(port_id, 0, nb_txd, (unsigned)socket, NULL);
-	if (r)
-		return r;
-	r = rte_eth_dev_start(port_id);
-	if (r)
-		return r;
-	ifp->port_id = port_id;
+	if (queue >= info.nb_rx_queues || queue >= info.nb_tx_queues)
+		return -EINVAL;
 	r = rte_eth_macaddr_get(port_id, &mac);
-	if (r) {
-		port_close(ifp);
+	if (r)
 		return r;
-	}
-	/* IPv6 needs the all-nodes and solicited-node groups (RFC 4861 7.2.1);
-	 * a PMD without multicast filtering gets them all. */
-	rte_eth_allmulticast_enable(port_id);
 	if (rte_eth_dev_get_mtu(port_id, &mtu) != 0)
 		mtu = RTE_ETHER_MTU;
 	ifp->kind = IF_KIND_PORT;
 	ifp->port_id = port_id;
+	ifp->queue_id = queue;
 	memcpy(ifp->mac, mac.addr_bytes, ETH_ADDR_LEN);
 	ifp->mtu = mtu;
 	ifp->l2_len = ETH_HDR_LEN;
@@ -103,6 +164,21 @@ port_open(struct sonde_if *ifp, uint16_t port_id, struct rte_mempool *pool)
 	ifp->ops = &port_ops;
 	snprintf(ifp->name, sizeof(ifp->name), "dpdk%u", port_id);
 	return 0;
+}
+
+int
+port_open(struct sonde_if *ifp, uint16_t port_id, struct rte_mempool *pool)
+{
+	int r = port_setup(port_id, 1, pool);
+
+	if (r)
+		return r;
+	r = port_attach(ifp, port_id, 0);
+	if (r) {
+		rte_eth_dev_stop(port_id);
+		rte_eth_dev_close(port_id);
+	}
+	return r;
 }
 
 int

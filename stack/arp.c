@@ -121,11 +121,14 @@ arp_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
 		r = DROP_ARP_BAD_SENDER;
 		goto drop;
 	} else {
-		/* Merge what we know; learn a new neighbour only when it talks to us. */
-		neigh_update(st, ifp, 4, &a.spa, a.sha,
-			     a.op == ARP_OP_REPLY && for_us ? NEIGH_NEWS_CONFIRMED
-							    : NEIGH_NEWS_HEARD,
-			     for_us);
+		/* Merge what we know; learn a new neighbour only when it talks to
+		 * us.  Sibling stacks (peer.c) merge it too: the reply may
+		 * answer a request one of them sent. */
+		enum neigh_news news =
+			a.op == ARP_OP_REPLY && for_us ? NEIGH_NEWS_CONFIRMED : NEIGH_NEWS_HEARD;
+
+		neigh_update(st, ifp, 4, &a.spa, a.sha, news, for_us);
+		peer_post_neigh(st, ifp, 4, &a.spa, a.sha, (uint8_t)news, for_us);
 	}
 	if (!for_us) {
 		r = DROP_ARP_NOT_FOR_US;

@@ -92,19 +92,60 @@ nd6_dad_start(struct sonde_stack *st, struct sonde_if *ifp, struct sonde_if_addr
 	if (a->state != ADDR6_TENTATIVE)
 		st->dad_pending++;
 	a->state = ADDR6_TENTATIVE;
+	if (st->peer.follower) {
+		/* The first stack of the group probes; we wait for its verdict
+		 * (peer.c), with no deadline of our own. */
+		a->dad_sent = 0;
+		a->dad_deadline = UINT64_MAX;
+		return;
+	}
 	a->dad_sent = 1;
-	a->dad_deadline = st->now + ND_DAD_NS;
+	/* Armed by the next nd6_timer(): an address is usually added before
+	 * the first poll, when the stack's clock is not yet running, and the
+	 * wait must start from a real now (RFC 4862 5.4: RetransTimer after
+	 * the probe). */
+	a->dad_deadline = 0;
 	ipv6_solicited_node(dst, a->addr);
 	nd6_send(st, ifp, ND_NEIGHBOR_SOLICIT, 0, a->addr, 0, ipv6_unspec, dst);
 }
 
+/* Tells the sibling stacks (peer.c) what DAD found for a. */
 static void
-nd6_dad_failed(struct sonde_stack *st, struct sonde_if_addr6 *a)
+nd6_dad_post(struct sonde_stack *st, const struct sonde_if *ifp, const struct sonde_if_addr6 *a)
+{
+	struct peer_msg m = {
+		.kind = PEER_DAD,
+		.af = 6,
+		.ifindex = ifp->index,
+		.flags = a->state == ADDR6_DUPLICATE ? PEER_F_DUPLICATE : 0,
+	};
+
+	if (st->peer.n_sib == 0)
+		return;
+	memcpy(m.addr, a->addr, 16);
+	peer_post(st, &m);
+}
+
+static void
+nd6_dad_failed(struct sonde_stack *st, struct sonde_if *ifp, struct sonde_if_addr6 *a)
 {
 	/* RFC 4862 5.4.5: the address must not be used. */
 	st->dad_pending--; /* only ever called for a tentative address */
 	a->state = ADDR6_DUPLICATE;
 	st->stats.nd_dad_failed++;
+	nd6_dad_post(st, ifp, a);
+}
+
+void
+nd6_dad_peer(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *addr, bool duplicate)
+{
+	struct sonde_if_addr6 *a = ipv6_if_find_addr(ifp, addr);
+
+	/* Counted (nd.dad_failed) by the stack that saw the conflict. */
+	if (a == NULL || a->state != ADDR6_TENTATIVE)
+		return;
+	a->state = duplicate ? ADDR6_DUPLICATE : ADDR6_PREFERRED;
+	st->dad_pending--;
 }
 
 void
@@ -121,9 +162,14 @@ nd6_timer(struct sonde_stack *st)
 
 			/* RFC 4862 5.4: no answer within RetransTimer after
 			 * the last probe: the address is ours. */
+			if (a->state == ADDR6_TENTATIVE && a->dad_deadline == 0) {
+				a->dad_deadline = st->now + ND_DAD_NS;
+				continue;
+			}
 			if (a->state == ADDR6_TENTATIVE && st->now >= a->dad_deadline) {
 				a->state = ADDR6_PREFERRED;
 				st->dad_pending--;
+				nd6_dad_post(st, ifp, a);
 			}
 		}
 	}
@@ -159,18 +205,73 @@ nd6_ns_input(struct sonde_stack *st, struct sonde_if *ifp, const struct ipv6_vie
 	if (a->state == ADDR6_TENTATIVE) {
 		/* RFC 4862 5.4.3: someone else probes for it too. */
 		if (from_unspec) {
-			nd6_dad_failed(st, a);
+			nd6_dad_failed(st, ifp, a);
 			return DROP_ND_DAD_CONFLICT;
 		}
 		return DROP_ND_TENTATIVE;
 	}
-	if (!from_unspec && o.sllao)
+	if (!from_unspec && o.sllao) {
 		neigh_update(st, ifp, 6, ip->src, o.sllao, NEIGH_NEWS_HEARD, true);
+		peer_post_neigh(st, ifp, 6, ip->src, o.sllao, NEIGH_NEWS_HEARD, true);
+	}
 	nd6_send(st, ifp, ND_NEIGHBOR_ADVERT,
 		 (from_unspec ? 0 : ND_NA_FLAG_SOLICITED) | ND_NA_FLAG_OVERRIDE |
 			 (st->forwarding ? ND_NA_FLAG_ROUTER : 0),
 		 target, ND_OPT_TARGET_LINKADDR, target, from_unspec ? ipv6_all_nodes : ip->src);
 	return 0;
+}
+
+/* RFC 4861 7.2.5: what an advertisement for target does to its entry e.
+ * Returns a drop reason, or 0. */
+static int
+nd6_na_merge(struct sonde_stack *st, struct sonde_if *ifp, struct neigh_entry *e,
+	     const uint8_t *target, const uint8_t *tllao, uint32_t flags)
+{
+	bool differs;
+
+	if (e->state == NEIGH_INCOMPLETE) {
+		if (tllao == NULL)
+			return DROP_ND_MALFORMED;
+		neigh_update(st, ifp, 6, target, tllao,
+			     flags & ND_NA_FLAG_SOLICITED ? NEIGH_NEWS_CONFIRMED
+							  : NEIGH_NEWS_OVERRIDE,
+			     false);
+	} else {
+		differs = tllao && memcmp(tllao, e->mac, ETH_ADDR_LEN) != 0;
+		if (!(flags & ND_NA_FLAG_OVERRIDE) && differs) {
+			/* Not allowed to override: only doubt the entry. */
+			if (e->state == NEIGH_REACHABLE) {
+				e->state = NEIGH_STALE;
+				e->deadline = st->now + 60000000000ull;
+			}
+		} else if (flags & ND_NA_FLAG_SOLICITED) {
+			neigh_update(st, ifp, 6, target, tllao ? tllao : e->mac,
+				     NEIGH_NEWS_CONFIRMED, false);
+		} else if (differs) {
+			neigh_update(st, ifp, 6, target, tllao, NEIGH_NEWS_OVERRIDE, false);
+		}
+	}
+	e->router = !!(flags & ND_NA_FLAG_ROUTER);
+	return 0;
+}
+
+static void
+nd6_na_post(struct sonde_stack *st, const struct sonde_if *ifp, const uint8_t *target,
+	    const uint8_t *tllao, uint32_t flags)
+{
+	struct peer_msg m = {
+		.kind = PEER_NA,
+		.af = 6,
+		.ifindex = ifp->index,
+		.flags = tllao ? PEER_F_LLADDR : 0,
+		.na_flags =
+			flags & (ND_NA_FLAG_ROUTER | ND_NA_FLAG_SOLICITED | ND_NA_FLAG_OVERRIDE),
+	};
+
+	memcpy(m.addr, target, 16);
+	if (tllao)
+		memcpy(m.mac, tllao, ETH_ADDR_LEN);
+	peer_post(st, &m);
 }
 
 /* RFC 4861 7.2.5: what an advertisement does to the neighbour cache. */
@@ -183,7 +284,6 @@ nd6_na_input(struct sonde_stack *st, struct sonde_if *ifp, const struct ipv6_vie
 	struct sonde_if_addr6 *a;
 	struct neigh_entry *e;
 	struct nd_opts o;
-	bool differs;
 	int r;
 
 	st->stats.nd_na_in++;
@@ -200,36 +300,32 @@ nd6_na_input(struct sonde_stack *st, struct sonde_if *ifp, const struct ipv6_vie
 	a = ipv6_if_find_addr(ifp, target);
 	if (a != NULL) {
 		if (a->state == ADDR6_TENTATIVE)
-			nd6_dad_failed(st, a);
+			nd6_dad_failed(st, ifp, a);
 		return DROP_ND_DAD_CONFLICT;
 	}
+	if (st->peer.n_sib)
+		nd6_na_post(st, ifp, target, o.tllao, flags);
 	e = neigh_lookup(st, ifp->index, 6, target);
 	if (e == NULL)
-		return DROP_ND_UNSOLICITED;
-	if (e->state == NEIGH_INCOMPLETE) {
-		if (o.tllao == NULL)
-			return DROP_ND_MALFORMED;
-		neigh_update(st, ifp, 6, target, o.tllao,
-			     flags & ND_NA_FLAG_SOLICITED ? NEIGH_NEWS_CONFIRMED
-							  : NEIGH_NEWS_OVERRIDE,
-			     false);
-	} else {
-		differs = o.tllao && memcmp(o.tllao, e->mac, ETH_ADDR_LEN) != 0;
-		if (!(flags & ND_NA_FLAG_OVERRIDE) && differs) {
-			/* Not allowed to override: only doubt the entry. */
-			if (e->state == NEIGH_REACHABLE) {
-				e->state = NEIGH_STALE;
-				e->deadline = st->now + 60000000000ull;
-			}
-		} else if (flags & ND_NA_FLAG_SOLICITED) {
-			neigh_update(st, ifp, 6, target, o.tllao ? o.tllao : e->mac,
-				     NEIGH_NEWS_CONFIRMED, false);
-		} else if (differs) {
-			neigh_update(st, ifp, 6, target, o.tllao, NEIGH_NEWS_OVERRIDE, false);
-		}
-	}
-	e->router = !!(flags & ND_NA_FLAG_ROUTER);
-	return 0;
+		/* With siblings it may answer one of their solicitations:
+		 * handed over to them, not dropped. */
+		return st->peer.n_sib ? 0 : DROP_ND_UNSOLICITED;
+	return nd6_na_merge(st, ifp, e, target, o.tllao, flags);
+}
+
+void
+nd6_na_peer(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *target,
+	    const uint8_t *tllao, uint32_t flags)
+{
+	struct neigh_entry *e;
+
+	if (ipv6_if_find_addr(ifp, target) != NULL)
+		return;
+	e = neigh_lookup(st, ifp->index, 6, target);
+	/* No entry: this stack never asked.  A malformed answer to an
+	 * INCOMPLETE entry was the sender's to count, if it asked. */
+	if (e != NULL)
+		(void)nd6_na_merge(st, ifp, e, target, tllao, flags);
 }
 
 void

@@ -83,6 +83,7 @@ sonde_stack_destroy(struct sonde_stack *st)
 		pkt_drop(st, st->loopq[st->loop_head++ & (SONDE_LOOPQ - 1)], DROP_SHUTDOWN);
 	frag_fini(st);
 	neigh_fini(st);
+	peer_fini(st);
 	for (unsigned i = 0; i < st->n_ifs; i++) {
 		struct sonde_if *ifp = st->ifs[i];
 
@@ -114,8 +115,10 @@ stack_linklocal(const uint8_t *mac, struct sonde_prefix *p)
 	p->addr.v6[15] = mac[5];
 }
 
-int
-sonde_port_add(struct sonde_stack *st, uint16_t port_id)
+/* Adds port port_id, started by port_setup(), on queue pair queue (or,
+ * with pool, sets it up with one queue pair first). */
+static int
+stack_port_add(struct sonde_stack *st, uint16_t port_id, uint16_t queue, struct rte_mempool *pool)
 {
 	struct sonde_if *ifp = stack_if_new(st);
 	struct sonde_prefix ll;
@@ -123,7 +126,7 @@ sonde_port_add(struct sonde_stack *st, uint16_t port_id)
 
 	if (ifp == NULL)
 		return -ENOSPC;
-	r = port_open(ifp, port_id, st->pool);
+	r = pool ? port_open(ifp, port_id, pool) : port_attach(ifp, port_id, queue);
 	if (r) {
 		rte_free(ifp);
 		return r;
@@ -132,6 +135,24 @@ sonde_port_add(struct sonde_stack *st, uint16_t port_id)
 	stack_linklocal(ifp->mac, &ll);
 	r = sonde_addr_add(st, ifp->index, &ll);
 	return r ? r : ifp->index;
+}
+
+int
+sonde_port_add(struct sonde_stack *st, uint16_t port_id)
+{
+	return stack_port_add(st, port_id, 0, st->pool);
+}
+
+int
+sonde_port_setup(uint16_t port_id, uint16_t nb_queues, struct rte_mempool *pool)
+{
+	return port_setup(port_id, nb_queues, pool);
+}
+
+int
+sonde_port_add_queue(struct sonde_stack *st, uint16_t port_id, uint16_t queue)
+{
+	return stack_port_add(st, port_id, queue, NULL);
 }
 
 struct sonde_if *
@@ -160,6 +181,10 @@ sonde_ports_close(struct sonde_stack *st)
 		struct sonde_if *ifp = st->ifs[i];
 
 		if (ifp->kind != IF_KIND_PORT)
+			continue;
+		/* A sibling stack may have closed the port (see port.c): what
+		 * is left in txq is freed by sonde_stack_destroy(). */
+		if (ifp->port_id != UINT16_MAX && !port_is_open(ifp))
 			continue;
 		if_flush(st, ifp);
 		if (ifp->ops->close)
@@ -211,7 +236,9 @@ stack_addr4_add(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde
 			st->n_local4--;
 			return r;
 		}
-		arp_announce(st, ifp, a->addr);
+		/* Linked stacks share the port: the first one announces. */
+		if (!st->peer.follower)
+			arp_announce(st, ifp, a->addr);
 	}
 	return 0;
 }
@@ -405,6 +432,7 @@ sonde_poll(struct sonde_stack *st, uint64_t now_ns)
 
 	st->now = now_ns;
 	probe_gate_update(st);
+	peer_poll(st);
 	for (unsigned i = 0; i < st->n_ifs; i++)
 		if (st->ifs[i]->kind == IF_KIND_PORT)
 			rx += stack_rx(st, st->ifs[i]);
@@ -564,6 +592,9 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("lo0.packets", s->loop_pkts);
 	S("poll.rx_packets", s->poll_rx);
 	S("poll.busy_ns", (uint64_t)((double)s->poll_busy_tsc * 1e9 / (double)rte_get_tsc_hz()));
+	S("peer.sent", s->peer_sent);
+	S("peer.received", s->peer_received);
+	S("peer.ring_full", s->peer_ring_full);
 #undef S
 	for (unsigned i = 0; i < st->n_ifs; i++) {
 		const struct sonde_if *ifp = st->ifs[i];

@@ -24,6 +24,7 @@
 
 #include "drop.h"
 #include "neigh.h"
+#include "peer.h"
 #include "wire.h"
 #include "wire6.h"
 
@@ -72,6 +73,7 @@ struct sonde_if {
 	enum sonde_if_kind kind;
 	char name[SONDE_NAMSIZ];
 	uint16_t port_id;
+	uint16_t queue_id; /* the port's rx/tx queue pair this stack uses */
 	uint8_t mac[ETH_ADDR_LEN];
 	uint16_t mtu;
 	uint8_t l2_len;	   /* link header length on the wire */
@@ -131,6 +133,7 @@ struct stats {
 	uint64_t loop_pkts;
 	uint64_t poll_rx,
 		poll_busy_tsc; /* packets taken in by polls that had work, and their cycles */
+	uint64_t peer_sent, peer_received, peer_ring_full;
 	uint64_t drops[DROP_REASON_MAX];
 };
 
@@ -153,6 +156,7 @@ struct sonde_stack {
 	int default4, default6; /* 0/0 and ::/0, kept beside rte_lpm (depth 0 refused); -1: none */
 
 	struct neigh_table neigh;
+	struct peer_state peer; /* sibling stacks on other lcores (peer.c) */
 	struct frag_state frag;
 	struct pmtu6_entry pmtu6[SONDE_PMTU6_SLOTS];
 
@@ -215,6 +219,13 @@ extern const struct neigh_family nd6_family;
 void nd6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip);
 void nd6_dad_start(struct sonde_stack *st, struct sonde_if *ifp, struct sonde_if_addr6 *a);
 void nd6_timer(struct sonde_stack *st);
+/* A sibling stack's news (peer.c): an advertisement for target (tllao NULL
+ * when it had no link-layer address option) with flags ND_NA_FLAG_*, and
+ * the verdict of DAD on addr. */
+void nd6_na_peer(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *target,
+		 const uint8_t *tllao, uint32_t flags);
+void nd6_dad_peer(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *addr,
+		  bool duplicate);
 
 /* ipv4.c */
 void ipv4_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m);

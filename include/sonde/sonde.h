@@ -7,6 +7,13 @@
  * sonde_poll() in its loop on one lcore.  A stack is not thread-safe; run one
  * stack per lcore.  Control calls return 0 (or an index) on success and a
  * negative errno on failure.
+ *
+ * Several lcores: create one stack per lcore, link them
+ * (sonde_stacks_link), set each port up once with as many queue pairs as
+ * stacks (sonde_port_setup) and give stack i queue i of it
+ * (sonde_port_add_queue), configure every stack alike, then poll each on
+ * its own lcore.  Linked stacks share no mutable state: what one learns
+ * about a neighbour reaches the others by message.
  */
 #ifndef SONDE_H
 #define SONDE_H
@@ -51,8 +58,32 @@ void sonde_stack_destroy(struct sonde_stack *st);
 /* Configures and starts DPDK port port_id (one rx and one tx queue) and adds
  * it as interface "dpdkN".  Returns the interface index. */
 int sonde_port_add(struct sonde_stack *st, uint16_t port_id);
-/* Stops and closes every DPDK port the stack added. */
+/* Configures and starts DPDK port port_id with nb_queues rx and tx queue
+ * pairs, their receive buffers from pool, for as many stacks.  With more
+ * than one queue and a PMD that has RSS, flows are spread by a hash of
+ * addresses and ports (IP, UDP, TCP); net_tap, net_af_packet and net_memif
+ * spread (or not) by themselves (see README, "Several cores"). */
+int sonde_port_setup(uint16_t port_id, uint16_t nb_queues, struct rte_mempool *pool);
+/* Adds queue pair queue of port port_id (started by sonde_port_setup) to
+ * the stack as interface "dpdkN": the stack receives and sends on that
+ * queue only.  Returns the interface index.  Linked stacks must add their
+ * ports in the same order, so that an interface has one index in all. */
+int sonde_port_add_queue(struct sonde_stack *st, uint16_t port_id, uint16_t queue);
+/* Flushes the stack's transmit queues; stops and closes every DPDK port on
+ * which the stack holds queue 0.  With linked stacks on one port, call it
+ * for every stack once none polls any more, the one holding queue 0 last
+ * (the others' queued frames would otherwise be freed unsent). */
 void sonde_ports_close(struct sonde_stack *st);
+
+/* Links n stacks (n >= 2), to be polled on different lcores over the
+ * queues of the same ports: each gets a ring (multi-producer, single
+ * consumer) on which the others post what a packet taught them about a
+ * neighbour (ARP, NS, NA), applied at its next sonde_poll(); stacks[0]
+ * alone sends Duplicate Address Detection probes and ARP announcements and
+ * tells the others the outcome.  Call it before any port is added;
+ * -EBUSY otherwise, -EALREADY if a stack is linked already.  Destroy
+ * linked stacks only once none of them polls any more. */
+int sonde_stacks_link(struct sonde_stack **stacks, unsigned n);
 
 /* Interface index by name ("dpdk0", "lo0"), or -ENOENT. */
 int sonde_if_find(const struct sonde_stack *st, const char *name);
@@ -86,7 +117,8 @@ int sonde_pcap_open(struct sonde_stack *st, int ifindex, const char *path);
  * Returns the number of packets received. */
 unsigned sonde_poll(struct sonde_stack *st, uint64_t now_ns);
 
-/* True once no address is tentative any more (DAD done). */
+/* True once no address is tentative any more (DAD done; for a linked
+ * stack other than the first, once the first's verdict has arrived). */
 bool sonde_ready(const struct sonde_stack *st);
 
 /* Sends one ICMP or ICMPv6 echo request of len payload bytes from the stack. */

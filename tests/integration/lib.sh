@@ -388,6 +388,8 @@ sonded_start()
 
 # sonded_start_eal EAL-ARGS... -- [sonded options...]: the same with any
 # ports EAL makes of EAL-ARGS (--vdev=net_memif0,..., dpdk0 the first).
+# SONDED_LCORES (default 0) is its -l and SONDED_MEM (default 256) its -m:
+# one stack per lcore, about 132 MB of DPDK memory each (rte_lpm, rte_lpm6).
 sonded_start_eal()
 {
 	local vdevs=() i line w
@@ -402,7 +404,8 @@ sonded_start_eal()
 	SONDED_OUT=$IT_DIR/sonded.$SONDED_PREFIX.out
 	: >"$SONDED_OUT"
 	${SONDED_NETNS:+ip netns exec "$SONDED_NETNS"} \
-		"$SONDED" --no-huge -m 256 --no-pci --file-prefix="$SONDED_PREFIX" -l 0 "${vdevs[@]}" \
+		"$SONDED" --no-huge -m "${SONDED_MEM:-256}" --no-pci --file-prefix="$SONDED_PREFIX" \
+		-l "${SONDED_LCORES:-0}" "${vdevs[@]}" \
 		--log-level='*:warning' -- "$@" >"$SONDED_OUT" 2>"$SONDED_OUT.err" &
 	SONDED_PID=$!
 	proc_register "$SONDED_PID" sonded

@@ -58,14 +58,20 @@ unit_scribble_obj(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
 void
 unit_init(const char *name)
 {
+	unit_init_mem(name, 256);
+}
+
+void
+unit_init_mem(const char *name, unsigned mb)
+{
 	char line[256], *argv[16], *save;
 	int argc = 0;
 
 	/* The file prefix is unique per process: meson runs tests in parallel. */
 	snprintf(line, sizeof(line),
-		 "sonde-unit --no-huge -m 256 --no-pci --no-telemetry --log-level=*:error "
+		 "sonde-unit --no-huge -m %u --no-pci --no-telemetry --log-level=*:error "
 		 "--file-prefix=sondeunit_%s_%d -l 0",
-		 name, (int)getpid());
+		 mb, name, (int)getpid());
 	for (char *t = strtok_r(line, " ", &save); t && argc < 15; t = strtok_r(NULL, " ", &save))
 		argv[argc++] = t;
 	argv[argc] = NULL;

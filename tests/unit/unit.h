@@ -75,6 +75,9 @@ extern struct rte_mempool *unit_pool;
 
 /* Starts EAL (file prefix sondeunit_<name>_<pid>) and creates the pool. */
 void unit_init(const char *name);
+/* The same with mb MB of DPDK memory (a stack takes about 132: rte_lpm and
+ * rte_lpm6), for tests with two stacks. */
+void unit_init_mem(const char *name, unsigned mb);
 /* Stops EAL and removes its runtime directory. */
 void unit_fini(void);
 

@@ -1,0 +1,165 @@
+/*
+ * peer.c: linked stacks, one per lcore (see peer.h): their rings, and
+ * what a stack does with a sibling's message.
+ *
+ * Why messages: with several rx queues on a port, the answer to one
+ * stack's ARP request or neighbour solicitation may arrive on another
+ * stack's queue (the kernel behind net_tap hashes every ARP packet to one
+ * queue; RSS hashes an NA by addresses that need not match the flow that
+ * waited).  So every stack replays what any of them learnt about a
+ * neighbour from a packet, as F-Stack hands ARP to every lcore.  A replayed
+ * update follows the table's usual rules but never sends anything (no
+ * reply, no solicitation) and never counts a drop; it may release the
+ * packets a stack held waiting for that neighbour.  A ring that is full
+ * loses the message (counted, peer.ring_full): the stack that needed it
+ * solicits again, as it would after a lost reply.
+ *
+ * Duplicate Address Detection (RFC 4862 5.4) is the first stack's alone:
+ * the others add an address as tentative without probing and take the
+ * first stack's verdict (preferred or duplicate) by message; any stack that
+ * sees a conflict (an NS from :: or an NA for a tentative address) declares
+ * it duplicate and tells the rest.  One probe per address on the link, as
+ * with one stack.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_ring.h>
+
+#include "peer.h"
+#include "stack.h"
+
+#define PEER_RING_SIZE 1024 /* messages; a neighbour update each */
+#define PEER_BURST 32	    /* applied per poll, at most */
+
+/* rte_ring's element API copies multiples of 4 bytes. */
+_Static_assert(sizeof(struct peer_msg) % 4 == 0, "peer_msg size");
+
+void
+peer_fini(struct sonde_stack *st)
+{
+	rte_ring_free(st->peer.ring);
+	st->peer.ring = NULL;
+}
+
+static void
+peer_unlink(struct sonde_stack **stacks, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		peer_fini(stacks[i]);
+		stacks[i]->peer.n_sib = 0;
+		stacks[i]->peer.follower = false;
+	}
+}
+
+int
+sonde_stacks_link(struct sonde_stack **stacks, unsigned n)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	if (stacks == NULL || n < 2 || n > SONDE_MAX_STACKS)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		if (stacks[i] == NULL)
+			return -EINVAL;
+		for (unsigned j = 0; j < i; j++)
+			if (stacks[j] == stacks[i])
+				return -EINVAL;
+		if (stacks[i]->peer.ring != NULL)
+			return -EALREADY;
+		/* Only lo0: a port added before would have started DAD alone. */
+		if (stacks[i]->n_ifs > 1)
+			return -EBUSY;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct sonde_stack *st = stacks[i];
+
+		snprintf(name, sizeof(name), "sp%u_%x", st->id, (unsigned)(uintptr_t)st);
+		st->peer.ring = rte_ring_create_elem(name, sizeof(struct peer_msg), PEER_RING_SIZE,
+						     (int)rte_socket_id(), RING_F_SC_DEQ);
+		if (st->peer.ring == NULL) {
+			int r = -rte_errno;
+
+			peer_unlink(stacks, n);
+			return r;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct peer_state *p = &stacks[i]->peer;
+
+		for (unsigned j = 0; j < n; j++)
+			if (j != i)
+				p->sib[p->n_sib++] = stacks[j]->peer.ring;
+		p->follower = i > 0;
+	}
+	return 0;
+}
+
+void
+peer_post(struct sonde_stack *st, const struct peer_msg *m)
+{
+	for (unsigned i = 0; i < st->peer.n_sib; i++) {
+		if (rte_ring_mp_enqueue_elem(st->peer.sib[i], (void *)(uintptr_t)m, sizeof(*m)) ==
+		    0)
+			st->stats.peer_sent++;
+		else
+			st->stats.peer_ring_full++;
+	}
+}
+
+void
+peer_post_neigh(struct sonde_stack *st, const struct sonde_if *ifp, int af, const void *addr,
+		const uint8_t *mac, uint8_t news, bool create)
+{
+	struct peer_msg m = {
+		.kind = PEER_NEIGH,
+		.af = (uint8_t)af,
+		.ifindex = ifp->index,
+		.news = news,
+		.flags = create ? PEER_F_CREATE : 0,
+	};
+
+	if (st->peer.n_sib == 0)
+		return;
+	memcpy(m.addr, addr, af == 6 ? 16 : 4);
+	memcpy(m.mac, mac, ETH_ADDR_LEN);
+	peer_post(st, &m);
+}
+
+static void
+peer_apply(struct sonde_stack *st, const struct peer_msg *m)
+{
+	struct sonde_if *ifp = stack_if(st, m->ifindex);
+
+	if (ifp == NULL || ifp->kind != IF_KIND_PORT)
+		return;
+	switch (m->kind) {
+	case PEER_NEIGH:
+		neigh_update(st, ifp, m->af, m->addr, m->mac, (enum neigh_news)m->news,
+			     m->flags & PEER_F_CREATE);
+		break;
+	case PEER_NA:
+		nd6_na_peer(st, ifp, m->addr, m->flags & PEER_F_LLADDR ? m->mac : NULL,
+			    m->na_flags);
+		break;
+	case PEER_DAD: nd6_dad_peer(st, ifp, m->addr, m->flags & PEER_F_DUPLICATE); break;
+	default: break;
+	}
+}
+
+void
+peer_poll(struct sonde_stack *st)
+{
+	struct peer_msg msgs[PEER_BURST];
+	unsigned n;
+
+	if (st->peer.ring == NULL)
+		return;
+	n = rte_ring_sc_dequeue_burst_elem(st->peer.ring, msgs, sizeof(msgs[0]), PEER_BURST, NULL);
+	for (unsigned i = 0; i < n; i++)
+		peer_apply(st, &msgs[i]);
+	st->stats.peer_received += n;
+}

@@ -1,0 +1,66 @@
+/*
+ * peer.h: sibling stacks, one per lcore, sharing ports queue by queue
+ * (peer.c).
+ *
+ * Linked stacks share no mutable state on the fast path.  What they must
+ * agree on crosses by message, through one multi-producer single-consumer
+ * rte_ring per stack: what a packet taught one stack about a neighbour
+ * (ARP, NS, NA), and the outcome of Duplicate Address Detection.
+ */
+#ifndef SONDE_PEER_H
+#define SONDE_PEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+#define SONDE_MAX_STACKS 32
+
+struct rte_ring;
+struct sonde_if;
+struct sonde_stack;
+
+enum peer_kind {
+	PEER_NEIGH, /* ARP or an NS: neigh_update(news, create) */
+	PEER_NA,    /* an NA: RFC 4861 7.2.5 against the sibling's own entry */
+	PEER_DAD,   /* DAD done for one of our addresses: preferred or duplicate */
+};
+
+#define PEER_F_CREATE 0x01    /* PEER_NEIGH: make the entry if there is none */
+#define PEER_F_LLADDR 0x02    /* PEER_NA: mac is the target link-layer address */
+#define PEER_F_DUPLICATE 0x04 /* PEER_DAD: a duplicate (else preferred) */
+
+/* 32 bytes, copied into the ring (rte_ring_*_elem). */
+struct peer_msg {
+	uint8_t kind;	  /* enum peer_kind */
+	uint8_t af;	  /* 4 or 6 */
+	uint16_t ifindex; /* linked stacks have the same interfaces at the same indexes */
+	uint8_t addr[16]; /* IPv4 in the first 4 bytes, network order */
+	uint8_t mac[ETH_ADDR_LEN];
+	uint8_t news;	   /* PEER_NEIGH: enum neigh_news */
+	uint8_t flags;	   /* PEER_F_* */
+	uint32_t na_flags; /* PEER_NA: the advertisement's R, S and O bits (ND_NA_FLAG_*) */
+};
+
+struct peer_state {
+	struct rte_ring *ring;			    /* ours: siblings post, we drain */
+	struct rte_ring *sib[SONDE_MAX_STACKS - 1]; /* theirs */
+	unsigned n_sib;
+	/* Not the first of its group: DAD probes and ARP announcements are
+	 * the first stack's; this one takes their outcome by message. */
+	bool follower;
+};
+
+void peer_fini(struct sonde_stack *st);
+/* Applies what siblings posted (a bounded batch); from sonde_poll. */
+void peer_poll(struct sonde_stack *st);
+/* Posts a message to every sibling; a full ring is counted
+ * (peer.ring_full), and the sibling then resolves as it would alone. */
+void peer_post(struct sonde_stack *st, const struct peer_msg *m);
+/* What a packet on ifp said about neighbour addr: neigh_update's
+ * arguments, replayed by each sibling. */
+void peer_post_neigh(struct sonde_stack *st, const struct sonde_if *ifp, int af, const void *addr,
+		     const uint8_t *mac, uint8_t news, bool create);
+
+#endif

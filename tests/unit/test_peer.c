@@ -1,0 +1,434 @@
+/*
+ * test_peer.c: linked stacks (stack/peer.c), as sonded runs them on two
+ * lcores: two stacks on the same link (two queues of one port, here two
+ * test links with one MAC), linked with sonde_stacks_link.  The answer to
+ * one stack's ARP request or neighbour solicitation arrives at the other
+ * (as the kernel behind net_tap hashes every ARP packet to one queue): the
+ * receiving stack sends nothing and counts no drop, the asking stack learns
+ * the neighbour at its next poll and its held packets go out.  A request
+ * from a neighbour teaches both stacks.  DAD (RFC 4862 5.4) is the first
+ * stack's: one probe per address on the link, the other stack takes the
+ * verdict by message, and a conflict either stack sees makes the address
+ * a duplicate in both.  A full ring is counted, not a drop.  What
+ * sonde_stacks_link refuses.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "packets.h"
+#include "unit.h"
+
+/* Stack a (first: DAD, announcements) and b, linked, each on its queue of
+ * the link "test0". */
+struct pair {
+	struct unit_fx a, b;
+};
+
+static int
+pair_teardown(void **state)
+{
+	struct pair *p = *state;
+
+	/* b first: a's ring goes with a, and b may post to it. */
+	if (p->b.st)
+		fx_teardown((void *[]){ &p->b });
+	if (p->a.st)
+		fx_teardown((void *[]){ &p->a });
+	return 0;
+}
+
+/* Both stacks, linked, with test0 (MAC_US0) and addrs on each. */
+static void
+pair_start(struct pair *p, const char *const *addrs, unsigned n_addrs)
+{
+	struct sonde_stack *sts[2];
+
+	fx_start(&p->a, NULL);
+	fx_start(&p->b, NULL);
+	sts[0] = p->a.st;
+	sts[1] = p->b.st;
+	assert_int_equal(sonde_stacks_link(sts, 2), 0);
+	fx_link(&p->a, "test0", MAC_US0, 1500);
+	fx_link(&p->b, "test0", MAC_US0, 1500);
+	/* The stacks' clocks start (DAD deadlines count from there). */
+	fx_poll(&p->a);
+	fx_poll(&p->b);
+	for (unsigned i = 0; i < n_addrs; i++) {
+		fx_addr(&p->a, &p->a.link[0], addrs[i]);
+		fx_addr(&p->b, &p->b.link[0], addrs[i]);
+	}
+}
+
+/* An IPv4 pair: the first stack alone announces 10.0.0.1 (RFC 5227 2.3). */
+static void
+pair_start4(struct pair *p)
+{
+	static const char *const addrs[] = { "10.0.0.1/24" };
+
+	pair_start(p, addrs, 1);
+	fx_poll(&p->a);
+	assert_int_equal(p->a.link[0].n_tx, 1);
+	tx_arp(&p->a.link[0], 0, ARP_OP_REQUEST, MAC_BCAST);
+	fx_tx_clear(&p->a.link[0]);
+	fx_poll(&p->b);
+	assert_int_equal(p->b.link[0].n_tx, 0);
+}
+
+/* Both done with: b's counters and mbufs checked first, then a's. */
+static void
+pair_finish(struct pair *p)
+{
+	fx_tx_clear(&p->a.link[0]);
+	fx_finish(&p->b);
+	fx_finish(&p->a);
+}
+
+static void
+pair_snap(struct pair *p)
+{
+	fx_snap(&p->a);
+	fx_snap(&p->b);
+}
+
+static void
+ping(struct unit_fx *fx, const char *dst, uint16_t seq)
+{
+	struct sonde_prefix p;
+
+	assert_int_equal(sonde_prefix_parse(dst, &p), 0);
+	assert_int_equal(sonde_ping(fx->st, &p, 0x5eed, seq, 8), 0);
+}
+
+/* Frame i of l is our ICMP or ICMPv6 echo request seq, to eth_dst. */
+static void
+assert_echo(struct unit_link *l, unsigned i, const uint8_t *eth_dst, uint16_t seq)
+{
+	size_t len;
+	const uint8_t *p = tx_frame(l, i, &len), *ic;
+
+	if (wire_get16(p + 12) == ETHERTYPE_IPV6) {
+		ic = tx_ipv6(l, i, eth_dst, &len) + IPV6_HDR_LEN;
+		assert_int_equal(ic[0], ICMP6_ECHO_REQUEST);
+	} else {
+		ic = tx_ipv4(l, i, eth_dst, &len) + 20;
+		assert_int_equal(ic[0], ICMP_ECHO);
+	}
+	assert_int_equal(wire_get16(ic + 4), 0x5eed);
+	assert_int_equal(wire_get16(ic + 6), seq);
+}
+
+/* Polls both stacks every 100 ms for ns; no frame may leave either. */
+static void
+pair_quiet(struct pair *p, uint64_t ns)
+{
+	for (uint64_t t = 0; t < ns; t += 100 * MS) {
+		fx_advance(&p->a, 100 * MS);
+		fx_advance(&p->b, 100 * MS);
+		fx_poll(&p->a);
+		fx_poll(&p->b);
+		assert_int_equal(p->a.link[0].n_tx, 0);
+		assert_int_equal(p->b.link[0].n_tx, 0);
+	}
+}
+
+/* a asks for A; A's reply arrives at b. */
+static void
+test_peer_arp_reply_elsewhere(void **state)
+{
+	struct pair *p = *state;
+	struct unit_link *la, *lb;
+
+	pair_start4(p);
+	la = &p->a.link[0];
+	lb = &p->b.link[0];
+	pair_snap(p);
+	ping(&p->a, "10.0.0.2", 1);
+	ping(&p->a, "10.0.0.2", 2);
+	fx_poll(&p->a);
+	assert_int_equal(la->n_tx, 1);
+	tx_arp(la, 0, ARP_OP_REQUEST, MAC_BCAST);
+	fx_tx_clear(la);
+
+	/* b learns A from the reply (for our address: RFC 826 merges it),
+	 * sends nothing, drops nothing, and tells a. */
+	fx_inject(&p->b, lb, pkt_arp_reply, sizeof(pkt_arp_reply));
+	fx_poll(&p->b);
+	assert_int_equal(lb->n_tx, 0);
+	assert_int_equal(fx_drops_delta(&p->b), 0);
+	assert_int_equal(fx_stat(&p->b, "neigh.entries"), 1);
+	assert_int_equal(fx_delta(&p->b, "peer.sent"), 1);
+
+	/* a's next poll: both held echoes leave for A's MAC, in order. */
+	fx_poll(&p->a);
+	assert_int_equal(la->n_tx, 2);
+	assert_echo(la, 0, MAC_A, 1);
+	assert_echo(la, 1, MAC_A, 2);
+	fx_tx_clear(la);
+	assert_int_equal(fx_stat(&p->a, "neigh.entries"), 1);
+	assert_int_equal(fx_delta(&p->a, "peer.received"), 1);
+	assert_int_equal(fx_delta(&p->a, "arp.requests_out"), 1);
+	assert_int_equal(fx_drops_delta(&p->a), 0);
+
+	/* Confirmed in a (REACHABLE): no more requests, no arp-timeout, and
+	 * b never answers or probes anything for a. */
+	pair_quiet(p, 3 * SEC);
+	ping(&p->a, "10.0.0.2", 3);
+	fx_poll(&p->a);
+	assert_int_equal(la->n_tx, 1);
+	assert_echo(la, 0, MAC_A, 3);
+	assert_int_equal(fx_drops_delta(&p->a), 0);
+	assert_int_equal(fx_drops_delta(&p->b), 0);
+	assert_int_equal(fx_delta(&p->b, "arp.out"), 0);
+	assert_int_equal(fx_delta(&p->a, "peer.sent"), 0);
+	pair_finish(p);
+}
+
+/* Neighbour A asks b for our address with frame req: b answers (answer()
+ * checks its one frame), and a, silently, learns A (STALE): its echo to
+ * dst goes straight to A's MAC. */
+static void
+request_elsewhere(struct pair *p, const uint8_t *req, size_t len,
+		  void (*answer)(struct unit_link *l), const char *dst)
+{
+	struct unit_link *la = &p->a.link[0], *lb = &p->b.link[0];
+
+	pair_snap(p);
+	fx_inject(&p->b, lb, req, len);
+	fx_poll(&p->b);
+	assert_int_equal(lb->n_tx, 1);
+	answer(lb);
+	fx_tx_clear(lb);
+	fx_poll(&p->a);
+	assert_int_equal(la->n_tx, 0);
+	assert_int_equal(fx_stat(&p->a, "neigh.entries"), 1);
+	ping(&p->a, dst, 1);
+	fx_poll(&p->a);
+	assert_int_equal(la->n_tx, 1);
+	assert_echo(la, 0, MAC_A, 1);
+	assert_int_equal(fx_drops_delta(&p->a), 0);
+	assert_int_equal(fx_drops_delta(&p->b), 0);
+	pair_finish(p);
+}
+
+static void
+arp_answer(struct unit_link *l)
+{
+	tx_arp(l, 0, ARP_OP_REPLY, MAC_A);
+}
+
+static void
+test_peer_arp_request_elsewhere(void **state)
+{
+	struct pair *p = *state;
+
+	pair_start4(p);
+	request_elsewhere(p, pkt_arp_req, sizeof(pkt_arp_req), arp_answer, "10.0.0.2");
+}
+
+/* An IPv6 pair, DAD done: only a probes (two addresses, two NS from ::);
+ * b is not ready until a's verdict arrives, then sends nothing either. */
+static void
+pair_start6(struct pair *p)
+{
+	static const char *const addrs[] = { "fe80::ff:fe00:1/64", "fd00::1/64" };
+	struct unit_link *la, *lb;
+
+	pair_start(p, addrs, 2);
+	la = &p->a.link[0];
+	lb = &p->b.link[0];
+	fx_poll(&p->a);
+	assert_int_equal(la->n_tx, 2);
+	tx_nd6(la, 0, MAC_SN1, ND_NEIGHBOR_SOLICIT, 0, "::", "ff02::1:ff00:1", "fe80::ff:fe00:1",
+	       0);
+	tx_nd6(la, 1, MAC_SN1, ND_NEIGHBOR_SOLICIT, 0, "::", "ff02::1:ff00:1", "fd00::1", 0);
+	fx_tx_clear(la);
+	fx_poll(&p->b);
+	assert_int_equal(lb->n_tx, 0);
+	assert_false(sonde_ready(p->b.st));
+	/* b has no deadline of its own: long after, still tentative. */
+	fx_advance(&p->b, 5 * SEC);
+	fx_poll(&p->b);
+	assert_false(sonde_ready(p->b.st));
+	fx_advance(&p->a, 1 * SEC);
+	fx_poll(&p->a);
+	assert_true(sonde_ready(p->a.st));
+	assert_false(sonde_ready(p->b.st));
+	fx_poll(&p->b);
+	assert_true(sonde_ready(p->b.st));
+	assert_int_equal(la->n_tx, 0);
+	assert_int_equal(lb->n_tx, 0);
+}
+
+/* a solicits A; A's NA arrives at b, which never asked. */
+static void
+test_peer_na_elsewhere(void **state)
+{
+	struct pair *p = *state;
+	struct unit_link *la, *lb;
+
+	pair_start6(p);
+	la = &p->a.link[0];
+	lb = &p->b.link[0];
+	pair_snap(p);
+	ping(&p->a, "fd00::2", 1);
+	fx_poll(&p->a);
+	assert_int_equal(la->n_tx, 1);
+	tx_nd6(la, 0, MAC_SN2, ND_NEIGHBOR_SOLICIT, 0, "fd00::1", "ff02::1:ff00:2", "fd00::2",
+	       ND_OPT_SOURCE_LINKADDR);
+	fx_tx_clear(la);
+
+	/* Not a drop in b (nd-unsolicited-advert): handed to a.  b makes no
+	 * entry of it (RFC 4861 7.2.5: an NA creates none). */
+	fx_inject(&p->b, lb, pkt6_na, sizeof(pkt6_na));
+	fx_poll(&p->b);
+	assert_int_equal(lb->n_tx, 0);
+	assert_int_equal(fx_drops_delta(&p->b), 0);
+	assert_int_equal(fx_stat(&p->b, "neigh.entries"), 0);
+	assert_int_equal(fx_delta(&p->b, "peer.sent"), 1);
+
+	fx_poll(&p->a);
+	assert_int_equal(la->n_tx, 1);
+	assert_echo(la, 0, MAC_A, 1);
+	fx_tx_clear(la);
+	assert_int_equal(fx_stat(&p->a, "neigh.entries"), 1);
+	assert_int_equal(fx_drops_delta(&p->a), 0);
+	/* Solicited: REACHABLE in a, so no NS for 3 s, and nothing from b. */
+	pair_quiet(p, 3 * SEC);
+	assert_int_equal(fx_delta(&p->a, "nd.ns_out"), 1);
+	assert_int_equal(fx_delta(&p->b, "nd.ns_out") + fx_delta(&p->b, "nd.na_out"), 0);
+	pair_finish(p);
+}
+
+static void
+nd6_answer(struct unit_link *l)
+{
+	tx_nd6(l, 0, MAC_A, ND_NEIGHBOR_ADVERT, ND_NA_FLAG_SOLICITED | ND_NA_FLAG_OVERRIDE,
+	       "fd00::1", "fd00::2", "fd00::1", ND_OPT_TARGET_LINKADDR);
+}
+
+/* A solicits fd00::1 (with its link-layer address) at b. */
+static void
+test_peer_ns_elsewhere(void **state)
+{
+	struct pair *p = *state;
+
+	pair_start6(p);
+	request_elsewhere(p, pkt6_ns, sizeof(pkt6_ns), nd6_answer, "fd00::2");
+}
+
+/* RFC 4862 5.4.3: another node's probe for fd00::1 reaches b while a's
+ * DAD runs: b counts the conflict, and the address is a duplicate in both;
+ * the link-local one comes through. */
+static void
+test_peer_dad_conflict(void **state)
+{
+	static const char *const addrs[] = { "fe80::ff:fe00:1/64", "fd00::1/64" };
+	struct pair *p = *state;
+	struct sonde_if_addr6 *a;
+
+	pair_start(p, addrs, 2);
+	fx_poll(&p->a);
+	assert_int_equal(p->a.link[0].n_tx, 2);
+	fx_tx_clear(&p->a.link[0]);
+	pair_snap(p);
+	fx_inject(&p->b, &p->b.link[0], pkt6_ns_dad, sizeof(pkt6_ns_dad));
+	fx_poll(&p->b);
+	assert_int_equal(p->b.link[0].n_tx, 0);
+	assert_one_drop(&p->b, "drop.in.nd-dad-conflict");
+	assert_int_equal(fx_delta(&p->b, "nd.dad_failed"), 1);
+	fx_poll(&p->a);
+	a = ipv6_if_find_addr(p->a.link[0].ifp, ip6("fd00::1").a);
+	assert_non_null(a);
+	assert_int_equal(a->state, ADDR6_DUPLICATE);
+	assert_int_equal(fx_delta(&p->a, "nd.dad_failed"), 0);
+	assert_int_equal(fx_drops_delta(&p->a), 0);
+	/* a's deadline passes: the link-local address is preferred, in b too. */
+	fx_advance(&p->a, 1 * SEC);
+	fx_poll(&p->a);
+	fx_poll(&p->b);
+	assert_true(sonde_ready(p->a.st));
+	assert_true(sonde_ready(p->b.st));
+	a = ipv6_if_find_addr(p->b.link[0].ifp, ip6("fd00::1").a);
+	assert_int_equal(a->state, ADDR6_DUPLICATE);
+	a = ipv6_if_find_addr(p->b.link[0].ifp, ip6("fe80::ff:fe00:1").a);
+	assert_int_equal(a->state, ADDR6_PREFERRED);
+	assert_int_equal(p->a.link[0].n_tx + p->b.link[0].n_tx, 0);
+	pair_finish(p);
+}
+
+/* A sibling that does not poll: its ring fills; the rest is counted
+ * (peer.ring_full), and nothing is dropped. */
+static void
+test_peer_ring_full(void **state)
+{
+	struct pair *p = *state;
+	struct peer_msg m = { .kind = PEER_NEIGH, .af = 4, .ifindex = 1, .news = NEIGH_NEWS_HEARD };
+	uint64_t sent;
+
+	pair_start4(p);
+	pair_snap(p);
+	memcpy(m.mac, MAC_A, 6);
+	for (unsigned i = 0; i < 1100; i++) {
+		uint32_t a = ip4("10.0.0.2");
+
+		memcpy(m.addr, &a, 4);
+		peer_post(p->a.st, &m);
+	}
+	sent = fx_delta(&p->a, "peer.sent");
+	assert_true(sent >= 1000 && sent < 1100);
+	assert_int_equal(fx_delta(&p->a, "peer.ring_full"), 1100 - sent);
+	assert_int_equal(fx_drops_delta(&p->a), 0);
+	/* b drains a bounded batch a poll, all in time: HEARD, no entry made. */
+	for (unsigned i = 0; i < 40; i++)
+		fx_poll(&p->b);
+	assert_int_equal(fx_delta(&p->b, "peer.received"), sent);
+	assert_int_equal(fx_stat(&p->b, "neigh.entries"), 0);
+	assert_int_equal(p->b.link[0].n_tx, 0);
+	assert_int_equal(fx_drops_delta(&p->b), 0);
+	pair_finish(p);
+}
+
+static void
+test_peer_link_errors(void **state)
+{
+	struct pair *p = *state;
+	struct sonde_stack *sts[3];
+
+	fx_start(&p->a, NULL);
+	fx_start(&p->b, NULL);
+	sts[0] = p->a.st;
+	sts[1] = p->b.st;
+	sts[2] = p->a.st;
+	assert_int_equal(sonde_stacks_link(sts, 1), -EINVAL);
+	assert_int_equal(sonde_stacks_link(NULL, 2), -EINVAL);
+	assert_int_equal(sonde_stacks_link(sts, 3), -EINVAL); /* a twice */
+	fx_link(&p->b, "test0", MAC_US0, 1500);
+	assert_int_equal(sonde_stacks_link(sts, 2), -EBUSY); /* b has a port */
+	fx_finish(&p->b);
+	fx_start(&p->b, NULL);
+	sts[1] = p->b.st;
+	assert_int_equal(sonde_stacks_link(sts, 2), 0);
+	assert_int_equal(sonde_stacks_link(sts, 2), -EALREADY);
+	fx_finish(&p->b);
+	fx_finish(&p->a);
+}
+
+int
+main(void)
+{
+	static struct pair pair;
+#define T(f) cmocka_unit_test_prestate_setup_teardown(f, NULL, pair_teardown, &pair)
+	const struct CMUnitTest tests[] = {
+		T(test_peer_arp_reply_elsewhere), T(test_peer_arp_request_elsewhere),
+		T(test_peer_na_elsewhere),	  T(test_peer_ns_elsewhere),
+		T(test_peer_dad_conflict),	  T(test_peer_ring_full),
+		T(test_peer_link_errors),
+	};
+#undef T
+	int r;
+
+	unit_init_mem("peer", 512);
+	r = cmocka_run_group_tests_name("peer", tests, NULL, NULL);
+	unit_fini();
+	return r;
+}
