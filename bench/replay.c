@@ -18,7 +18,7 @@
  * The ceiling is the same loop with a MAC-swapping forwarder (testpmd's
  * macswap) in the stack's place, over the same ring ports.
  *
- *   replay [EAL args] -- CASE [PACKETS]
+ *   replay [EAL args] -- CASE [PACKETS [BURST]]
  *   CASE: macswap icmp4_echo icmp6_echo udp4_echo udp6_echo fwd4 fwd6
  *
  * Prints "replay CASE packets N ns_per_pkt X answered M"; exits 1 if the
@@ -58,6 +58,7 @@ struct replay {
 	uint16_t frame_len;
 	uint64_t answered;
 	uint64_t now;
+	unsigned burst; /* packets per poll */
 };
 
 /* --- frames the peer sends --- */
@@ -326,14 +327,14 @@ replay_fill(struct replay *r)
 {
 	struct rte_mbuf *m[BURST];
 
-	if (rte_pktmbuf_alloc_bulk(r->pool, m, BURST) != 0)
+	if (rte_pktmbuf_alloc_bulk(r->pool, m, r->burst) != 0)
 		return -1;
-	for (unsigned i = 0; i < BURST; i++) {
+	for (unsigned i = 0; i < r->burst; i++) {
 		memcpy(rte_pktmbuf_append(m[i], r->frame_len), r->frame, r->frame_len);
 		m[i]->port = r->port[0];
 	}
-	if (rte_ring_enqueue_bulk(r->rx[0], (void **)m, BURST, NULL) != BURST) {
-		rte_pktmbuf_free_bulk(m, BURST);
+	if (rte_ring_enqueue_bulk(r->rx[0], (void **)m, r->burst, NULL) != r->burst) {
+		rte_pktmbuf_free_bulk(m, r->burst);
 		return -1;
 	}
 	return 0;
@@ -398,13 +399,18 @@ main(int argc, char **argv)
 	argc -= n;
 	argv += n;
 	if (argc < 2) {
-		fprintf(stderr, "usage: replay [EAL args] -- CASE [PACKETS]\n");
+		fprintf(stderr, "usage: replay [EAL args] -- CASE [PACKETS [BURST]]\n");
 		return 2;
 	}
 	r.name = argv[1];
 	if (argc > 2)
 		packets = strtoull(argv[2], NULL, 0);
-	rounds = (packets + BURST - 1) / BURST;
+	r.burst = argc > 3 ? (unsigned)atoi(argv[3]) : BURST;
+	if (r.burst < 1 || r.burst > BURST) {
+		fprintf(stderr, "replay: BURST is 1 to %d\n", BURST);
+		return 2;
+	}
+	rounds = (packets + r.burst - 1) / r.burst;
 	r.n_ports = strncmp(r.name, "fwd", 3) == 0 ? 2 : 1;
 	r.pool = rte_pktmbuf_pool_create("replay", POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (r.pool == NULL)
@@ -446,8 +452,8 @@ main(int argc, char **argv)
 		r.answered += replay_drain(&r);
 	}
 	printf("replay %s packets %" PRIu64 " ns_per_pkt %.1f answered %" PRIu64 "\n", r.name,
-	       rounds * BURST,
-	       (double)cycles * 1e9 / (double)rte_get_tsc_hz() / (double)(rounds * BURST),
+	       rounds * r.burst,
+	       (double)cycles * 1e9 / (double)rte_get_tsc_hz() / (double)(rounds * r.burst),
 	       r.answered);
 	if (r.st) {
 		sonde_ports_close(r.st);
@@ -461,5 +467,5 @@ main(int argc, char **argv)
 	if (leaked)
 		fprintf(stderr, "replay: %u mbufs in use at exit\n", leaked);
 	rte_eal_cleanup();
-	return r.answered == rounds * BURST && leaked == 0 ? 0 : 1;
+	return r.answered == rounds * r.burst && leaked == 0 ? 0 : 1;
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 
 #include "drop.h"
@@ -158,17 +159,27 @@ eth_addr_eq(const uint8_t *a, const uint8_t *b)
  * rte_raw_cksum()'s terms (16-bit words as loaded on this host).  Read 32
  * bits at a time into 64: RFC 1071 2(C) allows any word size, as 2^16 is 1
  * modulo 2^16 - 1. */
+static inline uint32_t
+wire_load32(const uint8_t *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, 4);
+	return w;
+}
+
 static inline uint64_t
 wire_sum(const uint8_t *p, size_t len, uint64_t sum)
 {
 	size_t i = 0;
 
-	for (; i + 4 <= len; i += 4) {
-		uint32_t w;
-
-		memcpy(&w, p + i, 4);
-		sum += w;
-	}
+	/* Sixteen bytes a turn: four independent loads, a quarter of the
+	 * loop overhead. */
+	for (; i + 16 <= len; i += 16)
+		sum += (uint64_t)wire_load32(p + i) + wire_load32(p + i + 4) +
+		       wire_load32(p + i + 8) + wire_load32(p + i + 12);
+	for (; i + 4 <= len; i += 4)
+		sum += wire_load32(p + i);
 	if (i + 2 <= len) {
 		uint16_t w;
 
@@ -203,7 +214,14 @@ wire_sum_fold(uint64_t sum)
 static inline uint16_t
 wire_cksum_hdr(const uint8_t *p, size_t len)
 {
-	return rte_be_to_cpu_16((uint16_t)~wire_sum_fold(wire_sum(p, len, 0)));
+	uint64_t sum;
+
+	if (likely(len == 20)) /* no options: straight-line */
+		sum = (uint64_t)wire_load32(p) + wire_load32(p + 4) + wire_load32(p + 8) +
+		      wire_load32(p + 12) + wire_load32(p + 16);
+	else
+		sum = wire_sum(p, len, 0);
+	return rte_be_to_cpu_16((uint16_t)~wire_sum_fold(sum));
 }
 /* RFC 1624 eqn. 3: the checksum after a 16-bit field changes from old to new. */
 uint16_t wire_cksum_adjust(uint16_t cksum, uint16_t old, uint16_t new_);
