@@ -41,13 +41,22 @@ ipv6_if_find_addr(struct sonde_if *ifp, const uint8_t *a)
 bool
 ipv6_is_local(const struct sonde_stack *st, const uint8_t *a)
 {
-	for (unsigned i = 0; i < st->n_ifs; i++) {
-		struct sonde_if_addr6 *x = ipv6_if_find_addr(st->ifs[i], a);
-
-		if (x && x->state == ADDR6_PREFERRED)
+	for (unsigned i = 0; i < st->n_local6; i++)
+		if (ipv6_addr_eq(st->local6[i], a))
 			return true;
-	}
 	return false;
+}
+
+/* Every change of an address's state ends here: ipv6_is_local() reads the
+ * usable addresses from one array instead of every interface's list. */
+void
+ipv6_local_rebuild(struct sonde_stack *st)
+{
+	st->n_local6 = 0;
+	for (unsigned i = 0; i < st->n_ifs; i++)
+		for (unsigned j = 0; j < st->ifs[i]->n_v6; j++)
+			if (st->ifs[i]->v6[j].state == ADDR6_PREFERRED)
+				memcpy(st->local6[st->n_local6++], st->ifs[i]->v6[j].addr, 16);
 }
 
 /* A multicast group ifp has joined: all-nodes, the solicited-node group of

@@ -92,6 +92,7 @@ nd6_dad_start(struct sonde_stack *st, struct sonde_if *ifp, struct sonde_if_addr
 	if (a->state != ADDR6_TENTATIVE)
 		st->dad_pending++;
 	a->state = ADDR6_TENTATIVE;
+	ipv6_local_rebuild(st);
 	if (st->peer.follower) {
 		/* The first stack of the group probes; we wait for its verdict
 		 * (peer.c), with no deadline of our own. */
@@ -132,6 +133,7 @@ nd6_dad_failed(struct sonde_stack *st, struct sonde_if *ifp, struct sonde_if_add
 	/* RFC 4862 5.4.5: the address must not be used. */
 	st->dad_pending--; /* only ever called for a tentative address */
 	a->state = ADDR6_DUPLICATE;
+	ipv6_local_rebuild(st);
 	st->stats.nd_dad_failed++;
 	nd6_dad_post(st, ifp, a);
 }
@@ -145,6 +147,7 @@ nd6_dad_peer(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *addr, 
 	if (a == NULL || a->state != ADDR6_TENTATIVE)
 		return;
 	a->state = duplicate ? ADDR6_DUPLICATE : ADDR6_PREFERRED;
+	ipv6_local_rebuild(st);
 	st->dad_pending--;
 }
 
@@ -168,6 +171,7 @@ nd6_timer(struct sonde_stack *st)
 			}
 			if (a->state == ADDR6_TENTATIVE && st->now >= a->dad_deadline) {
 				a->state = ADDR6_PREFERRED;
+				ipv6_local_rebuild(st);
 				st->dad_pending--;
 				nd6_dad_post(st, ifp, a);
 			}

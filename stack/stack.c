@@ -266,6 +266,7 @@ stack_addr6_add(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde
 	a->plen = p->plen;
 	a->state = ADDR6_PREFERRED;
 	ifp->n_v6++;
+	ipv6_local_rebuild(st);
 	if (ifp->kind != IF_KIND_PORT)
 		return 0;
 	/* Link-local prefixes are per link: reached through the interface
@@ -275,6 +276,7 @@ stack_addr6_add(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde
 
 		if (r) {
 			ifp->n_v6--;
+			ipv6_local_rebuild(st);
 			return r;
 		}
 	}

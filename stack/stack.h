@@ -168,6 +168,8 @@ struct sonde_stack {
 	 * ours" test reads one cache line, not every interface. */
 	uint32_t local4[SONDE_MAX_IFS * SONDE_MAX_ADDRS];
 	unsigned n_local4;
+	uint8_t local6[SONDE_MAX_IFS * SONDE_MAX_ADDRS][16]; /* the preferred ones (RFC 4862) */
+	unsigned n_local6;
 
 	uint16_t ip_ident;
 	uint32_t dad_pending; /* tentative addresses: nd6_timer has work only then */
@@ -252,6 +254,8 @@ void ipv6_send_nh(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf 
 		  const uint8_t *nh);
 void ipv6_loop_input(struct sonde_stack *st, struct rte_mbuf *m);
 bool ipv6_is_local(const struct sonde_stack *st, const uint8_t *a);
+/* Call after any IPv6 address is added or changes state. */
+void ipv6_local_rebuild(struct sonde_stack *st);
 bool ipv6_if_joined(const struct sonde_stack *st, const struct sonde_if *ifp, const uint8_t *a);
 struct sonde_if_addr6 *ipv6_if_find_addr(struct sonde_if *ifp, const uint8_t *a);
 bool ipv6_select_source(const struct sonde_if *ifp, const uint8_t *dst, uint8_t *src);

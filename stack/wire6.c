@@ -88,13 +88,14 @@ uint32_t
 wire_pseudo6_sum(const uint8_t *src, const uint8_t *dst, uint32_t len, uint8_t nxt)
 {
 	uint8_t tail[8] = { 0 };
-	uint32_t sum;
+	uint64_t sum;
 
 	wire_put32(tail, len);
 	tail[7] = nxt;
-	sum = __rte_raw_cksum(src, 16, 0);
-	sum = __rte_raw_cksum(dst, 16, sum);
-	return __rte_raw_cksum(tail, sizeof(tail), sum);
+	sum = wire_sum(src, 16, 0);
+	sum = wire_sum(dst, 16, sum);
+	/* Folded, so that callers can add to it in 32 bits. */
+	return wire_sum_fold(wire_sum(tail, sizeof(tail), sum));
 }
 
 void
