@@ -52,7 +52,7 @@ icmp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *i
 	case ICMP_ECHO:
 		/* RFC 1122 3.2.2.6 allows silence for broadcast echo; Linux's
 		 * default too (icmp_echo_ignore_broadcasts). */
-		if (m->hash.usr || ipv4_is_broadcast(st, stack_if(st, m->port), ip->dst)) {
+		if (m->hash.usr) { /* a link-layer or IP broadcast */
 			icmp_drop(st, m, DROP_ICMP_BROADCAST);
 			return;
 		}

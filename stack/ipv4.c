@@ -187,7 +187,12 @@ ipv4_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
 		pkt_drop(st, m, DROP_BAD_DEST);
 		return;
 	}
-	if (ipv4_is_local(st, ip.dst) || ipv4_is_broadcast(st, ifp, ip.dst)) {
+	if (ipv4_is_local(st, ip.dst)) {
+		ipv4_deliver(st, ifp, m, &ip);
+		return;
+	}
+	if (ipv4_is_broadcast(st, ifp, ip.dst)) {
+		m->hash.usr = 1; /* to a group, as a link-layer broadcast is (stack.h) */
 		ipv4_deliver(st, ifp, m, &ip);
 		return;
 	}

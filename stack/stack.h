@@ -7,7 +7,10 @@
  * code keeps the mbuf's data pointer at the IP header; the Ethernet header is
  * prepended only when the packet is handed to a port.  m->port holds the
  * sonde interface index (not the DPDK port id) and m->packet_type the family
- * (RTE_PTYPE_L3_IPV4), so a drop anywhere can name both.
+ * (RTE_PTYPE_L3_IPV4), so a drop anywhere can name both.  On input,
+ * m->hash.usr is 1 when the packet was sent to a group: a link-layer
+ * broadcast or multicast (eth_input) or an IPv4 broadcast (ipv4_input);
+ * such packets are never answered with errors or echoes.
  *
  * No global mutable state: everything hangs off struct sonde_stack.
  */

@@ -123,7 +123,7 @@ udp_service(struct sonde_stack *st, struct rte_mbuf *m, const struct udp_view *u
 void
 udp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip)
 {
-	bool group = m->hash.usr || ipv4_is_broadcast(st, stack_if(st, m->port), ip->dst);
+	bool group = m->hash.usr; /* set by eth_input or ipv4_input */
 	struct udp_view u;
 	int r;
 
