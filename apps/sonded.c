@@ -455,7 +455,7 @@ stack_loop(void *arg)
 	unsigned idle = 0;
 
 	while (!quit) {
-		if (sonde_poll(ls->st, sonde_clock_ns()) == 0 && !ls->busy) {
+		if (sonde_poll(ls->st, sonde_now(ls->st)) == 0 && !ls->busy) {
 			/* Idle: give the core back for a moment (not with --busy-poll). */
 			if (++idle >= IDLE_POLLS)
 				usleep(IDLE_SLEEP_US);
@@ -651,8 +651,8 @@ main(int argc, char **argv)
 		}
 	}
 	/* IPv6 addresses are tentative until DAD is done: about a second. */
-	for (now = sonde_clock_ns(), next_ping = now + 5000000000ull;
-	     !quit && !all_ready(&app) && now < next_ping; now = sonde_clock_ns()) {
+	for (now = sonde_now(main_ls->st), next_ping = now + 5000000000ull;
+	     !quit && !all_ready(&app) && now < next_ping; now = sonde_now(main_ls->st)) {
 		if (sonde_poll(main_ls->st, now) == 0)
 			usleep(IDLE_SLEEP_US);
 		if (sonde_ready(main_ls->st))
@@ -672,7 +672,7 @@ main(int argc, char **argv)
 	fflush(stdout);
 
 	while (!quit) {
-		now = sonde_clock_ns();
+		now = sonde_now(main_ls->st);
 		if (o.ping && pings < o.ping_count && now >= next_ping) {
 			sonde_ping(main_ls->st, &ping_dst, (uint16_t)getpid(), (uint16_t)pings, 56);
 			pings++;

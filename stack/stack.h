@@ -145,8 +145,11 @@ struct sonde_stack {
 	uint32_t pid;
 	struct rte_mempool *pool;
 	bool forwarding;
-	bool probes_on; /* any probe switched on, as of this poll (probes.h) */
-	uint64_t now;	/* ns, set by sonde_poll */
+	bool probes_on;	   /* any probe switched on, as of this poll (probes.h) */
+	bool poll_busy;	   /* the last poll took packets in */
+	uint64_t poll_t0;  /* TSC at its start */
+	uint64_t tsc_mult; /* ns per TSC cycle, 40 fraction bits (sonde_now) */
+	uint64_t now;	   /* ns, set by sonde_poll */
 
 	struct sonde_if *ifs[SONDE_MAX_IFS];
 	unsigned n_ifs;

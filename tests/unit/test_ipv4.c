@@ -593,19 +593,50 @@ test_output_link_full(void **state)
 	fx_finish(fx);
 }
 
+/* sonde_now(): the multiply-only clock keeps step with sonde_clock_ns()
+ * (within 1 ms, whatever the TSC's uptime) and never goes back. */
+static void
+test_clock(void **state)
+{
+	struct unit_fx *fx = *state;
+	uint64_t prev, a, b, c;
+
+	fx_host(fx, NULL);
+	a = sonde_clock_ns();
+	b = sonde_now(fx->st);
+	c = sonde_clock_ns();
+	assert_true(b + 1000000 >= a && b <= c + 1000000);
+	prev = b;
+	for (int i = 0; i < 100000; i++) {
+		uint64_t t = sonde_now(fx->st);
+
+		assert_true(t >= prev);
+		prev = t;
+	}
+	fx_finish(fx);
+}
+
 int
 main(void)
 {
 	static struct unit_fx fx;
 #define T(f) cmocka_unit_test_prestate_setup_teardown(f, NULL, fx_teardown, &fx)
 	const struct CMUnitTest tests[] = {
-		T(test_eth_input),	    T(test_ipv4_malformed),
-		T(test_ipv4_cksum_offload), T(test_ipv4_padding_trimmed),
-		T(test_ipv4_chained_mbuf),  T(test_ipv4_martians),
-		T(test_ipv4_not_local),	    T(test_ipv4_fragments),
-		T(test_loopback_ping),	    T(test_loopback_full),
-		T(test_output_errors),	    T(test_output_routes),
-		T(test_output_burst),	    T(test_output_link_full),
+		T(test_eth_input),
+		T(test_ipv4_malformed),
+		T(test_ipv4_cksum_offload),
+		T(test_ipv4_padding_trimmed),
+		T(test_ipv4_chained_mbuf),
+		T(test_ipv4_martians),
+		T(test_ipv4_not_local),
+		T(test_ipv4_fragments),
+		T(test_loopback_ping),
+		T(test_loopback_full),
+		T(test_output_errors),
+		T(test_output_routes),
+		T(test_output_burst),
+		T(test_output_link_full),
+		T(test_clock),
 	};
 #undef T
 	int r;
