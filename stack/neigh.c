@@ -95,45 +95,41 @@ neigh_key_make(struct neigh_key *k, uint16_t ifindex, int af, const void *addr)
 	k->af = (uint8_t)af;
 }
 
-static inline bool
-neigh_key_eq(const struct neigh_key *a, const struct neigh_key *b)
+/* The cache slot for (ifindex, af, addr): a fold of the address words, read
+ * straight from addr in fixed-size loads (a key built on the stack and read
+ * back in other widths stalls store forwarding: perf showed it). */
+static inline uint32_t
+neigh_cache_slot(uint16_t ifindex, int af, const uint8_t *addr)
 {
-	uint64_t a0, a1, b0, b1;
-	uint32_t a2, b2;
+	uint32_t h = wire_load32(addr) ^ ifindex;
 
-	memcpy(&a0, a, 8);
-	memcpy(&a1, (const uint8_t *)a + 8, 8);
-	memcpy(&a2, (const uint8_t *)a + 16, 4);
-	memcpy(&b0, b, 8);
-	memcpy(&b1, (const uint8_t *)b + 8, 8);
-	memcpy(&b2, (const uint8_t *)b + 16, 4);
-	return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2)) == 0;
+	if (af == 6)
+		h ^= wire_load32(addr + 4) ^ wire_load32(addr + 8) ^ wire_load32(addr + 12);
+	h ^= h >> 16;
+	return (h ^ h >> 8) & (NEIGH_CACHE_SLOTS - 1);
 }
 
-static inline uint32_t
-neigh_cache_slot(const struct neigh_key *k)
+static inline bool
+neigh_entry_is(const struct neigh_entry *e, uint16_t ifindex, int af, const uint8_t *addr)
 {
-	uint32_t w[5];
-
-	memcpy(w, k, sizeof(w));
-	w[0] ^= w[1] ^ w[2] ^ w[3] ^ w[4];
-	w[0] ^= w[0] >> 16;
-	return (w[0] ^ w[0] >> 8) & (NEIGH_CACHE_SLOTS - 1);
+	if (e->state == NEIGH_FREE || e->key.ifindex != ifindex || e->key.af != af)
+		return false;
+	if (af == 6)
+		return ipv6_addr_eq(e->key.addr, addr);
+	return wire_load32(e->key.addr) == wire_load32(addr);
 }
 
 struct neigh_entry *
 neigh_lookup(struct sonde_stack *st, uint16_t ifindex, int af, const void *addr)
 {
-	struct neigh_entry *e;
+	uint32_t slot = neigh_cache_slot(ifindex, af, addr);
+	struct neigh_entry *e = st->neigh.cache[slot];
 	struct neigh_key k;
-	uint32_t slot;
 	int pos;
 
-	neigh_key_make(&k, ifindex, af, addr);
-	slot = neigh_cache_slot(&k);
-	e = st->neigh.cache[slot];
-	if (likely(e != NULL && e->state != NEIGH_FREE && neigh_key_eq(&e->key, &k)))
+	if (likely(e != NULL && neigh_entry_is(e, ifindex, af, addr)))
 		return e;
+	neigh_key_make(&k, ifindex, af, addr);
 	pos = rte_hash_lookup(st->neigh.hash, &k);
 	if (pos < 0)
 		return NULL;

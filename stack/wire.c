@@ -91,18 +91,24 @@ wire_ipv4_parse(const uint8_t *p, size_t len, int csum_ok, struct ipv4_view *v)
 void
 wire_ipv4_emit(uint8_t *p, const struct ipv4_view *v, int no_csum)
 {
-	p[0] = 0x45;
-	p[1] = v->tos;
-	wire_put16(p + 2, v->total_len);
-	wire_put16(p + 4, v->ident);
-	wire_put16(p + 6, v->frag);
-	p[8] = v->ttl;
-	p[9] = v->proto;
-	wire_put16(p + 10, 0);
-	memcpy(p + 12, &v->src, 4);
-	memcpy(p + 16, &v->dst, 4);
-	if (!no_csum)
-		wire_put16(p + 10, wire_cksum_hdr(p, IPV4_MIN_HDR_LEN));
+	/* Built as five words in registers and summed there: writing bytes and
+	 * reading them back as words for the checksum stalls store forwarding
+	 * (perf showed it as a third of ipv4_output). */
+	uint32_t w[5] = {
+		rte_cpu_to_be_32(0x45u << 24 | (uint32_t)v->tos << 16 | v->total_len),
+		rte_cpu_to_be_32((uint32_t)v->ident << 16 | v->frag),
+		rte_cpu_to_be_32((uint32_t)v->ttl << 24 | (uint32_t)v->proto << 16),
+		v->src,
+		v->dst,
+	};
+
+	if (!no_csum) {
+		uint64_t sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+		uint16_t ck = rte_be_to_cpu_16((uint16_t)~wire_sum_fold(sum));
+
+		w[2] |= rte_cpu_to_be_32(ck);
+	}
+	memcpy(p, w, sizeof(w));
 }
 
 int
