@@ -23,6 +23,7 @@ route_init(struct sonde_stack *st, const struct sonde_conf *conf)
 	char name[RTE_LPM_NAMESIZE];
 
 	st->default4 = st->default6 = -1;
+	st->route_gen = 1; /* the cache's zeroed slots are not valid */
 	lc.max_rules = conf->routes ? conf->routes : 1024;
 	lc.number_tbl8s = 256;
 	snprintf(name, sizeof(name), "sl4_%u_%x", st->id, (unsigned)(uintptr_t)st);
@@ -115,6 +116,7 @@ route6_add(struct sonde_stack *st, const uint8_t *dst, uint8_t plen, const uint8
 	i = route_nh_get(st, 6, gw, ifindex);
 	if (i < 0)
 		return i;
+	st->route_gen++; /* route6_lookup's cache is stale */
 	if (plen == 0) {
 		st->default6 = i; /* as in route4_add() */
 		return 0;
@@ -123,12 +125,24 @@ route6_add(struct sonde_stack *st, const uint8_t *dst, uint8_t plen, const uint8
 	return rte_lpm6_add(st->lpm6, dst, plen, (uint32_t)i);
 }
 
+/* In front of rte_lpm6, whose lookup walks up to 13 dependent table levels
+ * (perf: a tenth of an IPv6 echo's time), a direct-mapped cache of recent
+ * destinations; any route change bumps st->route_gen, which empties it. */
 const struct route_nh *
-route6_lookup(const struct sonde_stack *st, const uint8_t *dst)
+route6_lookup(struct sonde_stack *st, const uint8_t *dst)
 {
+	uint32_t h = wire_load32(dst) ^ wire_load32(dst + 4) ^ wire_load32(dst + 8) ^
+		     wire_load32(dst + 12);
+	struct route6_cache *c = &st->route6_cache[(h ^ h >> 16 ^ h >> 8) % ROUTE6_CACHE_SLOTS];
 	uint32_t idx;
 
+	if (c->gen == st->route_gen && ipv6_addr_eq(c->dst, dst))
+		return c->nh >= 0 ? &st->nh[c->nh] : NULL;
 	if (rte_lpm6_lookup(st->lpm6, dst, &idx) == 0)
-		return &st->nh[idx];
-	return st->default6 >= 0 ? &st->nh[st->default6] : NULL;
+		c->nh = (int32_t)idx;
+	else
+		c->nh = st->default6;
+	memcpy(c->dst, dst, 16);
+	c->gen = st->route_gen;
+	return c->nh >= 0 ? &st->nh[c->nh] : NULL;
 }

@@ -38,6 +38,7 @@
 #define SONDE_LOOPQ 256 /* power of two */
 #define SONDE_NAMSIZ 32
 #define SONDE_PMTU6_SLOTS 256
+#define ROUTE6_CACHE_SLOTS 64
 
 struct sonde_if;
 struct sonde_pcap;
@@ -160,6 +161,12 @@ struct sonde_stack {
 	struct route_nh *nh;
 	uint32_t n_nh_max;
 	int default4, default6; /* 0/0 and ::/0, kept beside rte_lpm (depth 0 refused); -1: none */
+	struct route6_cache {
+		uint8_t dst[16];
+		int32_t nh; /* index in nh, or -1: no route */
+		uint32_t gen;
+	} route6_cache[ROUTE6_CACHE_SLOTS];
+	uint32_t route_gen; /* bumped by every route change */
 
 	struct neigh_table neigh;
 	struct peer_state peer; /* sibling stacks on other lcores (peer.c) */
@@ -274,7 +281,7 @@ int route4_add(struct sonde_stack *st, uint32_t dst, uint8_t plen, uint32_t gw, 
 const struct route_nh *route4_lookup(const struct sonde_stack *st, uint32_t dst);
 int route6_add(struct sonde_stack *st, const uint8_t *dst, uint8_t plen, const uint8_t *gw,
 	       uint16_t ifindex);
-const struct route_nh *route6_lookup(const struct sonde_stack *st, const uint8_t *dst);
+const struct route_nh *route6_lookup(struct sonde_stack *st, const uint8_t *dst);
 
 /* icmp.c */
 void icmp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip);
