@@ -41,8 +41,7 @@ icmp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *i
 	st->stats.icmp_in++;
 	r = wire_icmp_parse_hdr(p, rte_pktmbuf_data_len(m), &ic);
 	/* Over the whole message: a reassembled one is a chain of mbufs. */
-	if (r == 0 &&
-	    (rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &sum) != 0 || sum != 0xffff))
+	if (r == 0 && (pkt_sum(m, 0, rte_pktmbuf_pkt_len(m), 0, &sum) != 0 || sum != 0xffff))
 		r = DROP_ICMP_BAD_CHECKSUM;
 	if (r) {
 		icmp_drop(st, m, (enum drop_reason)r);

@@ -22,13 +22,11 @@ static uint16_t
 icmp6_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len, const uint8_t *src,
 	    const uint8_t *dst)
 {
-	uint32_t sum = wire_pseudo6_sum(src, dst, len, IPPROTO_ICMPV6_);
-	uint16_t body;
+	uint16_t sum;
 
-	if (rte_raw_cksum_mbuf(m, off, len, &body) != 0)
+	if (pkt_sum(m, off, len, wire_pseudo6_sum(src, dst, len, IPPROTO_ICMPV6_), &sum) != 0)
 		return 0xffff;
-	sum += body;
-	return (uint16_t)~__rte_raw_cksum_reduce(sum);
+	return (uint16_t)~sum;
 }
 
 static void
@@ -73,10 +71,19 @@ icmp6_echo(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *i
 	} else {
 		memcpy(src, ip->dst, 16);
 	}
-	p[0] = ICMP6_ECHO_REPLY;
-	p[2] = p[3] = 0;
-	ck = icmp6_cksum(m, 0, len, src, ip->src);
-	wire_put16(p + 2, rte_be_to_cpu_16(ck));
+	if (ipv6_addr_eq(src, ip->dst)) {
+		/* The pseudo-header sum does not see source and destination
+		 * swap; only the type changes (RFC 1624). */
+		p[0] = ICMP6_ECHO_REPLY;
+		wire_put16(p + 2, wire_cksum_adjust(wire_get16(p + 2),
+						    (uint16_t)(ICMP6_ECHO_REQUEST << 8 | p[1]),
+						    (uint16_t)(ICMP6_ECHO_REPLY << 8 | p[1])));
+	} else {
+		p[0] = ICMP6_ECHO_REPLY;
+		p[2] = p[3] = 0;
+		ck = icmp6_cksum(m, 0, len, src, ip->src);
+		wire_put16(p + 2, rte_be_to_cpu_16(ck));
+	}
 	st->stats.icmp6_echo_replies++;
 	st->stats.icmp6_out++;
 	ipv6_output(st, m, src, ip->src, IPPROTO_ICMPV6_, 64, ip->tclass,

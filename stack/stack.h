@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "sonde/sonde.h"
@@ -196,6 +197,26 @@ struct sonde_stack {
 
 	struct stats stats;
 };
+
+/* The one's-complement sum (folded, not complemented) of len bytes at off
+ * in m, added to sum (a pseudo-header's, or 0); -1 if m is shorter.  One
+ * segment is summed in place by wire_sum(); a reassembled chain goes
+ * through rte_raw_cksum_mbuf(). */
+static inline int
+pkt_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint32_t sum, uint16_t *out)
+{
+	uint16_t body;
+
+	if (likely(off + len <= rte_pktmbuf_data_len(m))) {
+		*out = wire_sum_fold(
+			wire_sum(rte_pktmbuf_mtod_offset(m, const uint8_t *, off), len, sum));
+		return 0;
+	}
+	if (rte_raw_cksum_mbuf(m, off, len, &body) != 0)
+		return -1;
+	*out = wire_sum_fold((uint64_t)sum + body);
+	return 0;
+}
 
 static inline struct sonde_if *
 stack_if(const struct sonde_stack *st, uint16_t index)

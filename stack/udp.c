@@ -20,14 +20,9 @@
 static bool
 udp_cksum_ok(const struct rte_mbuf *m, uint32_t len, uint32_t psum)
 {
-	uint16_t body;
+	uint16_t sum;
 
-	if (likely(rte_pktmbuf_data_len(m) >= len))
-		return wire_sum_fold(wire_sum(rte_pktmbuf_mtod(m, const uint8_t *), len, psum)) ==
-		       0xffff;
-	if (rte_raw_cksum_mbuf(m, 0, len, &body) != 0)
-		return false;
-	return __rte_raw_cksum_reduce(psum + body) == 0xffff;
+	return pkt_sum(m, 0, len, psum, &sum) == 0 && sum == 0xffff;
 }
 
 static int
