@@ -509,6 +509,9 @@ gen_port_init(struct gen *g, uint16_t port, uint8_t *macout)
 int
 main(int argc, char **argv)
 {
+	/* 160 KB with the latency histogram: static, not on the stack, and
+	 * nothing to free on any of main's exits. */
+	static struct gen the_gen;
 	struct gen *g;
 	struct rte_mbuf *burst[BURST];
 	uint64_t start, end, now, next, gap, drain_end;
@@ -522,7 +525,7 @@ main(int argc, char **argv)
 	}
 	argc -= n;
 	argv += n;
-	g = calloc(1, sizeof(*g));
+	g = &the_gen;
 	g->mode = MODE_ICMP4;
 	g->size =
 		0; /* by default the smallest frame: 64 bytes with FCS, or what the headers need */
