@@ -497,6 +497,11 @@ stacks_create(struct app *a, const struct opts *o)
 		}
 		a->ls[a->n++].lcore = lcore;
 	}
+	/* RFC 1812 4.3.2.8 limits the ICMP errors a router sends; with one
+	 * token bucket per stack, each gets its share of the default 100 a
+	 * second (burst 50), so the daemon as a whole keeps to it. */
+	conf.icmp_rate = RTE_MAX(100u / a->n, 1u);
+	conf.icmp_burst = RTE_MAX(50u / a->n, 1u);
 	for (unsigned i = 0; i < a->n; i++) {
 		conf.stack_id = a->ls[i].lcore;
 		a->ls[i].st = sts[i] = sonde_stack_create(&conf);
