@@ -601,16 +601,6 @@ test_frag4_tiny_tcp(void **state)
 	fx_finish(fx);
 }
 
-static void
-route6(struct unit_fx *fx, const char *dst, const char *gw)
-{
-	struct sonde_prefix d, g;
-
-	assert_int_equal(sonde_prefix_parse(dst, &d), 0);
-	assert_int_equal(sonde_prefix_parse(gw, &g), 0);
-	assert_int_equal(sonde_route_add(fx->st, &d, &g), 0);
-}
-
 /* Pings dst with a 1452-byte payload (1500 bytes of IPv6) and checks it
  * left in fragments for mtu (or whole when mtu is 1500): returns the
  * identification. */
@@ -679,7 +669,7 @@ test_frag6_pmtu(void **state)
 
 	fx_host6(fx, NULL);
 	fx_learn6_a(fx);
-	route6(fx, "fd01::/64", "fd00::2");
+	fx_route(fx, "fd01::/64", "fd00::2");
 	fx_snap(fx);
 	ping_big(fx, "fd01::5", 1, 1500, 1);
 	inject_ptb(fx, 1400);

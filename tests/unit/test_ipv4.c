@@ -593,6 +593,32 @@ test_output_link_full(void **state)
 	fx_finish(fx);
 }
 
+/* poll.rx_packets counts what polls took in; poll.busy_ns the time of the
+ * polls that had work (bench/run's ns per packet), and only of those. */
+static void
+test_poll_counters(void **state)
+{
+	struct unit_fx *fx = *state;
+	uint64_t busy, rx;
+
+	fx_host(fx, NULL);
+	fx_learn_a(fx);
+	fx_poll(fx);
+	fx_poll(fx);
+	busy = fx_stat(fx, "poll.busy_ns");
+	fx_poll(fx); /* idle polls add nothing */
+	fx_poll(fx);
+	assert_int_equal(fx_stat(fx, "poll.busy_ns"), busy);
+	rx = fx_stat(fx, "poll.rx_packets");
+	for (int i = 0; i < 3; i++)
+		fx_inject(fx, &fx->link[0], pkt_echo_req, sizeof(pkt_echo_req));
+	fx_poll(fx);
+	fx_poll(fx); /* the busy poll is charged when the next one starts */
+	assert_int_equal(fx_stat(fx, "poll.rx_packets"), rx + 3);
+	assert_true(fx_stat(fx, "poll.busy_ns") > busy);
+	fx_finish(fx);
+}
+
 /* sonde_now(): the multiply-only clock keeps step with sonde_clock_ns()
  * (within 1 ms, whatever the TSC's uptime) and never goes back. */
 static void
@@ -637,6 +663,7 @@ main(void)
 		T(test_output_burst),
 		T(test_output_link_full),
 		T(test_clock),
+		T(test_poll_counters),
 	};
 #undef T
 	int r;

@@ -580,6 +580,42 @@ test_ipv6_udp_port_unreachable(void **state)
 	fx_finish(fx);
 }
 
+static const struct route_nh *
+lookup6(struct unit_fx *fx, const char *dst)
+{
+	struct sonde_prefix p;
+
+	assert_int_equal(sonde_prefix_parse(dst, &p), 0);
+	return route6_lookup(fx->st, p.addr.v6);
+}
+
+/* route6_lookup() caches what rte_lpm6 said, "no route" included: every
+ * route added afterwards must be seen at once, more specific or default. */
+static void
+test_ipv6_route_cache(void **state)
+{
+	struct unit_fx *fx = *state;
+	const struct route_nh *nh;
+
+	fx_host6(fx, NULL);
+	assert_null(lookup6(fx, "fd09::5"));
+	assert_null(lookup6(fx, "fd09::5")); /* now from the cache */
+	fx_route(fx, "::/0", "fd00::2");
+	nh = lookup6(fx, "fd09::5");
+	assert_non_null(nh);
+	assert_int_equal(nh->gw6[15], 2);
+	assert_non_null(lookup6(fx, "fd09::5"));
+	fx_route(fx, "fd09::/64", "fd00::3");
+	nh = lookup6(fx, "fd09::5");
+	assert_non_null(nh);
+	assert_int_equal(nh->gw6[15], 3);
+	/* On-link: the interface's own prefix, no gateway. */
+	nh = lookup6(fx, "fd00::7");
+	assert_non_null(nh);
+	assert_true(ipv6_addr_is_unspecified(nh->gw6));
+	fx_finish(fx);
+}
+
 /* RFC 4443 2.4(e): no error about an ICMPv6 error or a redirect, to a
  * multicast destination (IP or link) unless packet too big or parameter
  * problem code 2, or to a source that names no single node. */
@@ -743,6 +779,7 @@ main(void)
 		T(test_ipv6_udp_port_unreachable),
 		T(test_ipv6_no_error_cases),
 		T(test_ipv6_ratelimit),
+		T(test_ipv6_route_cache),
 	};
 #undef T
 	int r;

@@ -233,6 +233,16 @@ fx_addr(struct unit_fx *fx, struct unit_link *l, const char *prefix)
 	assert_int_equal(sonde_addr_add(fx->st, l->ifp->index, &p), 0);
 }
 
+void
+fx_route(struct unit_fx *fx, const char *dst, const char *gw)
+{
+	struct sonde_prefix d, g;
+
+	assert_int_equal(sonde_prefix_parse(dst, &d), 0);
+	assert_int_equal(sonde_prefix_parse(gw, &g), 0);
+	assert_int_equal(sonde_route_add(fx->st, &d, &g), 0);
+}
+
 static void
 unit_extbuf_free(void *addr, void *opaque)
 {

@@ -85,6 +85,8 @@ void unit_fini(void);
 void fx_start(struct unit_fx *fx, const struct sonde_conf *conf);
 struct unit_link *fx_link(struct unit_fx *fx, const char *name, const uint8_t *mac, uint16_t mtu);
 void fx_addr(struct unit_fx *fx, struct unit_link *l, const char *prefix);
+/* sonde_route_add(), which must succeed: dst and gw as text ("fd01::/64"). */
+void fx_route(struct unit_fx *fx, const char *dst, const char *gw);
 /* Queues a copy of frame p for link l's next rx burst; returns the mbuf.
  * The copy is in an external buffer of exactly len bytes (see unit.c). */
 struct rte_mbuf *fx_inject(struct unit_fx *fx, struct unit_link *l, const void *p, size_t len);
