@@ -12,7 +12,7 @@
 
 static const uint8_t eth_bcast[ETH_ADDR_LEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-void
+__rte_noinline void
 eth_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
 {
 	struct eth_hdr_view eh;
@@ -71,15 +71,7 @@ eth_output_ip(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, 
 	if_enqueue(st, ifp, m);
 }
 
-void
-if_enqueue(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
-{
-	ifp->txq[ifp->n_txq++] = m;
-	if (ifp->n_txq == SONDE_BURST)
-		if_flush(st, ifp);
-}
-
-void
+__rte_noinline void
 if_flush(struct sonde_stack *st, struct sonde_if *ifp)
 {
 	unsigned n = ifp->n_txq, sent, i;

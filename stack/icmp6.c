@@ -213,18 +213,7 @@ icmp6_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint
 		    inif && inif->kind == IF_KIND_PORT ? inif->index : -1);
 }
 
-/* The path MTU cache: direct-mapped, bounded, entries expire (RFC 8201 5.3). */
-static struct pmtu6_entry *
-pmtu6_slot(struct sonde_stack *st, const uint8_t *dst)
-{
-	uint32_t w[4];
-
-	memcpy(w, dst, 16);
-	w[0] ^= w[1] ^ w[2] ^ w[3];
-	w[0] ^= w[0] >> 16;
-	return &st->pmtu6[(w[0] ^ w[0] >> 8) % SONDE_PMTU6_SLOTS];
-}
-
+/* The path MTU cache: pmtu6_slot() and pmtu6_get() are in stack.h. */
 void
 pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu)
 {
@@ -236,14 +225,4 @@ pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu)
 	e->mtu = mtu;
 	e->expires = st->now + PMTU6_EXPIRE_NS;
 	st->stats.pmtu6_updates++;
-}
-
-uint32_t
-pmtu6_get(struct sonde_stack *st, const uint8_t *dst)
-{
-	struct pmtu6_entry *e = pmtu6_slot(st, dst);
-
-	if (e->expires > st->now && ipv6_addr_eq(e->dst, dst))
-		return e->mtu;
-	return UINT32_MAX;
 }

@@ -20,30 +20,6 @@
 #define IN_MULTICAST_H(h) (((h) >> 28) == 0xe)
 #define IN_LOOPBACK_H(h) (((h) >> 24) == 127)
 
-bool
-ipv4_is_local(const struct sonde_stack *st, uint32_t addr)
-{
-	for (unsigned i = 0; i < st->n_local4; i++)
-		if (st->local4[i] == addr)
-			return true;
-	return false;
-}
-
-/* The limited broadcast, or a directed broadcast of one of ifp's subnets. */
-bool
-ipv4_is_broadcast(const struct sonde_stack *st, const struct sonde_if *ifp, uint32_t addr)
-{
-	(void)st;
-	if (addr == 0xffffffff)
-		return true;
-	if (ifp == NULL)
-		return false;
-	for (unsigned j = 0; j < ifp->n_v4; j++)
-		if (ifp->v4[j].bcast == addr && addr != 0)
-			return true;
-	return false;
-}
-
 /* The address of ifp to use towards peer: one on peer's subnet, else the first. */
 uint32_t
 ipv4_if_addr(const struct sonde_if *ifp, uint32_t peer)

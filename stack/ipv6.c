@@ -28,25 +28,6 @@ static const uint8_t ipv6_all_routers[16] = {
 	0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2
 };
 
-struct sonde_if_addr6 *
-ipv6_if_find_addr(struct sonde_if *ifp, const uint8_t *a)
-{
-	for (unsigned j = 0; j < ifp->n_v6; j++)
-		if (ipv6_addr_eq(ifp->v6[j].addr, a))
-			return &ifp->v6[j];
-	return NULL;
-}
-
-/* One of our usable (not tentative, not duplicate) unicast addresses? */
-bool
-ipv6_is_local(const struct sonde_stack *st, const uint8_t *a)
-{
-	for (unsigned i = 0; i < st->n_local6; i++)
-		if (ipv6_addr_eq(st->local6[i], a))
-			return true;
-	return false;
-}
-
 /* Every change of an address's state ends here: ipv6_is_local() reads the
  * usable addresses from one array instead of every interface's list. */
 void

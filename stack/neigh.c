@@ -95,40 +95,14 @@ neigh_key_make(struct neigh_key *k, uint16_t ifindex, int af, const void *addr)
 	k->af = (uint8_t)af;
 }
 
-/* The cache slot for (ifindex, af, addr): a fold of the address words, read
- * straight from addr in fixed-size loads (a key built on the stack and read
- * back in other widths stalls store forwarding: perf showed it). */
-static inline uint32_t
-neigh_cache_slot(uint16_t ifindex, int af, const uint8_t *addr)
-{
-	uint32_t h = wire_load32(addr) ^ ifindex;
-
-	if (af == 6)
-		h ^= wire_load32(addr + 4) ^ wire_load32(addr + 8) ^ wire_load32(addr + 12);
-	h ^= h >> 16;
-	return (h ^ h >> 8) & (NEIGH_CACHE_SLOTS - 1);
-}
-
-static inline bool
-neigh_entry_is(const struct neigh_entry *e, uint16_t ifindex, int af, const uint8_t *addr)
-{
-	if (e->state == NEIGH_FREE || e->key.ifindex != ifindex || e->key.af != af)
-		return false;
-	if (af == 6)
-		return ipv6_addr_eq(e->key.addr, addr);
-	return wire_load32(e->key.addr) == wire_load32(addr);
-}
-
-struct neigh_entry *
-neigh_lookup(struct sonde_stack *st, uint16_t ifindex, int af, const void *addr)
+__rte_noinline struct neigh_entry *
+neigh_lookup_slow(struct sonde_stack *st, uint16_t ifindex, int af, const void *addr)
 {
 	uint32_t slot = neigh_cache_slot(ifindex, af, addr);
-	struct neigh_entry *e = st->neigh.cache[slot];
+	struct neigh_entry *e;
 	struct neigh_key k;
 	int pos;
 
-	if (likely(e != NULL && neigh_entry_is(e, ifindex, af, addr)))
-		return e;
 	neigh_key_make(&k, ifindex, af, addr);
 	pos = rte_hash_lookup(st->neigh.hash, &k);
 	if (pos < 0)

@@ -14,8 +14,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_common.h>
+
 #include "drop.h"
 #include "wire.h"
+#include "wire6.h"
 
 struct rte_hash;
 struct rte_mbuf;
@@ -75,8 +78,32 @@ struct sonde_conf;
 int neigh_init(struct sonde_stack *st, const struct sonde_conf *conf);
 void neigh_fini(struct sonde_stack *st);
 
-struct neigh_entry *neigh_lookup(struct sonde_stack *st, uint16_t ifindex, int af,
-				 const void *addr);
+struct neigh_entry *neigh_lookup_slow(struct sonde_stack *st, uint16_t ifindex, int af,
+				      const void *addr);
+
+/* The cache slot for (ifindex, af, addr): a fold of the address words, read
+ * straight from addr in fixed-size loads (a key built on the stack and read
+ * back in other widths stalls store forwarding: perf showed it). */
+static inline uint32_t
+neigh_cache_slot(uint16_t ifindex, int af, const uint8_t *addr)
+{
+	uint32_t h = wire_load32(addr) ^ ifindex;
+
+	if (af == 6)
+		h ^= wire_load32(addr + 4) ^ wire_load32(addr + 8) ^ wire_load32(addr + 12);
+	h ^= h >> 16;
+	return (h ^ h >> 8) & (NEIGH_CACHE_SLOTS - 1);
+}
+
+static inline bool
+neigh_entry_is(const struct neigh_entry *e, uint16_t ifindex, int af, const uint8_t *addr)
+{
+	if (e->state == NEIGH_FREE || e->key.ifindex != ifindex || e->key.af != af)
+		return false;
+	if (af == 6)
+		return ipv6_addr_eq(e->key.addr, addr);
+	return wire_load32(e->key.addr) == wire_load32(addr);
+}
 /* Sends m (data at the IP header) to next hop addr on ifp, resolving first
  * when needed.  Consumes m. */
 void neigh_output(struct sonde_stack *st, const struct neigh_family *fam, struct sonde_if *ifp,

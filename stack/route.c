@@ -95,16 +95,6 @@ route4_add(struct sonde_stack *st, uint32_t dst, uint8_t plen, uint32_t gw, uint
 	return rte_lpm_add(st->lpm4, rte_be_to_cpu_32(dst & mask), plen, (uint32_t)i);
 }
 
-const struct route_nh *
-route4_lookup(const struct sonde_stack *st, uint32_t dst)
-{
-	uint32_t idx;
-
-	if (rte_lpm_lookup(st->lpm4, rte_be_to_cpu_32(dst), &idx) == 0)
-		return &st->nh[idx];
-	return st->default4 >= 0 ? &st->nh[st->default4] : NULL;
-}
-
 int
 route6_add(struct sonde_stack *st, const uint8_t *dst, uint8_t plen, const uint8_t *gw,
 	   uint16_t ifindex)
@@ -125,19 +115,12 @@ route6_add(struct sonde_stack *st, const uint8_t *dst, uint8_t plen, const uint8
 	return rte_lpm6_add(st->lpm6, dst, plen, (uint32_t)i);
 }
 
-/* In front of rte_lpm6, whose lookup walks up to 13 dependent table levels
- * (perf: a tenth of an IPv6 echo's time), a direct-mapped cache of recent
- * destinations; any route change bumps st->route_gen, which empties it. */
-const struct route_nh *
-route6_lookup(struct sonde_stack *st, const uint8_t *dst)
+/* route6_lookup()'s cache missed: rte_lpm6, and the answer into slot c. */
+__rte_noinline const struct route_nh *
+route6_lookup_slow(struct sonde_stack *st, struct route6_cache *c, const uint8_t *dst)
 {
-	uint32_t h = wire_load32(dst) ^ wire_load32(dst + 4) ^ wire_load32(dst + 8) ^
-		     wire_load32(dst + 12);
-	struct route6_cache *c = &st->route6_cache[(h ^ h >> 16 ^ h >> 8) % ROUTE6_CACHE_SLOTS];
 	uint32_t idx;
 
-	if (c->gen == st->route_gen && ipv6_addr_eq(c->dst, dst))
-		return c->nh >= 0 ? &st->nh[c->nh] : NULL;
 	if (rte_lpm6_lookup(st->lpm6, dst, &idx) == 0)
 		c->nh = (int32_t)idx;
 	else

@@ -53,6 +53,7 @@ sonde_stack_create(const struct sonde_conf *conf)
 	st->pid = (uint32_t)getpid();
 	st->pool = conf->pool;
 	st->forwarding = conf->forwarding;
+	st->fastpath = !conf->no_fastpath;
 	st->tsc_mult = (uint64_t)(((unsigned __int128)1000000000ull << 40) / rte_get_tsc_hz());
 	st->icmp_rl.rate = conf->icmp_rate ? conf->icmp_rate : 100;
 	st->icmp_rl.burst = conf->icmp_burst ? conf->icmp_burst : 50;
@@ -411,17 +412,22 @@ stack_rx(struct sonde_stack *st, struct sonde_if *ifp)
 	struct rte_mbuf *pkts[SONDE_BURST];
 	uint16_t n = ifp->ops->rx(ifp, pkts, SONDE_BURST);
 
-	for (uint16_t i = 0; i < n; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
+		rte_prefetch0(rte_pktmbuf_mtod(m, void *));
 		m->port = ifp->index;
 		ifp->rx_bytes += rte_pktmbuf_pkt_len(m);
-		if (ifp->pcap)
-			pcap_capture_write(ifp->pcap, m, st->now);
-		eth_input(st, ifp, m);
 	}
+	if (unlikely(ifp->pcap != NULL))
+		for (uint16_t i = 0; i < n; i++)
+			pcap_capture_write(ifp->pcap, pkts[i], st->now);
+	/* The fast path fires no probe: only while none is on (fast.c). */
+	if (st->fastpath && !probe_gate(st))
+		fast_rx(st, ifp, pkts, n);
+	else
+		for (uint16_t i = 0; i < n; i++)
+			eth_input(st, ifp, pkts[i]);
 	ifp->rx_pkts += n;
 	return n;
 }
@@ -599,6 +605,7 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("lo0.packets", s->loop_pkts);
 	S("poll.rx_packets", s->poll_rx);
 	S("poll.busy_ns", (uint64_t)((double)s->poll_busy_tsc * 1e9 / (double)rte_get_tsc_hz()));
+	S("poll.fast_packets", s->fast_rx);
 	S("peer.sent", s->peer_sent);
 	S("peer.received", s->peer_received);
 	S("peer.ring_full", s->peer_ring_full);

@@ -20,7 +20,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_common.h>
 #include <rte_ip.h>
+#include <rte_lpm.h>
 #include <rte_mbuf.h>
 
 #include "sonde/sonde.h"
@@ -138,6 +140,7 @@ struct stats {
 	uint64_t loop_pkts;
 	uint64_t poll_rx,
 		poll_busy_tsc; /* packets taken in by polls that had work, and their cycles */
+	uint64_t fast_rx;      /* frames the fast path took whole (fast.c) */
 	uint64_t peer_sent, peer_received, peer_ring_full;
 	uint64_t drops[DROP_REASON_MAX];
 };
@@ -149,6 +152,7 @@ struct sonde_stack {
 	bool forwarding;
 	bool probes_on;	   /* any probe switched on, as of this poll (probes.h) */
 	bool poll_busy;	   /* the last poll took packets in */
+	bool fastpath;	   /* offer frames to fast_input() while no probe is on */
 	uint64_t poll_t0;  /* TSC at its start */
 	uint64_t tsc_mult; /* ns per TSC cycle, 40 fraction bits (sonde_now) */
 	uint64_t now;	   /* ns, set by sonde_poll */
@@ -198,6 +202,132 @@ struct sonde_stack {
 	struct stats stats;
 };
 
+/*
+ * The lookups every packet makes, inline (and always so, for the fast path's
+ * code not to depend on what else the build holds: fast.c); what they fall
+ * back to on a miss is out of line.
+ */
+
+/* One of our addresses?  Every interface's, in one array (weak host model,
+ * RFC 1122 3.3.4.2). */
+static __rte_always_inline bool
+ipv4_is_local(const struct sonde_stack *st, uint32_t addr)
+{
+	for (unsigned i = 0; i < st->n_local4; i++)
+		if (st->local4[i] == addr)
+			return true;
+	return false;
+}
+
+/* The limited broadcast, or a directed broadcast of one of ifp's subnets. */
+static __rte_always_inline bool
+ipv4_is_broadcast(const struct sonde_stack *st, const struct sonde_if *ifp, uint32_t addr)
+{
+	(void)st;
+	if (addr == 0xffffffff)
+		return true;
+	if (ifp == NULL)
+		return false;
+	for (unsigned j = 0; j < ifp->n_v4; j++)
+		if (ifp->v4[j].bcast == addr && addr != 0)
+			return true;
+	return false;
+}
+
+/* One of our usable (not tentative, not duplicate) unicast addresses? */
+static __rte_always_inline bool
+ipv6_is_local(const struct sonde_stack *st, const uint8_t *a)
+{
+	for (unsigned i = 0; i < st->n_local6; i++)
+		if (ipv6_addr_eq(st->local6[i], a))
+			return true;
+	return false;
+}
+
+static __rte_always_inline struct sonde_if_addr6 *
+ipv6_if_find_addr(struct sonde_if *ifp, const uint8_t *a)
+{
+	for (unsigned j = 0; j < ifp->n_v6; j++)
+		if (ipv6_addr_eq(ifp->v6[j].addr, a))
+			return &ifp->v6[j];
+	return NULL;
+}
+
+/* The next hop for dst, or NULL. */
+static __rte_always_inline const struct route_nh *
+route4_lookup(const struct sonde_stack *st, uint32_t dst)
+{
+	uint32_t idx;
+
+	if (rte_lpm_lookup(st->lpm4, rte_be_to_cpu_32(dst), &idx) == 0)
+		return &st->nh[idx];
+	return st->default4 >= 0 ? &st->nh[st->default4] : NULL;
+}
+
+const struct route_nh *route6_lookup_slow(struct sonde_stack *st, struct route6_cache *c,
+					  const uint8_t *dst);
+
+/* In front of rte_lpm6, whose lookup walks up to 13 dependent table levels
+ * (perf: a tenth of an IPv6 echo's time), a direct-mapped cache of recent
+ * destinations; any route change bumps st->route_gen, which empties it. */
+static __rte_always_inline const struct route_nh *
+route6_lookup(struct sonde_stack *st, const uint8_t *dst)
+{
+	uint32_t h = wire_load32(dst) ^ wire_load32(dst + 4) ^ wire_load32(dst + 8) ^
+		     wire_load32(dst + 12);
+	struct route6_cache *c = &st->route6_cache[(h ^ h >> 16 ^ h >> 8) % ROUTE6_CACHE_SLOTS];
+
+	if (likely(c->gen == st->route_gen && ipv6_addr_eq(c->dst, dst)))
+		return c->nh >= 0 ? &st->nh[c->nh] : NULL;
+	return route6_lookup_slow(st, c, dst);
+}
+
+/* The entry for (ifindex, af, addr), or NULL: the cache first, inline; the
+ * hash table on a miss. */
+static __rte_always_inline struct neigh_entry *
+neigh_lookup(struct sonde_stack *st, uint16_t ifindex, int af, const void *addr)
+{
+	struct neigh_entry *e = st->neigh.cache[neigh_cache_slot(ifindex, af, addr)];
+
+	if (likely(e != NULL && neigh_entry_is(e, ifindex, af, addr)))
+		return e;
+	return neigh_lookup_slow(st, ifindex, af, addr);
+}
+
+/* The path MTU cache: direct-mapped, bounded, entries expire (RFC 8201 5.3). */
+static __rte_always_inline struct pmtu6_entry *
+pmtu6_slot(struct sonde_stack *st, const uint8_t *dst)
+{
+	uint32_t w[4];
+
+	memcpy(w, dst, 16);
+	w[0] ^= w[1] ^ w[2] ^ w[3];
+	w[0] ^= w[0] >> 16;
+	return &st->pmtu6[(w[0] ^ w[0] >> 8) % SONDE_PMTU6_SLOTS];
+}
+
+/* The path MTU towards dst that packet too big taught us, or UINT32_MAX. */
+static __rte_always_inline uint32_t
+pmtu6_get(struct sonde_stack *st, const uint8_t *dst)
+{
+	struct pmtu6_entry *e = pmtu6_slot(st, dst);
+
+	if (e->expires > st->now && ipv6_addr_eq(e->dst, dst))
+		return e->mtu;
+	return UINT32_MAX;
+}
+
+void if_flush(struct sonde_stack *st, struct sonde_if *ifp);
+
+/* Queues a finished frame for transmission. */
+static __rte_always_inline void
+if_enqueue(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
+{
+	ifp->txq[ifp->n_txq++] = m;
+	if (ifp->n_txq == SONDE_BURST)
+		if_flush(st, ifp);
+}
+
 /* The one's-complement sum (folded, not complemented) of len bytes at off
  * in m, added to sum (a pseudo-header's, or 0); -1 if m is shorter.  One
  * segment is summed in place by wire_sum(); a reassembled chain goes
@@ -229,6 +359,10 @@ stack_if(const struct sonde_stack *st, uint16_t index)
 struct sonde_if *stack_if_attach(struct sonde_stack *st, const struct sonde_if_ops *ops,
 				 const char *name, const uint8_t *mac, uint16_t mtu);
 
+/* fast.c: the received burst pkts[0..n), in order, through the fast path;
+ * what it does not take goes to eth_input().  Only while no probe is on. */
+void fast_rx(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n);
+
 /* eth.c */
 void eth_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m);
 /* Sends IP packet m (data at the IP header) to neighbour MAC dst on ifp:
@@ -236,8 +370,6 @@ void eth_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
 void eth_output_ip(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m,
 		   const uint8_t *dst);
 /* Queues a finished frame for transmission. */
-void if_enqueue(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m);
-void if_flush(struct sonde_stack *st, struct sonde_if *ifp);
 const uint8_t *eth_broadcast_addr(void);
 
 /* stack.c */
@@ -271,8 +403,6 @@ int ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32
 		uint8_t proto, uint8_t ttl, uint8_t tos);
 void ipv4_send_nh(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint32_t nh);
 void ipv4_loop_input(struct sonde_stack *st, struct rte_mbuf *m);
-bool ipv4_is_local(const struct sonde_stack *st, uint32_t addr);
-bool ipv4_is_broadcast(const struct sonde_stack *st, const struct sonde_if *ifp, uint32_t addr);
 uint32_t ipv4_if_addr(const struct sonde_if *ifp, uint32_t peer);
 
 /* ipv6.c */
@@ -287,22 +417,17 @@ struct sonde_if *ipv6_route(struct sonde_stack *st, const uint8_t *dst, int ifhi
 void ipv6_send_nh(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m,
 		  const uint8_t *nh);
 void ipv6_loop_input(struct sonde_stack *st, struct rte_mbuf *m);
-bool ipv6_is_local(const struct sonde_stack *st, const uint8_t *a);
 /* Call after any IPv6 address is added or changes state. */
 void ipv6_local_rebuild(struct sonde_stack *st);
 bool ipv6_if_joined(const struct sonde_stack *st, const struct sonde_if *ifp, const uint8_t *a);
-struct sonde_if_addr6 *ipv6_if_find_addr(struct sonde_if *ifp, const uint8_t *a);
 bool ipv6_select_source(const struct sonde_if *ifp, const uint8_t *dst, uint8_t *src);
 
 /* route.c */
 int route_init(struct sonde_stack *st, const struct sonde_conf *conf);
 void route_fini(struct sonde_stack *st);
 int route4_add(struct sonde_stack *st, uint32_t dst, uint8_t plen, uint32_t gw, uint16_t ifindex);
-/* The next hop for dst, or NULL. */
-const struct route_nh *route4_lookup(const struct sonde_stack *st, uint32_t dst);
 int route6_add(struct sonde_stack *st, const uint8_t *dst, uint8_t plen, const uint8_t *gw,
 	       uint16_t ifindex);
-const struct route_nh *route6_lookup(struct sonde_stack *st, const uint8_t *dst);
 
 /* icmp.c */
 void icmp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip);
@@ -318,7 +443,6 @@ void icmp6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_v
 void icmp6_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint8_t code,
 		 uint32_t info);
 void pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu);
-uint32_t pmtu6_get(struct sonde_stack *st, const uint8_t *dst);
 
 /* frag.c */
 int frag_init(struct sonde_stack *st, const struct sonde_conf *conf);

@@ -201,11 +201,12 @@ wire_sum(const uint8_t *p, size_t len, uint64_t sum)
 static inline uint16_t
 wire_sum_fold(uint64_t sum)
 {
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	uint32_t lo = (uint32_t)sum, s = lo + (uint32_t)(sum >> 32);
+
+	s += s < lo; /* the end-around carry: s cannot overflow again */
+	/* 32 to 16 bits: the high half of s + (s rotated by 16) is the two
+	 * halves' sum with its carry already added back (RFC 1071 2(C)). */
+	return (uint16_t)((s + (s >> 16 | s << 16)) >> 16);
 }
 
 /* wire_cksum() of an IP header: len a multiple of 4, summed a 32-bit word

@@ -84,20 +84,6 @@ wire_nd_opts_parse(const uint8_t *p, size_t len, struct nd_opts *o)
 	return 0;
 }
 
-uint32_t
-wire_pseudo6_sum(const uint8_t *src, const uint8_t *dst, uint32_t len, uint8_t nxt)
-{
-	uint8_t tail[8] = { 0 };
-	uint64_t sum;
-
-	wire_put32(tail, len);
-	tail[7] = nxt;
-	sum = wire_sum(src, 16, 0);
-	sum = wire_sum(dst, 16, sum);
-	/* Folded, so that callers can add to it in 32 bits. */
-	return wire_sum_fold(wire_sum(tail, sizeof(tail), sum));
-}
-
 void
 ipv6_solicited_node(uint8_t *out, const uint8_t *a)
 {

@@ -12,7 +12,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
+
 #include "drop.h"
+#include "wire.h"
 
 #define IPV6_HDR_LEN 40
 #define IPV6_FRAG_HDR_LEN 8
@@ -86,7 +89,15 @@ int wire_nd_opts_parse(const uint8_t *p, size_t len, struct nd_opts *o);
 
 /* The RFC 8200 8.1 pseudo-header sum (not complemented, not folded) for an
  * upper-layer packet of len bytes and protocol nxt. */
-uint32_t wire_pseudo6_sum(const uint8_t *src, const uint8_t *dst, uint32_t len, uint8_t nxt);
+static inline uint32_t
+wire_pseudo6_sum(const uint8_t *src, const uint8_t *dst, uint32_t len, uint8_t nxt)
+{
+	/* The length and next-header words, as wire_sum() would load them
+	 * from the pseudo-header's bytes; folded, so that callers can add to
+	 * it in 32 bits. */
+	return wire_sum_fold(wire_sum(dst, 16, wire_sum(src, 16, 0)) + rte_cpu_to_be_32(len) +
+			     rte_cpu_to_be_32((uint32_t)nxt));
+}
 
 static inline int
 ipv6_addr_is_multicast(const uint8_t *a)
@@ -120,10 +131,11 @@ ipv6_addr_is_unspecified(const uint8_t *a)
 static inline int
 ipv6_addr_is_loopback(const uint8_t *a)
 {
-	for (int i = 0; i < 15; i++)
-		if (a[i])
-			return 0;
-	return a[15] == 1;
+	uint64_t a0, a1;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	return (a0 | (a1 ^ rte_cpu_to_be_64(1))) == 0;
 }
 
 static inline int

@@ -38,6 +38,7 @@ struct sonde_conf {
 	uint32_t routes;	  /* routes per family (1024) */
 	uint32_t frag_timeout_ms; /* reassembly timeout (30000) */
 	uint32_t frag_max;	  /* fragments held for reassembly, at most (1024) */
+	bool no_fastpath; /* every frame through the layers, even untraced (see stack/fast.c) */
 };
 
 /* An address or prefix of either family. */
