@@ -47,8 +47,8 @@ fast_neigh(struct sonde_stack *st, const struct sonde_if *out, int af, const voi
 {
 	const struct neigh_entry *e = neigh_lookup(st, out->index, af, nh);
 
-	if (e == NULL || (e->state != NEIGH_REACHABLE && e->state != NEIGH_DELAY &&
-			  e->state != NEIGH_PROBE))
+	if (e == NULL ||
+	    (e->state != NEIGH_REACHABLE && e->state != NEIGH_DELAY && e->state != NEIGH_PROBE))
 		return NULL;
 	return e->mac;
 }
@@ -320,15 +320,15 @@ fast6_icmp(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uin
 	uint8_t *ic = eth + ETH_HDR_LEN + IPV6_HDR_LEN;
 
 	if (plen < ICMP_HDR_LEN || ic[0] != ICMP6_ECHO_REQUEST ||
-	    wire_sum_fold(wire_sum(ic, plen,
-				   wire_pseudo6_sum(ip + 8, ip + 24, plen, IPPROTO_ICMPV6_))) != 0xffff)
+	    wire_sum_fold(wire_sum(
+		    ic, plen, wire_pseudo6_sum(ip + 8, ip + 24, plen, IPPROTO_ICMPV6_))) != 0xffff)
 		return false;
 	if (!fast6_reply(st, ifp, m, eth, plen))
 		return false;
 	ic[0] = ICMP6_ECHO_REPLY;
-	wire_put16(ic + 2,
-		   wire_cksum_adjust(wire_get16(ic + 2), (uint16_t)(ICMP6_ECHO_REQUEST << 8 | ic[1]),
-				     (uint16_t)(ICMP6_ECHO_REPLY << 8 | ic[1])));
+	wire_put16(ic + 2, wire_cksum_adjust(wire_get16(ic + 2),
+					     (uint16_t)(ICMP6_ECHO_REQUEST << 8 | ic[1]),
+					     (uint16_t)(ICMP6_ECHO_REPLY << 8 | ic[1])));
 	st->stats.icmp6_in++;
 	st->stats.icmp6_echo_replies++;
 	st->stats.icmp6_out++;

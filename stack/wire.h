@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_common.h>
 #include <rte_byteorder.h>
 
 #include "drop.h"
@@ -155,10 +156,6 @@ eth_addr_eq(const uint8_t *a, const uint8_t *b)
 	return ((a0 ^ b0) | (uint32_t)(a1 ^ b1)) == 0;
 }
 
-/* The one's-complement sum of len bytes at p added to sum, unfolded, in
- * rte_raw_cksum()'s terms (16-bit words as loaded on this host).  Read 32
- * bits at a time into 64: RFC 1071 2(C) allows any word size, as 2^16 is 1
- * modulo 2^16 - 1. */
 static inline uint32_t
 wire_load32(const uint8_t *p)
 {
@@ -168,6 +165,12 @@ wire_load32(const uint8_t *p)
 	return w;
 }
 
+/* The one's-complement sum of len bytes at p added to sum, unfolded, in
+ * rte_raw_cksum()'s terms (16-bit words as loaded on this host).  Read 32
+ * bits at a time into 64: RFC 1071 2(C) allows any word size, as 2^16 is 1
+ * modulo 2^16 - 1, and no carry is lost for 2^32 words.  (Eight bytes at a
+ * time into 128 bits, with add-with-carry, was measured: it costs more for
+ * the short headers and packets this sums.) */
 static inline uint64_t
 wire_sum(const uint8_t *p, size_t len, uint64_t sum)
 {
@@ -178,22 +181,24 @@ wire_sum(const uint8_t *p, size_t len, uint64_t sum)
 	for (; i + 16 <= len; i += 16)
 		sum += (uint64_t)wire_load32(p + i) + wire_load32(p + i + 4) +
 		       wire_load32(p + i + 8) + wire_load32(p + i + 12);
-	for (; i + 4 <= len; i += 4)
+	/* What is left, under sixteen bytes, with no loop. */
+	if (len & 8) {
+		sum += (uint64_t)wire_load32(p + i) + wire_load32(p + i + 4);
+		i += 8;
+	}
+	if (len & 4) {
 		sum += wire_load32(p + i);
-	if (i + 2 <= len) {
+		i += 4;
+	}
+	if (len & 2) {
 		uint16_t w;
 
 		memcpy(&w, p + i, 2);
 		sum += w;
 		i += 2;
 	}
-	if (i < len) {
-		uint8_t last[2] = { p[i], 0 };
-		uint16_t w;
-
-		memcpy(&w, last, 2);
-		sum += w;
-	}
+	if (len & 1) /* the last byte, as the first of a word padded with zero */
+		sum += RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN ? p[i] : (uint32_t)p[i] << 8;
 	return sum;
 }
 

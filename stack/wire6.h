@@ -92,11 +92,14 @@ int wire_nd_opts_parse(const uint8_t *p, size_t len, struct nd_opts *o);
 static inline uint32_t
 wire_pseudo6_sum(const uint8_t *src, const uint8_t *dst, uint32_t len, uint8_t nxt)
 {
-	/* The length and next-header words, as wire_sum() would load them
-	 * from the pseudo-header's bytes; folded, so that callers can add to
-	 * it in 32 bits. */
-	return wire_sum_fold(wire_sum(dst, 16, wire_sum(src, 16, 0)) + rte_cpu_to_be_32(len) +
-			     rte_cpu_to_be_32((uint32_t)nxt));
+	/* The addresses straight-line, and the length and next-header words
+	 * as wire_sum() would load them from the pseudo-header's bytes;
+	 * folded, so that callers can add to it in 32 bits. */
+	uint64_t sum = (uint64_t)wire_load32(src) + wire_load32(src + 4) + wire_load32(src + 8) +
+		       wire_load32(src + 12) + wire_load32(dst) + wire_load32(dst + 4) +
+		       wire_load32(dst + 8) + wire_load32(dst + 12);
+
+	return wire_sum_fold(sum + rte_cpu_to_be_32(len) + rte_cpu_to_be_32((uint32_t)nxt));
 }
 
 static inline int

@@ -109,16 +109,16 @@ twin_compare(struct twin *t)
 		struct unit_link *la = &t->fx[0].link[i], *lb = &t->fx[1].link[i];
 
 		if (la->n_tx != lb->n_tx)
-			fail_msg("%s: link %u sent %u frames with the fast path, %u without", t->what,
-				 i, la->n_tx, lb->n_tx);
+			fail_msg("%s: link %u sent %u frames with the fast path, %u without",
+				 t->what, i, la->n_tx, lb->n_tx);
 		for (unsigned j = 0; j < la->n_tx; j++) {
 			const struct rte_mbuf *ma = la->tx[j], *mb = lb->tx[j];
 			size_t na, nb;
 			const uint8_t *pa = tx_frame(la, j, &na), *pb = tx_frame(lb, j, &nb);
 
 			if (na != nb || memcmp(pa, pb, na) != 0)
-				fail_msg("%s: link %u frame %u differs (%zu and %zu bytes)", t->what, i,
-					 j, na, nb);
+				fail_msg("%s: link %u frame %u differs (%zu and %zu bytes)",
+					 t->what, i, j, na, nb);
 			if (ma->packet_type != mb->packet_type || ma->ol_flags != mb->ol_flags ||
 			    ma->l2_len != mb->l2_len || ma->l3_len != mb->l3_len ||
 			    ma->port != mb->port || ma->pkt_len != mb->pkt_len ||
@@ -279,8 +279,14 @@ static const struct field {
 	uint8_t off, len;
 	uint8_t v[16];
 } fields[] = {
-#define A4(a, b, c, d) { a, b, c, d }
-#define A6(...) { __VA_ARGS__ }
+#define A4(a, b, c, d)     \
+	{                  \
+		a, b, c, d \
+	}
+#define A6(...)             \
+	{                   \
+		__VA_ARGS__ \
+	}
 	/* TTL, protocol, flags and offset, TOS */
 	{ 4, false, 8, 1, { 0 } },
 	{ 4, false, 8, 1, { 1 } },
@@ -417,15 +423,16 @@ test_fast_matches_general(void **state)
 		/* Every header byte, four ways, as damaged and as mended. */
 		for (size_t off = 0; off < hdrs; off++) {
 			const uint8_t orig = b[i].f.b[off];
-			const uint8_t vals[] = { (uint8_t)(orig ^ 1), (uint8_t)(orig ^ 0x80), 0, 0xff };
+			const uint8_t vals[] = { (uint8_t)(orig ^ 1), (uint8_t)(orig ^ 0x80), 0,
+						 0xff };
 
 			for (unsigned v = 0; v < RTE_DIM(vals); v++) {
 				if (vals[v] == orig)
 					continue;
 				f = b[i].f;
 				f.b[off] = vals[v];
-				snprintf(t->what, sizeof(t->what), "%s, byte %zu = 0x%02x", b[i].name,
-					 off, vals[v]);
+				snprintf(t->what, sizeof(t->what), "%s, byte %zu = 0x%02x",
+					 b[i].name, off, vals[v]);
 				twin_step(t, b[i].link, &f, 0);
 				if (off < ETH_HDR_LEN)
 					continue;

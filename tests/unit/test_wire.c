@@ -489,6 +489,37 @@ test_cksum_known(void **state)
 	assert_int_equal(wire_cksum(pkt_echo_req + IP_OFF + 20, 64), 0);
 }
 
+/* wire_sum() reads by sixteen, eight, four, two and one bytes: every length
+ * to 200 at every alignment, against the byte-by-byte reference, and
+ * wire_sum_fold() at the carries' edges. */
+static void
+test_cksum_lengths(void **state)
+{
+	static uint8_t buf[256];
+	uint32_t x = 0x12345678;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	for (size_t off = 0; off < 8; off++)
+		for (size_t len = 0; len <= 200; len++)
+			if (wire_cksum(buf + off, len) != ref_cksum(buf + off, len))
+				fail_msg("offset %zu length %zu: %04x, reference %04x", off, len,
+					 wire_cksum(buf + off, len), ref_cksum(buf + off, len));
+	memset(buf, 0xff, sizeof(buf));
+	assert_int_equal(wire_cksum(buf, 200), ref_cksum(buf, 200));
+	assert_int_equal(wire_sum_fold(0), 0);
+	assert_int_equal(wire_sum_fold(0xffff), 0xffff);
+	assert_int_equal(wire_sum_fold(0x10000), 1);
+	assert_int_equal(wire_sum_fold(0xffffffff), 0xffff);
+	assert_int_equal(wire_sum_fold(0x100000000ull), 1);
+	assert_int_equal(wire_sum_fold(0x1fffffffeull), 0xffff);
+	assert_int_equal(wire_sum_fold(0xffffffffffffffffull), 0xffff);
+	assert_int_equal(wire_sum_fold(0x0001000200030004ull), 10);
+}
+
 /* RFC 1624 section 4's example: m 0x5555 -> 0x3285 in a header whose other
  * words sum to 0xcd7a, HC 0xdd2f.  Eqn. 3 gives 0x0000, as recomputation
  * does (eqn. 2 would give 0xffff). */
@@ -605,6 +636,7 @@ main(void)
 		cmocka_unit_test(test_udp_parse),
 		cmocka_unit_test(test_udp_truncated),
 		cmocka_unit_test(test_cksum_known),
+		cmocka_unit_test(test_cksum_lengths),
 		cmocka_unit_test(test_cksum_adjust_rfc1624),
 		cmocka_unit_test(test_cksum_adjust_exhaustive),
 		cmocka_unit_test(test_cksum_random),
