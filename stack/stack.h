@@ -139,8 +139,8 @@ struct stats {
 	uint64_t arp_in, arp_out, arp_requests_out, arp_replies_out;
 	uint64_t loop_pkts;
 	uint64_t poll_rx,
-		poll_busy_tsc; /* packets taken in by polls that had work, and their cycles */
-	uint64_t fast_rx;      /* frames the fast path took whole (fast.c) */
+		poll_busy_ns; /* packets taken in by polls that had work, and their time */
+	uint64_t fast_rx;     /* frames the fast path took whole (fast.c) */
 	uint64_t peer_sent, peer_received, peer_ring_full;
 	uint64_t drops[DROP_REASON_MAX];
 };
@@ -153,7 +153,6 @@ struct sonde_stack {
 	bool probes_on;	   /* any probe switched on, as of this poll (probes.h) */
 	bool poll_busy;	   /* the last poll took packets in */
 	bool fastpath;	   /* offer frames to fast_input() while no probe is on */
-	uint64_t poll_t0;  /* TSC at its start */
 	uint64_t tsc_mult; /* ns per TSC cycle, 40 fraction bits (sonde_now) */
 	uint64_t now;	   /* ns, set by sonde_poll */
 

@@ -114,8 +114,9 @@ int sonde_if_set_mtu(struct sonde_stack *st, int ifindex, uint16_t mtu);
 int sonde_pcap_open(struct sonde_stack *st, int ifindex, const char *path);
 
 /* One turn of the stack: receive a burst per port, process it, run timers,
- * flush transmit queues.  now_ns is a monotonic clock in nanoseconds.
- * Returns the number of packets received. */
+ * flush transmit queues.  now_ns is a monotonic clock in nanoseconds (the
+ * stack reads none itself: sonde_now() is a cheap one); poll.busy_ns is
+ * measured by it.  Returns the number of packets received. */
 unsigned sonde_poll(struct sonde_stack *st, uint64_t now_ns);
 
 /* True once no address is tentative any more (DAD done; for a linked
