@@ -13,7 +13,7 @@
  *   sonded [EAL args] -- --addr IF=ADDR/LEN [--addr ...]
  *          [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]
  *          [--mtu IF=N ...] [--frag-timeout MS] [--ping DEST[,COUNT]]
- *          [--service udp:PORT=echo|discard] [--busy-poll]
+ *          [--service udp:PORT=echo|discard] [--busy-poll] [--no-fastpath]
  */
 #include <ctype.h>
 #include <errno.h>
@@ -81,6 +81,7 @@ struct opts {
 	const char *ping;
 	unsigned ping_count;
 	bool forward;
+	bool no_fastpath;
 	bool busy;
 };
 
@@ -97,9 +98,10 @@ usage(FILE *f)
 	fprintf(f, "usage: sonded [EAL args] -- --addr IF=ADDR/LEN [--addr ...]\n"
 		   "       [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]\n"
 		   "       [--mtu IF=N ...] [--frag-timeout MS] [--ping DEST[,COUNT]]\n"
-		   "       [--service udp:PORT=echo|discard] [--busy-poll]\n"
+		   "       [--service udp:PORT=echo|discard] [--busy-poll] [--no-fastpath]\n"
 		   "  --mtu IF=N         the port's MTU (at least 1280; default the PMD's, 1500)\n"
 		   "  --frag-timeout MS  reassembly timeout in milliseconds (default 30000)\n"
+		   "  --no-fastpath      every packet through the layers, even while untraced\n"
 		   "  One stack per EAL lcore (-l 0,1: two), each on one queue of every port.\n"
 		   "  With several, --pcap IF=FILE writes one file per lcore, its id before\n"
 		   "  the extension: cap.pcap is cap.lcore0.pcap, cap.lcore1.pcap, ...\n"
@@ -126,6 +128,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "ping", required_argument, NULL, 'P' },
 		{ "service", required_argument, NULL, 'S' },
 		{ "busy-poll", no_argument, NULL, 'b' },
+		{ "no-fastpath", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -182,6 +185,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->service[o->n_service++] = optarg;
 			break;
 		case 'b': o->busy = true; break;
+		case 'F': o->no_fastpath = true; break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			return bad_arg("option", argv[optind - 1],
@@ -488,6 +492,7 @@ stacks_create(struct app *a, const struct opts *o)
 
 	conf.pool = a->pool;
 	conf.forwarding = o->forward;
+	conf.no_fastpath = o->no_fastpath;
 	conf.frag_timeout_ms = o->frag_timeout_ms;
 	a->ls[a->n++].lcore = rte_get_main_lcore();
 	RTE_LCORE_FOREACH_WORKER (lcore) {
