@@ -2,10 +2,11 @@
  * fast.c: the fast path, for the packets a benchmark (and most traffic) is
  * made of, while nobody traces.
  *
- * stack_rx() offers each received frame here first when no probe is
+ * stack_rx() hands each received burst to fast_rx() when no probe is
  * switched on (st->probes_on, read once a poll) and the stack was not
- * created with conf.no_fastpath.  It takes whole, in place, with no call
- * through the layers:
+ * created with conf.no_fastpath; fast_rx() offers each frame, in order, to
+ * fast_input().  That takes whole, in place, with no call through the
+ * layers:
  *
  *   - ICMP echo (RFC 792) and ICMPv6 echo (RFC 4443 4.1) to one of our
  *     unicast addresses, answered;
