@@ -21,8 +21,6 @@
 #include "packets.h"
 #include "unit.h"
 
-#define TWIN_STATS UNIT_MAX_STATS
-
 struct twin {
 	struct unit_fx fx[2]; /* [0] with the fast path, [1] without */
 	unsigned steps;
@@ -84,27 +82,10 @@ twin_router(struct unit_fx *fx, bool no_fastpath)
 	fx_route(fx, "10.2.0.0/16", "10.1.0.254");
 }
 
-struct stat_list {
-	struct unit_stat s[TWIN_STATS];
-	unsigned n;
-};
-
-static void
-stat_cb(const char *name, uint64_t value, void *arg)
-{
-	struct stat_list *l = arg;
-
-	assert_true(l->n < TWIN_STATS);
-	snprintf(l->s[l->n].name, sizeof(l->s[0].name), "%s", name);
-	l->s[l->n++].value = value;
-}
-
 /* Both stacks sent the same and counted the same. */
 static void
 twin_compare(struct twin *t)
 {
-	static struct stat_list a, b;
-
 	for (unsigned i = 0; i < t->fx[0].n_links; i++) {
 		struct unit_link *la = &t->fx[0].link[i], *lb = &t->fx[1].link[i];
 
@@ -132,19 +113,20 @@ twin_compare(struct twin *t)
 					 (unsigned)mb->l3_len, ma->port, mb->port);
 		}
 	}
-	a.n = b.n = 0;
-	sonde_stats_foreach(t->fx[0].st, stat_cb, &a);
-	sonde_stats_foreach(t->fx[1].st, stat_cb, &b);
-	assert_int_equal(a.n, b.n);
-	for (unsigned i = 0; i < a.n; i++) {
-		assert_string_equal(a.s[i].name, b.s[i].name);
-		if (strcmp(a.s[i].name, "poll.busy_ns") == 0 ||
-		    strcmp(a.s[i].name, "poll.fast_packets") == 0)
+	fx_snap(&t->fx[0]);
+	fx_snap(&t->fx[1]);
+	assert_int_equal(t->fx[0].n_snap, t->fx[1].n_snap);
+	for (unsigned i = 0; i < t->fx[0].n_snap; i++) {
+		const struct unit_stat *a = &t->fx[0].snap[i], *b = &t->fx[1].snap[i];
+
+		assert_string_equal(a->name, b->name);
+		if (strcmp(a->name, "poll.busy_ns") == 0 ||
+		    strcmp(a->name, "poll.fast_packets") == 0)
 			continue;
-		if (a.s[i].value != b.s[i].value)
+		if (a->value != b->value)
 			fail_msg("%s: %s is %llu with the fast path, %llu without", t->what,
-				 a.s[i].name, (unsigned long long)a.s[i].value,
-				 (unsigned long long)b.s[i].value);
+				 a->name, (unsigned long long)a->value,
+				 (unsigned long long)b->value);
 	}
 	for (int k = 0; k < 2; k++)
 		clear_all(&t->fx[k]);
