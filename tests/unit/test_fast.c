@@ -40,6 +40,8 @@ twin_teardown(void **state)
 	return 0;
 }
 
+static void fix(struct frame *f);
+
 static void
 clear_all(struct unit_fx *fx)
 {
@@ -79,6 +81,19 @@ twin_router(struct unit_fx *fx, bool no_fastpath)
 	assert_int_equal(sonde_udp_service(fx->st, 9, SONDE_SERVICE_DISCARD), 0);
 	fx_route(fx, "fd02::/64", "fd00::2");
 	fx_route(fx, "::/0", "fd00::2");
+	/* A packet too big from A about a packet of ours to A: path MTU 1400
+	 * towards fd00::2 (RFC 8201). */
+	{
+		struct frame ptb;
+
+		FRAME(&ptb, pkt6_ptb);
+		memcpy(frame_ip(&ptb) + IPV6_HDR_LEN + ICMP_HDR_LEN + 24, ip6("fd00::2").a, 16);
+		fix(&ptb);
+		fx_inject(fx, &fx->link[0], ptb.b, ptb.len);
+		fx_poll(fx);
+		assert_int_equal(fx_stat(fx, "icmp6.pmtu_updates"), 1);
+		clear_all(fx);
+	}
 	fx_route(fx, "10.2.0.0/16", "10.1.0.254");
 }
 
@@ -209,6 +224,23 @@ fix(struct frame *f)
 	}
 }
 
+/* The frame grown to len bytes (zero payload), its lengths and checksums
+ * made to fit. */
+static void
+grow(struct frame *f, size_t len)
+{
+	uint8_t *ip = frame_ip(f);
+
+	assert_true(len <= sizeof(f->b) && len > f->len);
+	memset(f->b + f->len, 0, len - f->len);
+	f->len = len;
+	if (f->b[12] == 0x08)
+		wire_put16(ip + 2, (uint16_t)(len - ETH_HDR_LEN));
+	else
+		wire_put16(ip + 4, (uint16_t)(len - ETH_HDR_LEN - IPV6_HDR_LEN));
+	fix(f);
+}
+
 struct base {
 	const char *name;
 	struct frame f;
@@ -250,6 +282,17 @@ bases(struct base *b)
 	FRAME(&b[n].f, pkt6_udp);
 	memcpy(frame_ip(&b[n].f) + 24, ip6("fd02::5").a, 16);
 	fix(&b[n++].f);
+	/* Replies past the link's MTU (1500): the layers fragment them. */
+	b[n] = (struct base){ .name = "icmp echo, 1600 bytes", .link = 0 };
+	FRAME(&b[n].f, pkt_echo_req);
+	grow(&b[n++].f, 1600);
+	b[n] = (struct base){ .name = "icmp6 echo, 1600 bytes", .link = 0 };
+	FRAME(&b[n].f, pkt6_echo_req);
+	grow(&b[n++].f, 1600);
+	/* Past the path MTU that a packet too big taught (twin_router). */
+	b[n] = (struct base){ .name = "icmp6 echo, 1450 bytes", .link = 0 };
+	FRAME(&b[n].f, pkt6_echo_req);
+	grow(&b[n++].f, 1450);
 	return n;
 }
 
@@ -373,6 +416,8 @@ test_fast_matches_general(void **state)
 	memset(t, 0, sizeof(*t));
 	twin_router(&t->fx[0], false);
 	twin_router(&t->fx[1], true);
+	/* IPv6 fragment idents start at random (RFC 7739): the same for both. */
+	t->fx[1].st->frag6_ident = t->fx[0].st->frag6_ident;
 	nb = bases(b);
 
 	/* Each frame as it is, a few times over: the first use of a STALE
@@ -384,8 +429,9 @@ test_fast_matches_general(void **state)
 		}
 	taken = (unsigned)fx_stat(&t->fx[0], "poll.fast_packets");
 	print_message("untouched frames: %u of %u took the fast path\n", taken, 4 * nb);
-	/* All but the option, the unresolved gateway and the first of each. */
-	assert_true(taken >= 4 * nb - 2 * 4 - nb);
+	/* All but the option, the unresolved gateway, the three past an MTU
+	 * and the first of each. */
+	assert_true(taken >= 3 * (nb - 5));
 	assert_int_equal(fx_stat(&t->fx[1], "poll.fast_packets"), 0);
 
 	/* All of them in one burst, twice: the order of what leaves. */
@@ -446,8 +492,11 @@ test_fast_matches_general(void **state)
 				twin_step(t, b[i].link, &f, 0);
 			}
 		}
-		/* Cut at every length, and padded as Ethernet pads. */
+		/* Cut at every length (the first 200 and the last 8 of a big
+		 * one), and padded as Ethernet pads. */
 		for (size_t len = 0; len <= b[i].f.len + 8; len++) {
+			if (len == 200 && b[i].f.len > 208)
+				len = b[i].f.len - 8;
 			f = b[i].f;
 			if (len > f.len)
 				memset(f.b + f.len, 0, len - f.len);
@@ -467,6 +516,15 @@ test_fast_matches_general(void **state)
 			twin_step(t, b[i].link, &f, offloads[o]);
 		}
 	}
+	/* A port that fills IPv4 header checksums itself: replies leave with
+	 * a zero checksum and the offload flags. */
+	for (int k = 0; k < 2; k++)
+		t->fx[k].link[0].ifp->csum_tx_ipv4 = true;
+	for (unsigned i = 0; i < nb; i++)
+		for (int r = 0; r < 2 && b[i].f.b[12] == 0x08; r++) {
+			snprintf(t->what, sizeof(t->what), "%s, checksum offloaded", b[i].name);
+			twin_step(t, b[i].link, &b[i].f, 0);
+		}
 	taken = (unsigned)fx_stat(&t->fx[0], "poll.fast_packets");
 	print_message("%u frames compared, %u took the fast path\n", t->steps, taken);
 	assert_true(taken > 1000);
