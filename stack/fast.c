@@ -37,9 +37,6 @@
 #include "neigh.h"
 #include "stack.h"
 
-#define IN_MULTICAST_H(h) (((h) >> 28) == 0xe)
-#define IN_LOOPBACK_H(h) (((h) >> 24) == 127)
-
 /* The neighbour's MAC if the general path would send to it straight away:
  * not when unknown or INCOMPLETE (it would queue and solicit), nor STALE
  * (RFC 4861 7.3.3: it would start DELAY). */

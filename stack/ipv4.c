@@ -17,9 +17,6 @@
 #include "probes.h"
 #include "stack.h"
 
-#define IN_MULTICAST_H(h) (((h) >> 28) == 0xe)
-#define IN_LOOPBACK_H(h) (((h) >> 24) == 127)
-
 /* The address of ifp to use towards peer: one on peer's subnet, else the first. */
 uint32_t
 ipv4_if_addr(const struct sonde_if *ifp, uint32_t peer)

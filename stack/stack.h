@@ -201,6 +201,10 @@ struct sonde_stack {
 	struct stats stats;
 };
 
+/* IPv4 address classes, on host-order addresses (RFC 1122 3.2.1.3). */
+#define IN_MULTICAST_H(h) (((h) >> 28) == 0xe)
+#define IN_LOOPBACK_H(h) (((h) >> 24) == 127)
+
 /*
  * The lookups every packet makes, inline (and always so, for the fast path's
  * code not to depend on what else the build holds: fast.c); what they fall
