@@ -83,7 +83,6 @@ sonde_stack_destroy(struct sonde_stack *st)
 		return;
 	while (st->loop_head != st->loop_tail)
 		pkt_drop(st, st->loopq[st->loop_head++ & (SONDE_LOOPQ - 1)], DROP_SHUTDOWN);
-	frag_fini(st);
 	neigh_fini(st);
 	peer_fini(st);
 	for (unsigned i = 0; i < st->n_ifs; i++) {
@@ -91,9 +90,16 @@ sonde_stack_destroy(struct sonde_stack *st)
 
 		for (unsigned j = 0; j < ifp->n_txq; j++)
 			rte_pktmbuf_free(ifp->txq[j]);
+		ifp->n_txq = 0;
 		pcap_capture_close(ifp->pcap);
-		rte_free(ifp);
+		ifp->pcap = NULL;
 	}
+	/* Last of what holds packets: fragments waiting on a neighbour or in
+	 * a transmit queue have segments from its indirect pool, which goes
+	 * with it (drops still name their interface: freed after). */
+	frag_fini(st);
+	for (unsigned i = 0; i < st->n_ifs; i++)
+		rte_free(st->ifs[i]);
 	route_fini(st);
 	rte_free(st);
 }

@@ -695,17 +695,51 @@ test_frag6_pmtu(void **state)
 	fx_finish(fx);
 }
 
+/* Fragments of a reply still waiting for the neighbour when the stack goes
+ * hold segments of the request's buffer, through mbufs of the stack's own
+ * indirect pool: the stack frees them before that pool, and every mbuf and
+ * every buffer comes back (fx_finish counts both). */
+static void
+test_frag_held_at_destroy(void **state)
+{
+	struct unit_fx *fx = *state;
+	struct frame f;
+
+	fx_host(fx, NULL); /* A is not known */
+	FRAME(&f, pkt_echo_req);
+	memset(f.b + f.len, 0, 1600 - f.len);
+	f.len = 1600;
+	wire_put16(frame_ip(&f) + 2, 1600 - ETH_HDR_LEN);
+	frame_fix(&f);
+	fx_snap(fx);
+	fx_inject(fx, &fx->link[0], f.b, f.len);
+	fx_poll(fx);
+	/* The reply in two fragments, held; an ARP request for A. */
+	assert_int_equal(fx_delta(fx, "frag.out"), 2);
+	assert_int_equal(fx->link[0].n_tx, 1);
+	tx_arp(&fx->link[0], 0, ARP_OP_REQUEST, MAC_BCAST);
+	fx_tx_clear(&fx->link[0]);
+	assert_int_equal(fx_drops_delta(fx), 0);
+	fx_finish(fx);
+}
+
 int
 main(void)
 {
 	static struct unit_fx fx;
 #define T(f) cmocka_unit_test_prestate_setup_teardown(f, NULL, fx_teardown, &fx)
 	const struct CMUnitTest tests[] = {
-		T(test_frag4_reassembly), T(test_frag6_reassembly),
-		T(test_frag_overlap),	  T(test_frag_timeout),
-		T(test_frag_full),	  T(test_frag4_bad_length),
-		T(test_frag6_bad_length), T(test_frag6_first_fragment),
-		T(test_frag4_tiny_tcp),	  T(test_frag6_pmtu),
+		T(test_frag4_reassembly),
+		T(test_frag6_reassembly),
+		T(test_frag_overlap),
+		T(test_frag_timeout),
+		T(test_frag_full),
+		T(test_frag4_bad_length),
+		T(test_frag6_bad_length),
+		T(test_frag6_first_fragment),
+		T(test_frag4_tiny_tcp),
+		T(test_frag6_pmtu),
+		T(test_frag_held_at_destroy),
 	};
 #undef T
 	int r;
