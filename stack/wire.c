@@ -176,14 +176,3 @@ wire_cksum(const void *p, size_t len)
 
 	return rte_be_to_cpu_16(c);
 }
-
-uint16_t
-wire_cksum_adjust(uint16_t cksum, uint16_t old, uint16_t new_)
-{
-	/* HC' = ~(~HC + ~m + m') */
-	uint32_t sum = (uint16_t)~cksum + (uint16_t)~old + new_;
-
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}

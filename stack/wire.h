@@ -229,8 +229,18 @@ wire_cksum_hdr(const uint8_t *p, size_t len)
 		sum = wire_sum(p, len, 0);
 	return rte_be_to_cpu_16((uint16_t)~wire_sum_fold(sum));
 }
-/* RFC 1624 eqn. 3: the checksum after a 16-bit field changes from old to new. */
-uint16_t wire_cksum_adjust(uint16_t cksum, uint16_t old, uint16_t new_);
+/* A checksum after one 16-bit word of what it covers changed from old to
+ * new_ (RFC 1624 3, eqn. 3: HC' = ~(~HC + ~m + m')); inline, for the fast
+ * path rewrites one word per packet. */
+static inline uint16_t
+wire_cksum_adjust(uint16_t cksum, uint16_t old, uint16_t new_)
+{
+	uint32_t sum = (uint16_t)~cksum + (uint16_t)~old + new_;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
 
 static inline uint16_t
 wire_get16(const uint8_t *p)
