@@ -23,6 +23,15 @@
  * tracer attached, every packet goes the general path and fires what
  * PROBES.md promises.
  *
+ * What the lookups say of an address (is it ours, a broadcast, where does
+ * a packet to it go, to which MAC) it keeps in a small memo, st->fast_dst,
+ * keyed by the address and the interface it was seen on: one probe per
+ * packet instead of the local-address, broadcast, route and neighbour
+ * lookups.  An entry holds while st->fast_gen is what it was: every change
+ * of an address, a route or a neighbour's state or MAC bumps that
+ * (fast_stale()); what changes with time alone (the path MTU, the link
+ * MTU) is read per packet.
+ *
  * What it sends, the counters it bumps and the state it leaves are those of
  * the general path, bit for bit: tests/unit/test_fast.c runs the same
  * frames (and thousands of damaged copies) through two stacks, one without
@@ -69,9 +78,10 @@ fast_send(struct sonde_stack *st, struct sonde_if *out, struct rte_mbuf *m, uint
 
 /* Where a packet to `to` leaves (ipv4_output's and ipv4_forward's route):
  * a port, and the neighbour's MAC; NULL if the general path would do more
- * than send it (no route, fragmentation, an unresolved neighbour). */
-static __rte_always_inline struct sonde_if *
-fast4_route(struct sonde_stack *st, uint32_t to, uint32_t len, const uint8_t **mac)
+ * than send it (no route, an unresolved neighbour).  The MTU is the
+ * caller's to check. */
+static struct sonde_if *
+fast4_route(struct sonde_stack *st, uint32_t to, const uint8_t **mac)
 {
 	const struct route_nh *nh = route4_lookup(st, to);
 	struct sonde_if *out;
@@ -79,10 +89,97 @@ fast4_route(struct sonde_stack *st, uint32_t to, uint32_t len, const uint8_t **m
 	if (nh == NULL)
 		return NULL;
 	out = stack_if(st, nh->ifindex);
-	if (out == NULL || out->kind != IF_KIND_PORT || len > out->mtu)
+	if (out == NULL || out->kind != IF_KIND_PORT)
 		return NULL;
 	*mac = fast_neigh(st, out, 4, nh->gw4 ? &nh->gw4 : &to);
 	return *mac ? out : NULL;
+}
+
+/* Where a packet to `to` leaves: ipv6_route() and ipv6_send_nh() for a
+ * destination that is not ours, with the interface it came in on (a port)
+ * as the hint for link-local ones.  The MTUs are the caller's to check. */
+static struct sonde_if *
+fast6_route(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *to, const uint8_t **mac)
+{
+	const struct route_nh *r;
+	const uint8_t *nh = to;
+	struct sonde_if *out = ifp;
+
+	if (!ipv6_addr_is_linklocal(to)) {
+		r = route6_lookup(st, to);
+		if (r == NULL)
+			return NULL;
+		if (!ipv6_addr_is_unspecified(r->gw6))
+			nh = r->gw6;
+		out = stack_if(st, r->ifindex);
+		if (out == NULL || out->kind != IF_KIND_PORT)
+			return NULL;
+	}
+	if (ipv6_addr_is_multicast(nh))
+		return NULL;
+	*mac = fast_neigh(st, out, 6, nh);
+	return *mac ? out : NULL;
+}
+
+/* What the lookups say of addr, seen on ifp: whether it is ours (or a
+ * broadcast, or ifp's), and where a packet to it leaves.  The memo's slot
+ * d is filled from them; nothing else changes but the lookups' own
+ * caches. */
+static __rte_noinline const struct fast_dst *
+fast_dst_fill(struct sonde_stack *st, struct sonde_if *ifp, struct fast_dst *d, uint32_t tag,
+	      const uint8_t *addr)
+{
+	const uint8_t *mac = NULL;
+	uint32_t a4;
+
+	memset(d, 0, sizeof(*d));
+	d->gen = st->fast_gen;
+	d->tag = tag;
+	if ((tag & 0xff) == 4) {
+		memcpy(&a4, addr, 4);
+		memcpy(d->addr, addr, 4);
+		d->flags = (ipv4_is_local(st, a4) ? FAST_LOCAL : 0) |
+			   (ipv4_is_broadcast(st, ifp, a4) ? FAST_BCAST : 0);
+		d->out = fast4_route(st, a4, &mac);
+	} else {
+		memcpy(d->addr, addr, 16);
+		d->flags = (ipv6_is_local(st, addr) ? FAST_LOCAL : 0) |
+			   (ipv6_if_find_addr(ifp, addr) ? FAST_IFADDR : 0);
+		d->out = fast6_route(st, ifp, addr, &mac);
+	}
+	if (d->out != NULL)
+		memcpy(d->mac, mac, ETH_ADDR_LEN);
+	return d;
+}
+
+/* The memo of IPv4 address a seen on ifp (its slot is the address's and
+ * the interface's). */
+static __rte_always_inline const struct fast_dst *
+fast_dst4(struct sonde_stack *st, struct sonde_if *ifp, uint32_t a)
+{
+	uint32_t tag = (uint32_t)ifp->index << 8 | 4, h = a ^ ifp->index;
+	struct fast_dst *d;
+
+	h ^= h >> 16;
+	d = &st->fast_dst[(h ^ h >> 8) & (FAST_DST_SLOTS - 1)];
+	if (likely(d->gen == st->fast_gen && d->tag == tag && wire_load32(d->addr) == a))
+		return d;
+	return fast_dst_fill(st, ifp, d, tag, (const uint8_t *)&a);
+}
+
+static __rte_always_inline const struct fast_dst *
+fast_dst6(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *a)
+{
+	uint32_t tag = (uint32_t)ifp->index << 8 | 6;
+	uint32_t h = wire_load32(a) ^ wire_load32(a + 4) ^ wire_load32(a + 8) ^
+		     wire_load32(a + 12) ^ ifp->index;
+	struct fast_dst *d;
+
+	h ^= h >> 16;
+	d = &st->fast_dst[(h ^ h >> 8) & (FAST_DST_SLOTS - 1)];
+	if (likely(d->gen == st->fast_gen && d->tag == tag && ipv6_addr_eq(d->addr, a)))
+		return d;
+	return fast_dst_fill(st, ifp, d, tag, a);
 }
 
 /* ipv4_output(st, m, dst, src, proto, 64, tos) for a request turned around
@@ -91,14 +188,13 @@ fast4_route(struct sonde_stack *st, uint32_t to, uint32_t len, const uint8_t **m
  * and protocol stay; the addresses trade places. */
 static __rte_always_inline bool
 fast4_reply(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *eth, uint16_t tot, uint32_t src,
-	    uint32_t dst)
+	    uint32_t dst, const struct fast_dst *to)
 {
 	uint8_t *p = eth + ETH_HDR_LEN;
-	const uint8_t *mac;
-	struct sonde_if *out = fast4_route(st, src, tot, &mac);
+	struct sonde_if *out = to->out;
 	uint32_t w0, w1, w2;
 
-	if (out == NULL)
+	if (out == NULL || tot > out->mtu)
 		return false;
 	w0 = wire_load32(p);
 	w1 = rte_cpu_to_be_32((uint32_t)st->ip_ident++ << 16);
@@ -118,7 +214,7 @@ fast4_reply(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *eth, uint16_t t
 	st->stats.ipv4_in++;
 	st->stats.ipv4_in_delivered++;
 	st->stats.ipv4_out++;
-	fast_send(st, out, m, eth, mac, tot);
+	fast_send(st, out, m, eth, to->mac, tot);
 	return true;
 }
 
@@ -164,7 +260,7 @@ fast_udp_turn(struct sonde_stack *st, uint8_t *u)
 /* An echo request (icmp_input). */
 static __rte_always_inline bool
 fast4_icmp(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *eth, uint16_t tot, uint32_t src,
-	   uint32_t dst)
+	   uint32_t dst, const struct fast_dst *to)
 {
 	uint8_t *ic = eth + ETH_HDR_LEN + IPV4_MIN_HDR_LEN;
 	uint16_t len = (uint16_t)(tot - IPV4_MIN_HDR_LEN);
@@ -172,7 +268,7 @@ fast4_icmp(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *eth, uint16_t to
 	if (len < ICMP_HDR_LEN || ic[0] != ICMP_ECHO ||
 	    wire_sum_fold(wire_sum(ic, len, 0)) != 0xffff)
 		return false;
-	if (!fast4_reply(st, m, eth, tot, src, dst))
+	if (!fast4_reply(st, m, eth, tot, src, dst, to))
 		return false;
 	/* Only the type changes, and the checksum with it (RFC 1624). */
 	ic[0] = ICMP_ECHOREPLY;
@@ -186,14 +282,14 @@ fast4_icmp(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *eth, uint16_t to
 
 /* RFC 1812 5.2-5.3, as ipv4_forward(): TTL, route, MTU, rewrite. */
 static __rte_always_inline bool
-fast4_forward(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *eth, uint16_t tot, uint32_t dst)
+fast4_forward(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *eth, uint16_t tot,
+	      const struct fast_dst *to)
 {
 	uint8_t *p = eth + ETH_HDR_LEN;
 	uint8_t ttl = p[8];
-	const uint8_t *mac;
-	struct sonde_if *out;
+	struct sonde_if *out = to->out;
 
-	if (ttl <= 1 || (out = fast4_route(st, dst, tot, &mac)) == NULL)
+	if (ttl <= 1 || out == NULL || tot > out->mtu)
 		return false;
 	p[8] = (uint8_t)(ttl - 1);
 	wire_put16(p + 10, wire_cksum_adjust(wire_get16(p + 10), (uint16_t)(ttl << 8 | p[9]),
@@ -202,7 +298,7 @@ fast4_forward(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *eth, uint16_t
 	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
 	st->stats.ipv4_in++;
 	st->stats.ipv4_forwarded++;
-	fast_send(st, out, m, eth, mac, tot);
+	fast_send(st, out, m, eth, to->mac, tot);
 	return true;
 }
 
@@ -213,6 +309,7 @@ fast4(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint8_t 
 	const uint8_t *p = eth + ETH_HDR_LEN;
 	uint32_t len = rte_pktmbuf_data_len(m) - ETH_HDR_LEN;
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	const struct fast_dst *from, *to;
 	uint32_t src, dst, hs, hd;
 	uint16_t tot;
 
@@ -228,8 +325,10 @@ fast4(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint8_t 
 	hs = rte_be_to_cpu_32(src);
 	hd = rte_be_to_cpu_32(dst);
 	/* RFC 1122 3.2.1.3: martians, and 0.0.0.0 (never answered) too. */
-	if (hs == 0 || IN_MULTICAST_H(hs) || hs == 0xffffffff || IN_LOOPBACK_H(hs) ||
-	    ipv4_is_broadcast(st, ifp, src) || ipv4_is_local(st, src))
+	if (hs == 0 || IN_MULTICAST_H(hs) || hs == 0xffffffff || IN_LOOPBACK_H(hs))
+		return false;
+	from = fast_dst4(st, ifp, src);
+	if (from->flags & (FAST_LOCAL | FAST_BCAST))
 		return false;
 	if (hd == 0 || IN_LOOPBACK_H(hd))
 		return false;
@@ -240,58 +339,33 @@ fast4(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint8_t 
 		case IPPROTO_UDP_:
 			if (!fast_udp_echo(st, m, p + IPV4_MIN_HDR_LEN, tot - IPV4_MIN_HDR_LEN,
 					   wire_pseudo4_sum(src, dst, 0, IPPROTO_UDP_), false) ||
-			    !fast4_reply(st, m, eth, tot, src, dst))
+			    !fast4_reply(st, m, eth, tot, src, dst, from))
 				return false;
 			fast_udp_turn(st, eth + ETH_HDR_LEN + IPV4_MIN_HDR_LEN);
 			return true;
-		case IPPROTO_ICMP_: return fast4_icmp(st, m, eth, tot, src, dst);
+		case IPPROTO_ICMP_: return fast4_icmp(st, m, eth, tot, src, dst, from);
 		default: return false;
 		}
 	}
-	if (!st->forwarding || IN_MULTICAST_H(hd) || ipv4_is_broadcast(st, ifp, dst))
+	if (!st->forwarding || IN_MULTICAST_H(hd))
 		return false;
-	return fast4_forward(st, m, eth, tot, dst);
-}
-
-/* Where a packet to `to` of len bytes leaves: ipv6_route() and
- * ipv6_send_nh() for a destination that is not ours, with the interface it
- * came in on (a port) as the hint for link-local ones. */
-static __rte_always_inline struct sonde_if *
-fast6_route(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *to, uint32_t len,
-	    uint32_t mtu_cap, const uint8_t **mac)
-{
-	const struct route_nh *r;
-	const uint8_t *nh = to;
-	struct sonde_if *out = ifp;
-
-	if (!ipv6_addr_is_linklocal(to)) {
-		r = route6_lookup(st, to);
-		if (r == NULL)
-			return NULL;
-		if (!ipv6_addr_is_unspecified(r->gw6))
-			nh = r->gw6;
-		out = stack_if(st, r->ifindex);
-		if (out == NULL || out->kind != IF_KIND_PORT)
-			return NULL;
-	}
-	if (len > out->mtu || len > mtu_cap || ipv6_addr_is_multicast(nh))
-		return NULL;
-	*mac = fast_neigh(st, out, 6, nh);
-	return *mac ? out : NULL;
+	to = fast_dst4(st, ifp, dst);
+	if (to->flags & FAST_BCAST)
+		return false;
+	return fast4_forward(st, m, eth, tot, to);
 }
 
 /* ipv6_output(st, m, dst, src, nxt, 64, tclass, in) for a request turned
  * around in place (the flow label is 0, as the general path sends it). */
 static __rte_always_inline bool
-fast6_reply(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint8_t *eth,
-	    uint16_t plen)
+fast6_reply(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *eth, uint16_t plen,
+	    const struct fast_dst *to)
 {
 	uint8_t *p = eth + ETH_HDR_LEN, a[16];
 	uint32_t len = IPV6_HDR_LEN + plen;
-	const uint8_t *mac;
-	struct sonde_if *out = fast6_route(st, ifp, p + 8, len, pmtu6_get(st, p + 8), &mac);
+	struct sonde_if *out = to->out;
 
-	if (out == NULL)
+	if (out == NULL || len > out->mtu || len > pmtu6_get(st, p + 8))
 		return false;
 	wire_put32(p, 6u << 28 | (wire_get32(p) & 0x0ff00000));
 	p[7] = 64;
@@ -304,15 +378,15 @@ fast6_reply(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, ui
 	st->stats.ipv6_in++;
 	st->stats.ipv6_in_delivered++;
 	st->stats.ipv6_out++;
-	fast_send(st, out, m, eth, mac, len);
+	fast_send(st, out, m, eth, to->mac, len);
 	return true;
 }
 
 /* An echo request to a unicast address (icmp6_input, icmp6_echo): the reply
  * comes from the address it was sent to. */
 static __rte_always_inline bool
-fast6_icmp(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint8_t *eth,
-	   uint16_t plen)
+fast6_icmp(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *eth, uint16_t plen,
+	   const struct fast_dst *to)
 {
 	const uint8_t *ip = eth + ETH_HDR_LEN;
 	uint8_t *ic = eth + ETH_HDR_LEN + IPV6_HDR_LEN;
@@ -321,7 +395,7 @@ fast6_icmp(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uin
 	    wire_sum_fold(wire_sum(
 		    ic, plen, wire_pseudo6_sum(ip + 8, ip + 24, plen, IPPROTO_ICMPV6_))) != 0xffff)
 		return false;
-	if (!fast6_reply(st, ifp, m, eth, plen))
+	if (!fast6_reply(st, m, eth, plen, to))
 		return false;
 	ic[0] = ICMP6_ECHO_REPLY;
 	wire_put16(ic + 2, wire_cksum_adjust(wire_get16(ic + 2),
@@ -335,24 +409,21 @@ fast6_icmp(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uin
 
 /* RFC 8200 3, RFC 4291 2.5.6, as ipv6_forward(). */
 static __rte_always_inline bool
-fast6_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint8_t *eth,
-	      uint16_t plen)
+fast6_forward(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *eth, uint16_t plen,
+	      const struct fast_dst *to)
 {
 	uint8_t *p = eth + ETH_HDR_LEN;
-	const uint8_t *mac;
-	struct sonde_if *out;
+	struct sonde_if *out = to->out;
 
-	if (ipv6_addr_is_linklocal(p + 8) || ipv6_addr_is_linklocal(p + 24) || p[7] <= 1)
-		return false;
-	out = fast6_route(st, ifp, p + 24, IPV6_HDR_LEN + plen, UINT32_MAX, &mac);
-	if (out == NULL)
+	if (ipv6_addr_is_linklocal(p + 8) || ipv6_addr_is_linklocal(p + 24) || p[7] <= 1 ||
+	    out == NULL || IPV6_HDR_LEN + plen > out->mtu)
 		return false;
 	p[7]--;
 	m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV6;
 	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
 	st->stats.ipv6_in++;
 	st->stats.ipv6_forwarded++;
-	fast_send(st, out, m, eth, mac, IPV6_HDR_LEN + plen);
+	fast_send(st, out, m, eth, to->mac, IPV6_HDR_LEN + plen);
 	return true;
 }
 
@@ -363,6 +434,7 @@ fast6(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint8_t 
 	const uint8_t *p = eth + ETH_HDR_LEN;
 	uint32_t len = rte_pktmbuf_data_len(m) - ETH_HDR_LEN;
 	const uint8_t *src = p + 8, *dst = p + 24;
+	const struct fast_dst *from, *to;
 	uint16_t plen;
 
 	if (len < IPV6_HDR_LEN || p[0] >> 4 != 6)
@@ -372,7 +444,10 @@ fast6(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint8_t 
 		return false;
 	/* RFC 4291 2.7: martians, and :: (never answered) too. */
 	if (ipv6_addr_is_multicast(src) || ipv6_addr_is_unspecified(src) ||
-	    ipv6_addr_is_loopback(src) || ipv6_is_local(st, src))
+	    ipv6_addr_is_loopback(src))
+		return false;
+	from = fast_dst6(st, ifp, src);
+	if (from->flags & FAST_LOCAL)
 		return false;
 	if (ipv6_addr_is_multicast(dst) || ipv6_addr_is_unspecified(dst) ||
 	    ipv6_addr_is_loopback(dst))
@@ -382,17 +457,20 @@ fast6(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint8_t 
 		case IPPROTO_UDP_:
 			if (!fast_udp_echo(st, m, p + IPV6_HDR_LEN, plen,
 					   wire_pseudo6_sum(src, dst, 0, IPPROTO_UDP_), true) ||
-			    !fast6_reply(st, ifp, m, eth, plen))
+			    !fast6_reply(st, m, eth, plen, from))
 				return false;
 			fast_udp_turn(st, eth + ETH_HDR_LEN + IPV6_HDR_LEN);
 			return true;
-		case IPPROTO_ICMPV6_: return fast6_icmp(st, ifp, m, eth, plen);
+		case IPPROTO_ICMPV6_: return fast6_icmp(st, m, eth, plen, from);
 		default: return false;
 		}
 	}
-	if (!st->forwarding || ipv6_if_find_addr(ifp, dst) != NULL)
+	if (!st->forwarding)
 		return false;
-	return fast6_forward(st, ifp, m, eth, plen);
+	to = fast_dst6(st, ifp, dst);
+	if (to->flags & FAST_IFADDR)
+		return false;
+	return fast6_forward(st, m, eth, plen, to);
 }
 
 static __rte_always_inline bool

@@ -33,6 +33,7 @@ static const uint8_t ipv6_all_routers[16] = {
 void
 ipv6_local_rebuild(struct sonde_stack *st)
 {
+	fast_stale(st);
 	st->n_local6 = 0;
 	for (unsigned i = 0; i < st->n_ifs; i++)
 		for (unsigned j = 0; j < st->ifs[i]->n_v6; j++)

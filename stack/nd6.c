@@ -245,6 +245,7 @@ nd6_na_merge(struct sonde_stack *st, struct sonde_if *ifp, struct neigh_entry *e
 		if (!(flags & ND_NA_FLAG_OVERRIDE) && differs) {
 			/* Not allowed to override: only doubt the entry. */
 			if (e->state == NEIGH_REACHABLE) {
+				fast_stale(st);
 				e->state = NEIGH_STALE;
 				e->deadline = st->now + 60000000000ull;
 			}

@@ -68,6 +68,7 @@ neigh_delete(struct sonde_stack *st, struct neigh_entry *e, enum drop_reason why
 		pkt_drop(st, e->q[i], why);
 	e->qlen = 0;
 	e->state = NEIGH_FREE;
+	fast_stale(st);
 	rte_hash_del_key(st->neigh.hash, &e->key);
 	st->neigh.used--;
 }
@@ -132,9 +133,12 @@ neigh_create(struct sonde_stack *st, uint16_t ifindex, int af, const void *addr)
 	return e;
 }
 
+/* Every change of an entry's state or MAC comes through here or
+ * neigh_delete(): fast.c's memo of it is then stale. */
 static void
-neigh_set(struct neigh_entry *e, enum neigh_state s, uint64_t deadline)
+neigh_set(struct sonde_stack *st, struct neigh_entry *e, enum neigh_state s, uint64_t deadline)
 {
+	fast_stale(st);
 	e->state = s;
 	e->deadline = deadline;
 	e->probes = 0;
@@ -160,7 +164,7 @@ neigh_output(struct sonde_stack *st, const struct neigh_family *fam, struct sond
 	if (likely(e != NULL && e->state != NEIGH_INCOMPLETE)) {
 		/* RFC 4861 7.3.3: using a STALE entry starts the delay. */
 		if (unlikely(e->state == NEIGH_STALE))
-			neigh_set(e, NEIGH_DELAY, st->now + st->neigh.delay_ns);
+			neigh_set(st, e, NEIGH_DELAY, st->now + st->neigh.delay_ns);
 		eth_output_ip(st, ifp, m, e->mac);
 		return;
 	}
@@ -170,7 +174,7 @@ neigh_output(struct sonde_stack *st, const struct neigh_family *fam, struct sond
 			pkt_drop(st, m, fam->drop_table_full);
 			return;
 		}
-		neigh_set(e, NEIGH_INCOMPLETE, 0);
+		neigh_set(st, e, NEIGH_INCOMPLETE, 0);
 		e->q[e->qlen++] = m;
 		neigh_solicit(st, e, false);
 		return;
@@ -203,13 +207,13 @@ neigh_update(struct sonde_stack *st, struct sonde_if *ifp, int af, const void *a
 	switch (news) {
 	case NEIGH_NEWS_CONFIRMED:
 		memcpy(e->mac, mac, ETH_ADDR_LEN);
-		neigh_set(e, NEIGH_REACHABLE, st->now + st->neigh.reachable_ns);
+		neigh_set(st, e, NEIGH_REACHABLE, st->now + st->neigh.reachable_ns);
 		break;
 	case NEIGH_NEWS_HEARD:
 	case NEIGH_NEWS_OVERRIDE:
 		if (changed) {
 			memcpy(e->mac, mac, ETH_ADDR_LEN);
-			neigh_set(e, NEIGH_STALE, st->now + NEIGH_STALE_NS);
+			neigh_set(st, e, NEIGH_STALE, st->now + NEIGH_STALE_NS);
 		}
 		break;
 	}
@@ -251,12 +255,14 @@ neigh_timer(struct sonde_stack *st)
 			else
 				neigh_solicit(st, e, e->state == NEIGH_PROBE);
 			break;
-		case NEIGH_REACHABLE: neigh_set(e, NEIGH_STALE, st->now + NEIGH_STALE_NS); break;
+		case NEIGH_REACHABLE:
+			neigh_set(st, e, NEIGH_STALE, st->now + NEIGH_STALE_NS);
+			break;
 		case NEIGH_STALE:
 			neigh_delete(st, e, DROP_SHUTDOWN); /* holds no packets */
 			break;
 		case NEIGH_DELAY:
-			neigh_set(e, NEIGH_PROBE, 0);
+			neigh_set(st, e, NEIGH_PROBE, 0);
 			neigh_solicit(st, e, true);
 			break;
 		default: break;

@@ -87,6 +87,7 @@ route4_add(struct sonde_stack *st, uint32_t dst, uint8_t plen, uint32_t gw, uint
 	i = route_nh_get(st, 4, &gw, ifindex);
 	if (i < 0)
 		return i;
+	fast_stale(st);
 	if (plen == 0) {
 		/* rte_lpm refuses depth 0: the default route lives beside it. */
 		st->default4 = i;
@@ -107,6 +108,7 @@ route6_add(struct sonde_stack *st, const uint8_t *dst, uint8_t plen, const uint8
 	if (i < 0)
 		return i;
 	st->route_gen++; /* route6_lookup's cache is stale */
+	fast_stale(st);
 	if (plen == 0) {
 		st->default6 = i; /* as in route4_add() */
 		return 0;

@@ -54,6 +54,7 @@ sonde_stack_create(const struct sonde_conf *conf)
 	st->pool = conf->pool;
 	st->forwarding = conf->forwarding;
 	st->fastpath = !conf->no_fastpath;
+	st->fast_gen = 1; /* the zeroed memo slots are not valid */
 	st->tsc_mult = (uint64_t)(((unsigned __int128)1000000000ull << 40) / rte_get_tsc_hz());
 	st->icmp_rl.rate = conf->icmp_rate ? conf->icmp_rate : 100;
 	st->icmp_rl.burst = conf->icmp_burst ? conf->icmp_burst : 50;
@@ -236,6 +237,7 @@ stack_addr4_add(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde
 	a->bcast = p->plen < 31 ? a->addr | ~a->mask : 0;
 	ifp->n_v4++;
 	st->local4[st->n_local4++] = a->addr;
+	fast_stale(st);
 	if (ifp->kind == IF_KIND_PORT) {
 		int r = route4_add(st, a->addr & a->mask, a->plen, 0, ifp->index);
 
@@ -468,6 +470,7 @@ sonde_poll(struct sonde_stack *st, uint64_t now_ns)
 		if (st->ifs[i]->n_txq)
 			if_flush(st, st->ifs[i]);
 	st->poll_busy = rx != 0;
+	st->stats.poll_busy += rx != 0;
 	st->stats.poll_rx += rx;
 	return rx;
 }
@@ -609,6 +612,7 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("arp.replies_out", s->arp_replies_out);
 	S("lo0.packets", s->loop_pkts);
 	S("poll.rx_packets", s->poll_rx);
+	S("poll.busy_polls", s->poll_busy);
 	S("poll.busy_ns", s->poll_busy_ns);
 	S("poll.fast_packets", s->fast_rx);
 	S("peer.sent", s->peer_sent);

@@ -42,6 +42,7 @@
 #define SONDE_NAMSIZ 32
 #define SONDE_PMTU6_SLOTS 256
 #define ROUTE6_CACHE_SLOTS 64
+#define FAST_DST_SLOTS 256 /* power of two */
 
 struct sonde_if;
 struct sonde_pcap;
@@ -138,8 +139,8 @@ struct stats {
 	uint64_t udp_in, udp_echoed, udp_discarded;
 	uint64_t arp_in, arp_out, arp_requests_out, arp_replies_out;
 	uint64_t loop_pkts;
-	uint64_t poll_rx,
-		poll_busy_ns; /* packets taken in by polls that had work, and their time */
+	uint64_t poll_rx, poll_busy,
+		poll_busy_ns; /* packets taken in by polls that had work, those polls, their time */
 	uint64_t fast_rx;     /* frames the fast path took whole (fast.c) */
 	uint64_t peer_sent, peer_received, peer_ring_full;
 	uint64_t drops[DROP_REASON_MAX];
@@ -171,6 +172,18 @@ struct sonde_stack {
 		uint32_t gen;
 	} route6_cache[ROUTE6_CACHE_SLOTS];
 	uint32_t route_gen; /* bumped by every route change */
+	/* fast.c's memo of what the lookups say of an address seen on an
+	 * interface; valid while its gen is fast_gen, which every change of
+	 * an address, a route or a neighbour bumps (fast_stale()). */
+	struct fast_dst {
+		uint8_t addr[16]; /* IPv4: the first four bytes, the rest zero */
+		uint32_t gen;
+		uint32_t tag;		   /* the interface it was seen on << 8 | 4 or 6 */
+		struct sonde_if *out;	   /* where a packet to it leaves at once; NULL: not so */
+		uint8_t mac[ETH_ADDR_LEN]; /* to whom, there */
+		uint8_t flags;
+	} fast_dst[FAST_DST_SLOTS];
+	uint32_t fast_gen;
 
 	struct neigh_table neigh;
 	struct peer_state peer; /* sibling stacks on other lcores (peer.c) */
@@ -200,6 +213,19 @@ struct sonde_stack {
 
 	struct stats stats;
 };
+
+/* struct fast_dst flags: the address is one of ours; IPv4: a broadcast on the
+ * interface it was seen on; IPv6: an address of that interface, in any state. */
+#define FAST_LOCAL 1
+#define FAST_BCAST 2
+#define FAST_IFADDR 4
+
+/* What fast.c remembered of addresses, routes and neighbours is stale. */
+static inline void
+fast_stale(struct sonde_stack *st)
+{
+	st->fast_gen++;
+}
 
 /* IPv4 address classes, on host-order addresses (RFC 1122 3.2.1.3). */
 #define IN_MULTICAST_H(h) (((h) >> 28) == 0xe)

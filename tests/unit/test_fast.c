@@ -525,6 +525,47 @@ test_fast_matches_general(void **state)
 			snprintf(t->what, sizeof(t->what), "%s, checksum offloaded", b[i].name);
 			twin_step(t, b[i].link, &b[i].f, 0);
 		}
+	/* The world changes under the traffic: what the fast path remembers of
+	 * addresses, routes and neighbours (struct fast_dst) must change with
+	 * it.  A moves to a new MAC; then replies to A are routed through B,
+	 * in both families (B is not known in IPv6: the general path
+	 * solicits); then A's addresses become ours (DAD runs for the IPv6
+	 * one under the traffic). */
+	for (unsigned c = 0; c < 4; c++) {
+		unsigned before = (unsigned)fx_stat(&t->fx[0], "poll.fast_packets");
+
+		for (int k = 0; k < 2 && c > 0; k++) {
+			struct unit_fx *fx = &t->fx[k];
+
+			if (c == 1)
+				fx_route(fx, "10.0.0.2/32", "10.1.0.2");
+			else if (c == 2)
+				fx_route(fx, "fd00::2/128", "fd01::2");
+			else {
+				fx_addr(fx, &fx->link[1], "10.0.0.2/32");
+				fx_addr(fx, &fx->link[1], "fd00::2/128");
+			}
+		}
+		if (c == 0) {
+			f.len = sizeof(pkt_arp_reply);
+			memcpy(f.b, pkt_arp_reply, f.len);
+			f.b[11] = f.b[27] = 0x0a; /* 02:00:00:00:00:0a */
+			snprintf(t->what, sizeof(t->what), "A's new MAC");
+			twin_step(t, 0, &f, 0);
+		}
+		twin_compare(t); /* what the changes sent (announcements, DAD) */
+		for (unsigned i = 0; i < nb; i++)
+			for (int r = 0; r < 3; r++) {
+				snprintf(t->what, sizeof(t->what), "%s, after change %u", b[i].name,
+					 c);
+				twin_step(t, b[i].link, &b[i].f, 0);
+			}
+		taken = (unsigned)fx_stat(&t->fx[0], "poll.fast_packets");
+		print_message("after change %u: %u frames took the fast path\n", c, taken - before);
+		/* A's new MAC is confirmed (REACHABLE): echo goes on the fast path. */
+		if (c == 0)
+			assert_true(taken - before >= 6);
+	}
 	taken = (unsigned)fx_stat(&t->fx[0], "poll.fast_packets");
 	print_message("%u frames compared, %u took the fast path\n", t->steps, taken);
 	assert_true(taken > 1000);

@@ -593,13 +593,14 @@ test_output_link_full(void **state)
 	fx_finish(fx);
 }
 
-/* poll.rx_packets counts what polls took in; poll.busy_ns the time of the
- * polls that had work (bench/run's ns per packet), and only of those. */
+/* poll.rx_packets counts what polls took in; poll.busy_polls the polls that
+ * had work (so the mean burst is their ratio); poll.busy_ns the time of
+ * those polls (bench/run's ns per packet), and only of those. */
 static void
 test_poll_counters(void **state)
 {
 	struct unit_fx *fx = *state;
-	uint64_t busy, rx;
+	uint64_t busy, rx, polls;
 
 	fx_host(fx, NULL);
 	fx_learn_a(fx);
@@ -610,6 +611,7 @@ test_poll_counters(void **state)
 	fx_poll(fx);
 	assert_int_equal(fx_stat(fx, "poll.busy_ns"), busy);
 	rx = fx_stat(fx, "poll.rx_packets");
+	polls = fx_stat(fx, "poll.busy_polls");
 	for (int i = 0; i < 3; i++)
 		fx_inject(fx, &fx->link[0], pkt_echo_req, sizeof(pkt_echo_req));
 	fx_advance(fx, 7);
@@ -617,11 +619,13 @@ test_poll_counters(void **state)
 	fx_advance(fx, 1000);
 	fx_poll(fx); /* the busy poll is charged when the next one starts */
 	assert_int_equal(fx_stat(fx, "poll.rx_packets"), rx + 3);
+	assert_int_equal(fx_stat(fx, "poll.busy_polls"), polls + 1); /* one burst of 3 */
 	/* By the caller's clock: from the busy poll's start to the next's. */
 	assert_int_equal(fx_stat(fx, "poll.busy_ns"), busy + 1000);
 	fx_advance(fx, 500);
 	fx_poll(fx);
 	assert_int_equal(fx_stat(fx, "poll.busy_ns"), busy + 1000);
+	assert_int_equal(fx_stat(fx, "poll.busy_polls"), polls + 1);
 	fx_finish(fx);
 }
 
