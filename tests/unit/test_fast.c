@@ -24,6 +24,7 @@
 struct twin {
 	struct unit_fx fx[2]; /* [0] with the fast path, [1] without */
 	unsigned steps;
+	bool quiet;	/* the clock and the neighbours left alone between frames */
 	char what[128]; /* the frame being compared, for failure messages */
 };
 
@@ -41,6 +42,7 @@ twin_teardown(void **state)
 }
 
 static void fix(struct frame *f);
+static void twin_relearn(struct twin *t);
 
 static void
 clear_all(struct unit_fx *fx)
@@ -159,31 +161,38 @@ twin_burst(struct twin *t, unsigned link, const struct frame *f, unsigned n, uin
 		fx_poll(fx);
 	}
 	twin_compare(t);
+	if (t->quiet)
+		return;
 	/* Now and then the clock moves on (neighbours go STALE, DELAY, PROBE
 	 * and away) and the neighbours speak again. */
 	if (++t->steps % 64 == 0)
 		for (int k = 0; k < 2; k++)
 			fx_advance(&t->fx[k], 2 * SEC);
-	if (t->steps % 64 == 0 && t->steps % 512 != 0) {
-		/* A confirms itself (REACHABLE), but one turn in eight. */
-		static const struct {
-			const uint8_t *p;
-			size_t len;
-			unsigned link;
-		} learn[] = {
-			{ pkt_arp_req, sizeof(pkt_arp_req), 0 },
-			{ pkt_arp_reply, sizeof(pkt_arp_reply), 0 },
-			{ pkt_arp_req_b, sizeof(pkt_arp_req_b), 1 },
-			{ pkt6_ns, sizeof(pkt6_ns), 0 },
-			{ pkt6_na, sizeof(pkt6_na), 0 },
-		};
-		struct frame lf;
+	if (t->steps % 64 == 0 && t->steps % 512 != 0)
+		twin_relearn(t); /* but one turn in eight */
+}
 
-		for (unsigned i = 0; i < RTE_DIM(learn); i++) {
-			frame_init(&lf, learn[i].p, learn[i].len);
-			snprintf(t->what, sizeof(t->what), "relearning %u", i);
-			twin_burst(t, learn[i].link, &lf, 1, 0);
-		}
+/* A confirms itself (REACHABLE), and B. */
+static void
+twin_relearn(struct twin *t)
+{
+	static const struct {
+		const uint8_t *p;
+		size_t len;
+		unsigned link;
+	} learn[] = {
+		{ pkt_arp_req, sizeof(pkt_arp_req), 0 },
+		{ pkt_arp_reply, sizeof(pkt_arp_reply), 0 },
+		{ pkt_arp_req_b, sizeof(pkt_arp_req_b), 1 },
+		{ pkt6_ns, sizeof(pkt6_ns), 0 },
+		{ pkt6_na, sizeof(pkt6_na), 0 },
+	};
+	struct frame lf;
+
+	for (unsigned i = 0; i < RTE_DIM(learn); i++) {
+		frame_init(&lf, learn[i].p, learn[i].len);
+		snprintf(t->what, sizeof(t->what), "relearning %u", i);
+		twin_burst(t, learn[i].link, &lf, 1, 0);
 	}
 }
 
@@ -527,43 +536,66 @@ test_fast_matches_general(void **state)
 		}
 	/* The world changes under the traffic: what the fast path remembers of
 	 * addresses, routes and neighbours (struct fast_dst) must change with
-	 * it.  A moves to a new MAC; then replies to A are routed through B,
-	 * in both families (B is not known in IPv6: the general path
-	 * solicits); then A's addresses become ours (DAD runs for the IPv6
-	 * one under the traffic). */
-	for (unsigned c = 0; c < 4; c++) {
+	 * it.  In turn: A's IPv6 entry is doubted (an NA with another MAC and
+	 * no override: STALE); A moves to a new MAC; A falls silent while we
+	 * talk to it (REACHABLE, STALE, DELAY, PROBE, gone); replies to A are
+	 * routed through B; A's addresses become ours (the IPv6 one once DAD
+	 * is done, under the traffic); replies to A6 are routed through B,
+	 * whom we have not met in IPv6 (the general path solicits). */
+	for (unsigned c = 0; c < 6; c++) {
 		unsigned before = (unsigned)fx_stat(&t->fx[0], "poll.fast_packets");
 
-		for (int k = 0; k < 2 && c > 0; k++) {
+		for (int k = 0; k < 2; k++) {
 			struct unit_fx *fx = &t->fx[k];
 
-			if (c == 1)
+			if (c == 3)
 				fx_route(fx, "10.0.0.2/32", "10.1.0.2");
-			else if (c == 2)
-				fx_route(fx, "fd00::2/128", "fd01::2");
-			else {
+			else if (c == 4) {
 				fx_addr(fx, &fx->link[1], "10.0.0.2/32");
-				fx_addr(fx, &fx->link[1], "fd00::2/128");
-			}
+				fx_addr(fx, &fx->link[0], "fd00::2/64");
+			} else if (c == 5)
+				fx_route(fx, "fd00::2/128", "fd01::2");
 		}
 		if (c == 0) {
-			f.len = sizeof(pkt_arp_reply);
-			memcpy(f.b, pkt_arp_reply, f.len);
+			FRAME(&f, pkt6_na);
+			f.b[ETH_HDR_LEN + IPV6_HDR_LEN + 4] = 0; /* neither S nor O */
+			f.b[f.len - 1] = 0x0b;			 /* 02:00:00:00:00:0b */
+			fix(&f);
+			snprintf(t->what, sizeof(t->what), "A's doubtful NA");
+			twin_step(t, 0, &f, 0);
+		} else if (c == 1) {
+			FRAME(&f, pkt_arp_reply);
 			f.b[11] = f.b[27] = 0x0a; /* 02:00:00:00:00:0a */
 			snprintf(t->what, sizeof(t->what), "A's new MAC");
 			twin_step(t, 0, &f, 0);
 		}
-		twin_compare(t); /* what the changes sent (announcements, DAD) */
-		for (unsigned i = 0; i < nb; i++)
-			for (int r = 0; r < 3; r++) {
-				snprintf(t->what, sizeof(t->what), "%s, after change %u", b[i].name,
-					 c);
-				twin_step(t, b[i].link, &b[i].f, 0);
+		twin_compare(t);   /* what the changes sent (announcements, DAD) */
+		t->quiet = c == 2; /* no relearning */
+		for (unsigned turn = 0; turn < (c == 2 ? 30u : c == 4 ? 2u : 1u); turn++) {
+			for (unsigned i = 0; i < nb; i++)
+				for (int r = 0; r < 3; r++) {
+					snprintf(t->what, sizeof(t->what), "%s, change %u, turn %u",
+						 b[i].name, c, turn);
+					twin_step(t, b[i].link, &b[i].f, 0);
+				}
+			/* Time passes: A's entries age while it is silent; DAD
+			 * ends for A's address made ours. */
+			for (int k = 0; k < 2 && (c == 2 || c == 4); k++) {
+				fx_advance(&t->fx[k], 2 * SEC);
+				fx_poll(&t->fx[k]);
 			}
+			snprintf(t->what, sizeof(t->what), "change %u, turn %u: time passes", c,
+				 turn);
+			twin_compare(t);
+		}
+		if (c == 2) {
+			t->quiet = false;
+			twin_relearn(t);
+		}
 		taken = (unsigned)fx_stat(&t->fx[0], "poll.fast_packets");
 		print_message("after change %u: %u frames took the fast path\n", c, taken - before);
 		/* A's new MAC is confirmed (REACHABLE): echo goes on the fast path. */
-		if (c == 0)
+		if (c == 1)
 			assert_true(taken - before >= 6);
 	}
 	taken = (unsigned)fx_stat(&t->fx[0], "poll.fast_packets");
