@@ -12,9 +12,13 @@
 
 #include <stdint.h>
 
-/* out has room for 16 bytes ("255.255.255.255" and NUL); returns the length. */
+/* The room out must have: INET6_ADDRSTRLEN, the probes' SONDE_ADDRSTRLEN. */
+#define ADDRFMT_LEN 46
+
+/* Write the text into out[ADDRFMT_LEN], then four NULs; the rest of out is
+ * left as it was (the probes zero it first: a char[] keys a bpftrace map
+ * whole, so what follows the text counts).  Return the length. */
 unsigned addrfmt_v4(char *out, const uint8_t *a);
-/* out has room for 46 bytes (INET6_ADDRSTRLEN); returns the length. */
 unsigned addrfmt_v6(char *out, const uint8_t *a);
 
 #endif

@@ -17,10 +17,20 @@
 
 #include "addrfmt.h"
 
+/* Four NULs after the text, and nothing touched after them. */
+static void
+check_tail(const char *got, unsigned n)
+{
+	for (unsigned i = n; i < n + 4; i++)
+		assert_int_equal(got[i], 0);
+	for (unsigned i = n + 4; i <= ADDRFMT_LEN; i++)
+		assert_int_equal(got[i], 'X');
+}
+
 static void
 check6(const uint8_t *a)
 {
-	char want[INET6_ADDRSTRLEN], got[INET6_ADDRSTRLEN];
+	char want[INET6_ADDRSTRLEN], got[ADDRFMT_LEN + 1];
 	unsigned n;
 
 	assert_non_null(inet_ntop(AF_INET6, a, want, sizeof(want)));
@@ -28,12 +38,13 @@ check6(const uint8_t *a)
 	n = addrfmt_v6(got, a);
 	assert_string_equal(got, want);
 	assert_int_equal(n, strlen(want));
+	check_tail(got, n);
 }
 
 static void
 test_v4_all_octets(void **state)
 {
-	char want[INET_ADDRSTRLEN], got[INET_ADDRSTRLEN];
+	char want[INET_ADDRSTRLEN], got[ADDRFMT_LEN + 1];
 	uint8_t a[4];
 
 	(void)state;
@@ -43,8 +54,10 @@ test_v4_all_octets(void **state)
 		a[2] = (uint8_t)(v * 7);
 		a[3] = (uint8_t)(v ^ 0x5a);
 		inet_ntop(AF_INET, a, want, sizeof(want));
+		memset(got, 'X', sizeof(got));
 		assert_int_equal(addrfmt_v4(got, a), strlen(want));
 		assert_string_equal(got, want);
+		check_tail(got, (unsigned)strlen(want));
 	}
 }
 
