@@ -29,8 +29,8 @@
  * packet instead of the local-address, broadcast, route and neighbour
  * lookups.  An entry holds while st->fast_gen is what it was: every change
  * of an address, a route or a neighbour's state or MAC bumps that
- * (fast_stale()); what changes with time alone (the path MTU, the link
- * MTU) is read per packet.
+ * (fast_stale()), and so does a path MTU learnt; the link MTU, and a path
+ * MTU's expiry, are read per packet.
  *
  * What it sends, the counters it bumps and the state it leaves are those of
  * the general path, bit for bit: tests/unit/test_fast.c runs the same
@@ -122,16 +122,25 @@ fast6_route(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *to, con
 }
 
 /* What the lookups say of addr, seen on ifp: whether it is ours (or a
- * broadcast, or ifp's), and where a packet to it leaves.  The memo's slot
- * d is filled from them; nothing else changes but the lookups' own
- * caches. */
+ * broadcast, or ifp's), where a packet to it leaves, and for IPv6 what a
+ * packet too big taught of the path.  Into slot i, or its other way if
+ * that is free or i is in use (the one in i moves over): two addresses
+ * that share a slot pair, a flow's source and destination, both stay.
+ * Nothing else changes but the lookups' own caches. */
 static __rte_noinline const struct fast_dst *
-fast_dst_fill(struct sonde_stack *st, struct sonde_if *ifp, struct fast_dst *d, uint32_t tag,
+fast_dst_fill(struct sonde_stack *st, struct sonde_if *ifp, uint32_t i, uint32_t tag,
 	      const uint8_t *addr)
 {
+	struct fast_dst *d = &st->fast_dst[i], *alt = &st->fast_dst[i ^ 1];
 	const uint8_t *mac = NULL;
 	uint32_t a4;
 
+	if (d->gen == st->fast_gen) {
+		if (alt->gen == st->fast_gen)
+			*alt = *d;
+		else
+			d = alt;
+	}
 	memset(d, 0, sizeof(*d));
 	d->gen = st->fast_gen;
 	d->tag = tag;
@@ -142,29 +151,39 @@ fast_dst_fill(struct sonde_stack *st, struct sonde_if *ifp, struct fast_dst *d, 
 			   (ipv4_is_broadcast(st, ifp, a4) ? FAST_BCAST : 0);
 		d->out = fast4_route(st, a4, &mac);
 	} else {
+		const struct pmtu6_entry *e = pmtu6_slot(st, addr);
+
 		memcpy(d->addr, addr, 16);
 		d->flags = (ipv6_is_local(st, addr) ? FAST_LOCAL : 0) |
 			   (ipv6_if_find_addr(ifp, addr) ? FAST_IFADDR : 0);
 		d->out = fast6_route(st, ifp, addr, &mac);
+		/* pmtu6_get(), with the time it holds until */
+		if (e->expires > st->now && ipv6_addr_eq(e->dst, addr)) {
+			d->pmtu = e->mtu;
+			d->pmtu_until = e->expires;
+		}
 	}
 	if (d->out != NULL)
 		memcpy(d->mac, mac, ETH_ADDR_LEN);
 	return d;
 }
 
-/* The memo of IPv4 address a seen on ifp (its slot is the address's and
- * the interface's). */
+/* The memo of IPv4 address a seen on ifp. */
 static __rte_always_inline const struct fast_dst *
 fast_dst4(struct sonde_stack *st, struct sonde_if *ifp, uint32_t a)
 {
 	uint32_t tag = (uint32_t)ifp->index << 8 | 4, h = a ^ ifp->index;
-	struct fast_dst *d;
+	const struct fast_dst *d;
 
 	h ^= h >> 16;
-	d = &st->fast_dst[(h ^ h >> 8) & (FAST_DST_SLOTS - 1)];
+	h = (h ^ h >> 8) & (FAST_DST_SLOTS - 1);
+	d = &st->fast_dst[h];
 	if (likely(d->gen == st->fast_gen && d->tag == tag && wire_load32(d->addr) == a))
 		return d;
-	return fast_dst_fill(st, ifp, d, tag, (const uint8_t *)&a);
+	d = &st->fast_dst[h ^ 1];
+	if (d->gen == st->fast_gen && d->tag == tag && wire_load32(d->addr) == a)
+		return d;
+	return fast_dst_fill(st, ifp, h, tag, (const uint8_t *)&a);
 }
 
 static __rte_always_inline const struct fast_dst *
@@ -173,13 +192,24 @@ fast_dst6(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *a)
 	uint32_t tag = (uint32_t)ifp->index << 8 | 6;
 	uint32_t h = wire_load32(a) ^ wire_load32(a + 4) ^ wire_load32(a + 8) ^
 		     wire_load32(a + 12) ^ ifp->index;
-	struct fast_dst *d;
+	const struct fast_dst *d;
 
 	h ^= h >> 16;
-	d = &st->fast_dst[(h ^ h >> 8) & (FAST_DST_SLOTS - 1)];
+	h = (h ^ h >> 8) & (FAST_DST_SLOTS - 1);
+	d = &st->fast_dst[h];
 	if (likely(d->gen == st->fast_gen && d->tag == tag && ipv6_addr_eq(d->addr, a)))
 		return d;
-	return fast_dst_fill(st, ifp, d, tag, a);
+	d = &st->fast_dst[h ^ 1];
+	if (d->gen == st->fast_gen && d->tag == tag && ipv6_addr_eq(d->addr, a))
+		return d;
+	return fast_dst_fill(st, ifp, h, tag, a);
+}
+
+/* The path MTU towards the address of to (pmtu6_get()). */
+static __rte_always_inline uint32_t
+fast_pmtu6(const struct sonde_stack *st, const struct fast_dst *to)
+{
+	return st->now < to->pmtu_until ? to->pmtu : UINT32_MAX;
 }
 
 /* ipv4_output(st, m, dst, src, proto, 64, tos) for a request turned around
@@ -365,7 +395,7 @@ fast6_reply(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *eth, uint16_t p
 	uint32_t len = IPV6_HDR_LEN + plen;
 	struct sonde_if *out = to->out;
 
-	if (out == NULL || len > out->mtu || len > pmtu6_get(st, p + 8))
+	if (out == NULL || len > out->mtu || len > fast_pmtu6(st, to))
 		return false;
 	wire_put32(p, 6u << 28 | (wire_get32(p) & 0x0ff00000));
 	p[7] = 64;

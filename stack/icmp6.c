@@ -225,4 +225,5 @@ pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu)
 	e->mtu = mtu;
 	e->expires = st->now + PMTU6_EXPIRE_NS;
 	st->stats.pmtu6_updates++;
+	fast_stale(st); /* fast.c remembers path MTUs with the routes */
 }

@@ -174,12 +174,15 @@ struct sonde_stack {
 	uint32_t route_gen; /* bumped by every route change */
 	/* fast.c's memo of what the lookups say of an address seen on an
 	 * interface; valid while its gen is fast_gen, which every change of
-	 * an address, a route or a neighbour bumps (fast_stale()). */
+	 * an address, a route, a neighbour or a path MTU bumps (fast_stale()).
+	 * Two-way: an address has slots h and h ^ 1. */
 	struct fast_dst {
 		uint8_t addr[16]; /* IPv4: the first four bytes, the rest zero */
 		uint32_t gen;
 		uint32_t tag;		   /* the interface it was seen on << 8 | 4 or 6 */
 		struct sonde_if *out;	   /* where a packet to it leaves at once; NULL: not so */
+		uint64_t pmtu_until;	   /* ns; 0: no packet too big taught a path MTU */
+		uint32_t pmtu;		   /* IPv6: that path MTU, until pmtu_until */
 		uint8_t mac[ETH_ADDR_LEN]; /* to whom, there */
 		uint8_t flags;
 	} fast_dst[FAST_DST_SLOTS];

@@ -298,6 +298,11 @@ bases(struct base *b)
 	b[n] = (struct base){ .name = "icmp6 echo, 1600 bytes", .link = 0 };
 	FRAME(&b[n].f, pkt6_echo_req);
 	grow(&b[n++].f, 1600);
+	/* Under the path MTU that a packet too big taught (twin_router),
+	 * and over the one a later one teaches. */
+	b[n] = (struct base){ .name = "icmp6 echo, 1350 bytes", .link = 0 };
+	FRAME(&b[n].f, pkt6_echo_req);
+	grow(&b[n++].f, 1350);
 	/* Past the path MTU that a packet too big taught (twin_router). */
 	b[n] = (struct base){ .name = "icmp6 echo, 1450 bytes", .link = 0 };
 	FRAME(&b[n].f, pkt6_echo_req);
@@ -417,7 +422,7 @@ test_fast_matches_general(void **state)
 		RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_BAD,
 	};
 	struct twin *t = &twin;
-	static struct base b[16];
+	static struct base b[20];
 	unsigned nb, taken;
 	struct frame f;
 
@@ -445,7 +450,7 @@ test_fast_matches_general(void **state)
 
 	/* All of them in one burst, twice: the order of what leaves. */
 	{
-		static struct frame all[16];
+		static struct frame all[20];
 
 		for (unsigned i = 0; i < nb; i++)
 			all[i] = b[i].f;
@@ -537,23 +542,24 @@ test_fast_matches_general(void **state)
 	/* The world changes under the traffic: what the fast path remembers of
 	 * addresses, routes and neighbours (struct fast_dst) must change with
 	 * it.  In turn: A's IPv6 entry is doubted (an NA with another MAC and
-	 * no override: STALE); A moves to a new MAC; A falls silent while we
+	 * no override: STALE); A moves to a new MAC; a packet too big lowers
+	 * the path MTU towards A6 to 1280; A falls silent while we
 	 * talk to it (REACHABLE, STALE, DELAY, PROBE, gone); replies to A are
 	 * routed through B; A's addresses become ours (the IPv6 one once DAD
 	 * is done, under the traffic); replies to A6 are routed through B,
 	 * whom we have not met in IPv6 (the general path solicits). */
-	for (unsigned c = 0; c < 6; c++) {
+	for (unsigned c = 0; c < 7; c++) {
 		unsigned before = (unsigned)fx_stat(&t->fx[0], "poll.fast_packets");
 
 		for (int k = 0; k < 2; k++) {
 			struct unit_fx *fx = &t->fx[k];
 
-			if (c == 3)
+			if (c == 4)
 				fx_route(fx, "10.0.0.2/32", "10.1.0.2");
-			else if (c == 4) {
+			else if (c == 5) {
 				fx_addr(fx, &fx->link[1], "10.0.0.2/32");
 				fx_addr(fx, &fx->link[0], "fd00::2/64");
-			} else if (c == 5)
+			} else if (c == 6)
 				fx_route(fx, "fd00::2/128", "fd01::2");
 		}
 		if (c == 0) {
@@ -568,10 +574,19 @@ test_fast_matches_general(void **state)
 			f.b[11] = f.b[27] = 0x0a; /* 02:00:00:00:00:0a */
 			snprintf(t->what, sizeof(t->what), "A's new MAC");
 			twin_step(t, 0, &f, 0);
+		} else if (c == 2) {
+			FRAME(&f, pkt6_ptb);
+			memcpy(frame_ip(&f) + IPV6_HDR_LEN + ICMP_HDR_LEN + 24, ip6("fd00::2").a,
+			       16);
+			wire_put32(frame_ip(&f) + IPV6_HDR_LEN + 4, 1280);
+			fix(&f);
+			snprintf(t->what, sizeof(t->what), "a packet too big: 1280 towards A6");
+			twin_step(t, 0, &f, 0);
+			assert_int_equal(fx_stat(&t->fx[0], "icmp6.pmtu_updates"), 2);
 		}
 		twin_compare(t);   /* what the changes sent (announcements, DAD) */
-		t->quiet = c == 2; /* no relearning */
-		for (unsigned turn = 0; turn < (c == 2 ? 30u : c == 4 ? 2u : 1u); turn++) {
+		t->quiet = c == 3; /* no relearning */
+		for (unsigned turn = 0; turn < (c == 3 ? 30u : c == 5 ? 2u : 1u); turn++) {
 			for (unsigned i = 0; i < nb; i++)
 				for (int r = 0; r < 3; r++) {
 					snprintf(t->what, sizeof(t->what), "%s, change %u, turn %u",
@@ -580,7 +595,7 @@ test_fast_matches_general(void **state)
 				}
 			/* Time passes: A's entries age while it is silent; DAD
 			 * ends for A's address made ours. */
-			for (int k = 0; k < 2 && (c == 2 || c == 4); k++) {
+			for (int k = 0; k < 2 && (c == 3 || c == 5); k++) {
 				fx_advance(&t->fx[k], 2 * SEC);
 				fx_poll(&t->fx[k]);
 			}
@@ -588,7 +603,7 @@ test_fast_matches_general(void **state)
 				 turn);
 			twin_compare(t);
 		}
-		if (c == 2) {
+		if (c == 3) {
 			t->quiet = false;
 			twin_relearn(t);
 		}
