@@ -15,8 +15,24 @@
  * one load a byte instead of two divisions.  Filled once, at load time. */
 static uint32_t addrfmt_dec[256];
 
+/* For each pattern of zero groups (bit i: group i is zero), where the
+ * groups to compress start (8: none) and how many: RFC 5952 4.2.3, the
+ * longest run of two or more, the first on a tie. */
+static uint8_t addrfmt_run_at[256], addrfmt_run_len[256];
+
 static void __attribute__((constructor)) addrfmt_init(void)
 {
+	for (unsigned zero = 0; zero < 256; zero++) {
+		unsigned best = 8, best_len = 0, len = 0;
+
+		for (unsigned i = 0; i < 8; i++) {
+			len = zero >> i & 1 ? len + 1 : 0;
+			if (len > best_len && len >= 2)
+				best = i + 1 - len, best_len = len;
+		}
+		addrfmt_run_at[zero] = (uint8_t)best;
+		addrfmt_run_len[zero] = (uint8_t)best_len;
+	}
 	for (unsigned v = 0; v < 256; v++) {
 		uint32_t w = 0, n = 0;
 
@@ -90,18 +106,11 @@ addrfmt_zero4(const uint8_t *a)
 unsigned
 addrfmt_v6(char *out, const uint8_t *a)
 {
-	unsigned zero = addrfmt_zero4(a) | addrfmt_zero4(a + 8) << 4, starts = 0, len = 0;
-	int best = 8;
+	unsigned zero = addrfmt_zero4(a) | addrfmt_zero4(a + 8) << 4;
+	int best = addrfmt_run_at[zero];
+	unsigned len = addrfmt_run_len[zero];
 	char *p = out;
-	/* RFC 5952 4.2.3: the longest run of two or more zero groups, the
-	 * first on a tie.  After k passes a bit is left where k + 1 zero
-	 * groups start. */
-	for (unsigned run = zero; run != 0; run &= run >> 1) {
-		starts = run;
-		len++;
-	}
-	if (len >= 2)
-		best = __builtin_ctz(starts);
+
 	for (int i = 0; i < 8; i++) {
 		if (i == best) {
 			*p++ = ':';

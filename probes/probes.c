@@ -17,27 +17,7 @@
 #include "probes.h"
 #include "stack.h"
 
-static const char *probe_protoname(uint8_t p);
-
 _Static_assert(SONDE_ADDRSTRLEN == ADDRFMT_LEN, "addrfmt fills the probes' address fields");
-
-/* The protocol's name, or its number, into out (SONDE_PROTOSTRLEN). */
-static void
-probe_protostr(uint8_t p, char *out)
-{
-	const char *s = probe_protoname(p);
-
-	if (s != NULL) {
-		strcpy(out, s);
-		return;
-	}
-	if (p >= 100)
-		*out++ = (char)('0' + p / 100);
-	if (p >= 10)
-		*out++ = (char)('0' + p / 10 % 10);
-	*out++ = (char)('0' + p % 10);
-	*out = '\0';
-}
 
 static const char *
 probe_protoname(uint8_t p)
@@ -64,6 +44,35 @@ probe_protoname(uint8_t p)
 	case 255: return "RAW";
 	}
 	return NULL;
+}
+
+/* Protocol names and numbers as the probes give them, 8 bytes each (the
+ * longest name is 7), zero-padded: built once, copied whole per probe. */
+static char probe_protostrs[256][8];
+
+static void __attribute__((constructor)) probe_protostr_init(void)
+{
+	for (unsigned p = 0; p < 256; p++) {
+		const char *s = probe_protoname((uint8_t)p);
+		char *out = probe_protostrs[p];
+
+		if (s != NULL) {
+			memcpy(out, s, strlen(s));
+			continue;
+		}
+		if (p >= 100)
+			*out++ = (char)('0' + p / 100);
+		if (p >= 10)
+			*out++ = (char)('0' + p / 10 % 10);
+		*out = (char)('0' + p % 10);
+	}
+}
+
+/* The protocol's name, or its number, into out (SONDE_PROTOSTRLEN, zeroed). */
+static inline void
+probe_protostr(uint8_t p, char *out)
+{
+	memcpy(out, probe_protostrs[p], sizeof(probe_protostrs[p]));
 }
 
 static void
