@@ -144,7 +144,7 @@ probe_fill_ipv6(const uint8_t *h, uint32_t len, struct ipinfo_t *ip, struct ipv6
 
 /* The arguments, zeroed in one go (a char[] keys a bpftrace map whole: what
  * follows a string is part of the key); IPv4 or IPv6, not both. */
-struct probe_args_s {
+struct probe_args {
 	struct pktinfo_t pkt;
 	struct csinfo_t csi;
 	struct ipinfo_t ip;
@@ -155,9 +155,9 @@ struct probe_args_s {
 	};
 };
 
-union probe_args {
-	struct probe_args_s a;
-	uint64_t v[(sizeof(struct probe_args_s) + 7) / 8];
+union probe_args_words {
+	struct probe_args a;
+	uint64_t v[(sizeof(struct probe_args) + 7) / 8];
 };
 
 /* The arguments are zeroed by a loop of word stores that GCC is told to
@@ -174,8 +174,8 @@ PROBE_STORES_AS_WRITTEN void
 probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_mbuf *m,
 	   const struct sonde_if *ifp, int fam, const char *reason, const void *cs)
 {
-	union probe_args buf;
-	struct probe_args_s *ap = &buf.a;
+	union probe_args_words buf;
+	struct probe_args *ap = &buf.a;
 	struct csinfo_t *csp = NULL;
 	const uint8_t *h = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);

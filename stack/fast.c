@@ -168,7 +168,9 @@ fast_dst_fill(struct sonde_stack *st, struct sonde_if *ifp, uint32_t i, uint32_t
 	return d;
 }
 
-/* The memo of IPv4 address a seen on ifp. */
+/* The memo of IPv4 address a seen on ifp.  The entry is good until the
+ * next lookup, which may fill or move it: fast4() and fast6() are done with
+ * the source's when they look up the destination. */
 static __rte_always_inline const struct fast_dst *
 fast_dst4(struct sonde_stack *st, struct sonde_if *ifp, uint32_t a)
 {
