@@ -621,11 +621,78 @@ test_fast_matches_general(void **state)
 	fx_finish(&t->fx[0]); /* started first: its count covers both */
 }
 
+/* prefix added to lo0 in both twins. */
+static void
+twin_addr_lo(struct twin *t, const char *prefix)
+{
+	struct sonde_prefix p;
+
+	assert_int_equal(sonde_prefix_parse(prefix, &p), 0);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(sonde_addr_add(t->fx[k].st, sonde_if_find(t->fx[k].st, "lo0"), &p),
+				 0);
+}
+
+static uint64_t
+twin_echo_replies(const struct twin *t)
+{
+	return fx_stat(&t->fx[0], "icmp.echo_replies") + fx_stat(&t->fx[0], "icmp6.echo_replies");
+}
+
+/* An address made ours alone, with no route to go with it (on lo0), must
+ * empty the memo: echo from A is answered on the fast path, and once A's
+ * address is ours neither path may answer it (a martian source).  One
+ * family at a time, so that each change is seen alone.
+ * test_fast_matches_general cannot show this: there a route change always
+ * comes with the address. */
+static void
+test_fast_address_change(void **state)
+{
+	struct twin *t = &twin;
+	struct frame e4, e6;
+	uint64_t replies;
+	unsigned taken;
+
+	*state = t;
+	memset(t, 0, sizeof(*t));
+	twin_router(&t->fx[0], false);
+	twin_router(&t->fx[1], true);
+	FRAME(&e4, pkt_echo_req);
+	FRAME(&e6, pkt6_echo_req);
+	t->quiet = true;
+	snprintf(t->what, sizeof(t->what), "echo from A");
+	for (int r = 0; r < 3; r++) {
+		twin_step(t, 0, &e4, 0);
+		twin_step(t, 0, &e6, 0);
+	}
+	taken = (unsigned)fx_stat(&t->fx[0], "poll.fast_packets");
+	assert_true(taken >= 2); /* the memo holds A, in both families */
+
+	twin_addr_lo(t, "10.0.0.2/32");
+	replies = twin_echo_replies(t);
+	snprintf(t->what, sizeof(t->what), "echo from 10.0.0.2, now ours");
+	twin_step(t, 0, &e4, 0); /* the twins agree: no answer */
+	assert_int_equal(twin_echo_replies(t), replies);
+	snprintf(t->what, sizeof(t->what), "echo from fd00::2, not ours yet");
+	twin_step(t, 0, &e6, 0);
+	assert_int_equal(twin_echo_replies(t), replies + 1);
+	assert_int_equal(fx_stat(&t->fx[0], "poll.fast_packets"), taken + 1);
+
+	twin_addr_lo(t, "fd00::2/128");
+	snprintf(t->what, sizeof(t->what), "echo from fd00::2, now ours");
+	twin_step(t, 0, &e6, 0);
+	assert_int_equal(twin_echo_replies(t), replies + 1);
+	fx_teardown((void *[]){ &t->fx[1] });
+	fx_finish(&t->fx[0]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_prestate_setup_teardown(test_fast_matches_general, NULL,
+							 twin_teardown, &twin),
+		cmocka_unit_test_prestate_setup_teardown(test_fast_address_change, NULL,
 							 twin_teardown, &twin),
 	};
 	int r;
