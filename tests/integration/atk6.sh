@@ -96,8 +96,8 @@ bpf_stop "$BT"
 # The probe contract, reason by reason (link-layer reasons fire no IP probe;
 # "shutdown" drops, at exit, come after the counters were printed).
 LINK=$(sed -n 's/.*X(DROP_[A-Z0-9_]*, "\([a-z0-9-]*\)", DROP_DIR_[A-Z]*, DROP_LINK).*/\1/p' \
-	"$SONDE_SRC/stack/drop.h" | tr '\n' ' ')
-[ -n "$LINK" ] || fail "no link-layer reasons found in stack/drop.h"
+	"$SONDE_SRC/stack/core/drop.h" | tr '\n' ' ')
+[ -n "$LINK" ] || fail "no link-layer reasons found in stack/core/drop.h"
 awk -v link=" $LINK" 'BEGIN { n = split(link, l, " "); for (i = 1; i <= n; i++) skip[l[i]] = 1 }
 	p && $1 ~ /^drop\.(in|out)\./ { split($1, a, "."); if (!(a[3] in skip) && a[3] != "shutdown") print $1, $2 }
 	/^stopping$/ { p = 1 }' "$SONDED_OUT" | sort >"$IT_DIR/counted.txt"

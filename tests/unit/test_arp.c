@@ -1,5 +1,5 @@
 /*
- * test_arp.c: the ARP neighbour table (stack/arp.c, RFC 826, RFC 1122
+ * test_arp.c: the ARP neighbour table (stack/link/arp.c, RFC 826, RFC 1122
  * 2.3.2.1, RFC 5227) through a test link and a fake clock: replies to
  * requests for our address, field by field; learning only when the target
  * is us or the sender is already in the table; announcements on

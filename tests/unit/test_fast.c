@@ -1,5 +1,5 @@
 /*
- * test_fast.c: the fast path (stack/fast.c) against the general path.
+ * test_fast.c: the fast path (stack/ip/fast.c) against the general path.
  *
  * Two router stacks, alike but for conf.no_fastpath, get the same frames
  * in the same order on the same fake clock: ICMP and UDP echo, forwarding,

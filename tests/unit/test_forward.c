@@ -1,6 +1,6 @@
 /*
  * test_forward.c: the stack as a router (conf.forwarding, two test links;
- * stack/ipv4.c's ipv4_forward, RFC 1812 4.3.2, 5.2-5.3, RFC 1191, RFC 1624):
+ * stack/ip/ipv4.c's ipv4_forward, RFC 1812 4.3.2, 5.2-5.3, RFC 1191, RFC 1624):
  * TTL decremented with the checksum updated incrementally and still valid
  * for every TTL, options carried; next hop resolved by ARP while the packet
  * waits; TTL 1 and 0 answered with time exceeded; no route with net

@@ -1,6 +1,6 @@
 /*
- * test_frag.c: fragments in both families (stack/frag.c over rte_ip_frag,
- * stack/ipv4.c, stack/ipv6.c, stack/icmp6.c) with the fake clock.
+ * test_frag.c: fragments in both families (stack/ip/frag.c over rte_ip_frag,
+ * stack/ip/ipv4.c, stack/ip/ipv6.c, stack/ip/icmp6.c) with the fake clock.
  * Reassembly (RFC 791 3.2, RFC 8200 4.5) of real 4000-byte pings cut by
  * scapy, in every order, delivered once, and the echo reply fragmented
  * back at the link MTU (offsets, MF, identification, checksums);

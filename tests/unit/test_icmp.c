@@ -1,5 +1,5 @@
 /*
- * test_icmp.c: ICMP and UDP on a host (stack/icmp.c, stack/udp.c; RFC 792,
+ * test_icmp.c: ICMP and UDP on a host (stack/ip/icmp.c, stack/transport/udp.c; RFC 792,
  * RFC 1122 3.2.2 and 4.1.3, RFC 1812 4.3.2): echo replies checked byte by
  * byte (addresses swapped, type 0, checksums, id/seq/payload, TOS); echo to
  * broadcast ignored; malformed ICMP; UDP to a closed port answered with

@@ -1,6 +1,6 @@
 /*
  * test_ipv4.c: the receive path up to the transports and the send path
- * down to the link (stack/eth.c, stack/ipv4.c, RFC 791, RFC 1122 3.2.1,
+ * down to the link (stack/link/eth.c, stack/ip/ipv4.c, RFC 791, RFC 1122 3.2.1,
  * RFC 1812 5.3.7): every malformed Ethernet frame and IPv4 header dropped
  * under its own counter with nothing sent; checksum offload flags obeyed;
  * Ethernet padding trimmed; chained mbufs linearised; martian sources and

@@ -1,6 +1,6 @@
 /*
- * test_ipv6.c: IPv6 input and the ICMPv6 a host answers with (stack/ipv6.c,
- * stack/icmp6.c, stack/udp.c) on a dual-stack host with its addresses
+ * test_ipv6.c: IPv6 input and the ICMPv6 a host answers with (stack/ip/ipv6.c,
+ * stack/ip/icmp6.c, stack/transport/udp.c) on a dual-stack host with its addresses
  * preferred: RFC 8200 3 (version, payload length) and 4 (the extension
  * header walk: Hop-by-Hop only first, 4.2's option action bits, 4.4's
  * routing header with segments left, 4.7's no next header, an unknown next

@@ -1,6 +1,6 @@
 /*
  * test_nd6.c: Neighbor Discovery and Duplicate Address Detection
- * (stack/nd6.c, stack/neigh.c) on a test link with the fake clock.
+ * (stack/link/nd6.c, stack/link/neigh.c) on a test link with the fake clock.
  * RFC 4291 appendix A (the modified EUI-64 link-local address); RFC 4862
  * 5.4 (DAD: a probe from :: to the solicited-node group, the tentative
  * address neither answered nor used for a second, then preferred; another

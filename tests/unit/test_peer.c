@@ -1,5 +1,5 @@
 /*
- * test_peer.c: linked stacks (stack/peer.c), as sonded runs them on two
+ * test_peer.c: linked stacks (stack/core/peer.c), as sonded runs them on two
  * lcores: two stacks on the same link (two queues of one port, here two
  * test links with one MAC), linked with sonde_stacks_link.  The answer to
  * one stack's ARP request or neighbour solicitation arrives at the other

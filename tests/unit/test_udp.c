@@ -1,5 +1,5 @@
 /*
- * test_udp.c: the built-in UDP services (stack/udp.c, set with
+ * test_udp.c: the built-in UDP services (stack/transport/udp.c, set with
  * sonde_udp_service()): echo (RFC 862) and discard (RFC 863), both
  * families.  The echo is the request turned around and nothing else:
  * ports and addresses swapped, payload identical, the UDP checksum the

@@ -1,5 +1,5 @@
 /*
- * test_wire.c: stack/wire.c on real packets (packets.h, made with scapy and
+ * test_wire.c: stack/wire/wire.c on real packets (packets.h, made with scapy and
  * checked with tshark): Ethernet, ARP, IPv4, ICMP and UDP parsed field by
  * field and emitted back byte for byte; every truncation of every header
  * rejected with its drop reason; bad version, IHL, total length and
