@@ -6,14 +6,14 @@
  *
  * With several lcores every port gets one rx/tx queue pair per lcore; the
  * stack of the i-th lcore (the main lcore first) polls queue i of every
- * port on its own lcore, and every stack gets the same configuration.  The
- * stacks are linked (sonde_stacks_link): they share nothing but neighbour
- * news and DAD verdicts, by message.
+ * port on its own lcore.  The stacks are linked (sonde_stacks_link): the
+ * configuration is given to the first, and reaches the others by message,
+ * as neighbour news and DAD verdicts do; they share nothing else.
  *
  *   sonded [EAL args] -- --addr IF=ADDR/LEN [--addr ...]
  *          [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]
  *          [--mtu IF=N ...] [--frag-timeout MS] [--ping DEST[,COUNT]]
- *          [--service udp:PORT=echo|discard] [--busy-poll] [--no-fastpath]
+ *          [--service udp:PORT=echo|discard] [--busy-poll]
  */
 #include <ctype.h>
 #include <errno.h>
@@ -81,7 +81,6 @@ struct opts {
 	const char *ping;
 	unsigned ping_count;
 	bool forward;
-	bool no_fastpath;
 	bool busy;
 };
 
@@ -98,10 +97,10 @@ usage(FILE *f)
 	fprintf(f, "usage: sonded [EAL args] -- --addr IF=ADDR/LEN [--addr ...]\n"
 		   "       [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]\n"
 		   "       [--mtu IF=N ...] [--frag-timeout MS] [--ping DEST[,COUNT]]\n"
-		   "       [--service udp:PORT=echo|discard] [--busy-poll] [--no-fastpath]\n"
+		   "       [--service udp:PORT=echo|discard] [--busy-poll]\n"
 		   "  --mtu IF=N         the port's MTU (at least 1280; default the PMD's, 1500)\n"
 		   "  --frag-timeout MS  reassembly timeout in milliseconds (default 30000)\n"
-		   "  --no-fastpath      every packet through the layers, even while untraced\n"
+
 		   "  One stack per EAL lcore (-l 0,1: two), each on one queue of every port.\n"
 		   "  With several, --pcap IF=FILE writes one file per lcore, its id before\n"
 		   "  the extension: cap.pcap is cap.lcore0.pcap, cap.lcore1.pcap, ...\n"
@@ -128,7 +127,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "ping", required_argument, NULL, 'P' },
 		{ "service", required_argument, NULL, 'S' },
 		{ "busy-poll", no_argument, NULL, 'b' },
-		{ "no-fastpath", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -185,7 +183,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->service[o->n_service++] = optarg;
 			break;
 		case 'b': o->busy = true; break;
-		case 'F': o->no_fastpath = true; break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			return bad_arg("option", argv[optind - 1],
@@ -229,6 +226,9 @@ pcap_name(char *buf, size_t size, const char *file, unsigned lcore, unsigned n_s
 	snprintf(buf, size, "%.*s.lcore%u%s", (int)(dot - file), file, lcore, dot);
 }
 
+/* The configuration, given to the first stack: linked stacks make the
+ * same changes from its messages at their first poll.  The captures are
+ * every stack's own (one file each). */
 static int
 configure(struct sonde_stack *st, const struct opts *o, unsigned lcore, unsigned n_stacks)
 {
@@ -236,6 +236,8 @@ configure(struct sonde_stack *st, const struct opts *o, unsigned lcore, unsigned
 	const char *v;
 	int ifi, r;
 
+	if (lcore != rte_get_main_lcore())
+		goto captures;
 	for (unsigned i = 0; i < o->n_mtu; i++) {
 		char *end;
 		unsigned long mtu;
@@ -289,6 +291,7 @@ configure(struct sonde_stack *st, const struct opts *o, unsigned lcore, unsigned
 			return bad_arg("--service", o->service[i], "expected echo or discard");
 		sonde_udp_service(st, (uint16_t)port, k);
 	}
+captures:
 	for (unsigned i = 0; i < o->n_pcap; i++) {
 		char file[4096];
 
@@ -492,7 +495,6 @@ stacks_create(struct app *a, const struct opts *o)
 
 	conf.pool = a->pool;
 	conf.forwarding = o->forward;
-	conf.no_fastpath = o->no_fastpath;
 	conf.frag_timeout_ms = o->frag_timeout_ms;
 	a->ls[a->n++].lcore = rte_get_main_lcore();
 	RTE_LCORE_FOREACH_WORKER (lcore) {

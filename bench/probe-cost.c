@@ -29,10 +29,10 @@ probe_cost(struct sonde_stack *st, struct rte_mbuf *m)
 	uint64_t t0, t1;
 
 	for (int i = 0; i < 10000; i++) /* warm up */
-		probe_fire(st, PROBE_RECEIVE, m, st->lo, 0, NULL, NULL);
+		probe_fire(st, PROBE_RECEIVE, m, st->lo, 0, NULL);
 	t0 = rte_get_tsc_cycles();
 	for (int i = 0; i < ROUNDS; i++)
-		probe_fire(st, PROBE_RECEIVE, m, st->lo, 0, NULL, NULL);
+		probe_fire(st, PROBE_RECEIVE, m, st->lo, 0, NULL);
 	t1 = rte_get_tsc_cycles();
 	return (double)(t1 - t0) * 1e9 / (double)rte_get_tsc_hz() / ROUNDS;
 }
@@ -60,6 +60,8 @@ main(int argc, char **argv)
 	m6 = rte_pktmbuf_alloc(conf.pool);
 	memcpy(rte_pktmbuf_append(m4, sizeof(v4)), v4, sizeof(v4));
 	memcpy(rte_pktmbuf_append(m6, sizeof(v6)), v6, sizeof(v6));
+	pkt_meta_init(m4, st->lo->index, 4);
+	pkt_meta_init(m6, st->lo->index, 6);
 	/* What a tracer does when it attaches to ip:receive and ipv4/ipv6:receive. */
 	ip_receive_semaphore++;
 	ipv4_receive_semaphore++;

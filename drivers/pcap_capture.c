@@ -22,7 +22,7 @@ struct sonde_pcap {
 };
 
 struct sonde_pcap *
-pcap_capture_open(const char *path, char *err, unsigned errlen)
+pcap_capture_open(const char *path, int dlt, char *err, unsigned errlen)
 {
 	struct sonde_pcap *pc = calloc(1, sizeof(*pc));
 
@@ -30,7 +30,7 @@ pcap_capture_open(const char *path, char *err, unsigned errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	pc->dead = pcap_open_dead(DLT_EN10MB, 65535);
+	pc->dead = pcap_open_dead(dlt, 65535);
 	if (pc->dead == NULL) {
 		snprintf(err, errlen, "pcap_open_dead failed");
 		free(pc);

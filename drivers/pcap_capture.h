@@ -10,7 +10,8 @@
 struct rte_mbuf;
 struct sonde_pcap;
 
-struct sonde_pcap *pcap_capture_open(const char *path, char *err, unsigned errlen);
+/* A capture of frames of pcap link type dlt (DLT_EN10MB, DLT_RAW). */
+struct sonde_pcap *pcap_capture_open(const char *path, int dlt, char *err, unsigned errlen);
 /* Appends the frame in m (borrowed) with a timestamp of now_ns. */
 void pcap_capture_write(struct sonde_pcap *pc, const struct rte_mbuf *m, uint64_t now_ns);
 void pcap_capture_close(struct sonde_pcap *pc);

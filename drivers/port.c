@@ -47,11 +47,18 @@ port_close(struct sonde_if *ifp)
 	rte_eth_dev_close(ifp->port_id);
 }
 
-static const struct sonde_if_ops port_ops = {
+const struct if_driver port_driver = {
 	.rx = port_rx,
 	.tx = port_tx,
 	.close = port_close,
 };
+
+void
+port_close_device(uint16_t port_id)
+{
+	rte_eth_dev_stop(port_id);
+	rte_eth_dev_close(port_id);
+}
 
 bool
 port_is_open(const struct sonde_if *ifp)
@@ -153,32 +160,13 @@ port_attach(struct sonde_if *ifp, uint16_t port_id, uint16_t queue)
 		return r;
 	if (rte_eth_dev_get_mtu(port_id, &mtu) != 0)
 		mtu = RTE_ETHER_MTU;
-	ifp->kind = IF_KIND_PORT;
 	ifp->port_id = port_id;
 	ifp->queue_id = queue;
 	memcpy(ifp->mac, mac.addr_bytes, ETH_ADDR_LEN);
 	ifp->mtu = mtu;
-	ifp->l2_len = ETH_HDR_LEN;
 	ifp->csum_rx_ipv4 = !!(conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM);
 	ifp->csum_tx_ipv4 = !!(conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
-	ifp->ops = &port_ops;
-	snprintf(ifp->name, sizeof(ifp->name), "dpdk%u", port_id);
 	return 0;
-}
-
-int
-port_open(struct sonde_if *ifp, uint16_t port_id, struct rte_mempool *pool)
-{
-	int r = port_setup(port_id, 1, pool);
-
-	if (r)
-		return r;
-	r = port_attach(ifp, port_id, 0);
-	if (r) {
-		rte_eth_dev_stop(port_id);
-		rte_eth_dev_close(port_id);
-	}
-	return r;
 }
 
 int

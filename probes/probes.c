@@ -172,8 +172,9 @@ union probe_args_words {
 
 PROBE_STORES_AS_WRITTEN void
 probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_mbuf *m,
-	   const struct sonde_if *ifp, int fam, const char *reason, const void *cs)
+	   const struct sonde_if *ifp, int fam, const char *reason)
 {
+	const void *cs = pkt_meta_c(m)->conn;
 	union probe_args_words buf;
 	struct probe_args *ap = &buf.a;
 	struct csinfo_t *csp = NULL;
@@ -186,10 +187,16 @@ probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_
 
 	if (len >= 1 && (h[0] >> 4 == 4 || h[0] >> 4 == 6))
 		fam = h[0] >> 4;
+	else if (fam == 0)
+		fam = pkt_meta_c(m)->af;
+	/* No IP header to read (a packet dropped before one was written):
+	 * the family and the interface, and no header fields. */
+	if (len == 0 || h[0] >> 4 != fam)
+		len = 0;
 	v6 = fam == 6;
 
 	ap->pkt.pkt_addr = (uint64_t)(uintptr_t)m;
-	ap->pkt.pkt_len = rte_pktmbuf_pkt_len(m) + (ifp ? ifp->l2_len : 0);
+	ap->pkt.pkt_len = rte_pktmbuf_pkt_len(m) + (ifp ? ifp->kind->l2_len : 0);
 	if (reason)
 		memcpy(ap->pkt.pkt_reason, reason, strnlen(reason, sizeof(ap->pkt.pkt_reason) - 1));
 	if (cs) {
@@ -200,7 +207,7 @@ probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_
 	}
 	if (ifp) {
 		memcpy(ap->ifi.if_name, ifp->name, sizeof(ap->ifi.if_name));
-		ap->ifi.if_local = ifp->kind == IF_KIND_LOOP;
+		ap->ifi.if_local = ifp == st->lo;
 		ap->ifi.if_addr = (uint64_t)(uintptr_t)ifp;
 	} else {
 		memcpy(ap->ifi.if_name, "none", sizeof("none"));
@@ -236,4 +243,30 @@ probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_
 	case PROBE_DROP_IN: FIRE2(IPV4_DROP_IN, IPV6_DROP_IN, v6); break;
 	case PROBE_DROP_OUT: FIRE2(IPV4_DROP_OUT, IPV6_DROP_OUT, v6); break;
 	}
+}
+
+bool
+probe_on(enum probe_kind kind)
+{
+	switch (kind) {
+	case PROBE_SEND: return PROBE_SEND_ON();
+	case PROBE_RECEIVE: return PROBE_RECEIVE_ON();
+	case PROBE_LOCAL_SEND: return PROBE_LOCAL_SEND_ON();
+	case PROBE_LOCAL_RECEIVE: return PROBE_LOCAL_RECEIVE_ON();
+	case PROBE_READ: return PROBE_READ_ON();
+	case PROBE_WRITE: return PROBE_WRITE_ON();
+	case PROBE_DROP_IN: return PROBE_DROP_IN_ON();
+	case PROBE_DROP_OUT: return PROBE_DROP_OUT_ON();
+	}
+	return false;
+}
+
+void
+probe_burst_fire(const struct sonde_stack *st, enum probe_kind kind, struct rte_mbuf *const *pkts,
+		 uint16_t n, const struct sonde_if *ifp, struct sonde_if *const *out)
+{
+	if (!probe_on(kind))
+		return;
+	for (uint16_t i = 0; i < n; i++)
+		probe_fire(st, kind, pkts[i], out ? out[i] : ifp, 0, NULL);
 }

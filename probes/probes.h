@@ -34,9 +34,10 @@ enum probe_kind {
 };
 
 /* m's data starts at the IP header; the family is read from the header's
- * version nibble (or fam, 4 or 6, when the header is too damaged to say). */
+ * version nibble (or fam, 4 or 6, when the header is too damaged to say);
+ * the connection, if any, from its pkt_meta. */
 void probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_mbuf *m,
-		const struct sonde_if *ifp, int fam, const char *reason, const void *cs);
+		const struct sonde_if *ifp, int fam, const char *reason);
 
 /* Bitwise, not logical, or: the semaphores are plain loads, and a chain of
  * branches costs more than reading them all. */
@@ -78,7 +79,7 @@ probe_gate_update(struct sonde_stack *st)
 			      const struct sonde_if *ifp)                             \
 	{                                                                             \
 		if (unlikely(probe_gate(st)) && ON())                                 \
-			probe_fire(st, KIND, m, ifp, 0, NULL, NULL);                  \
+			probe_fire(st, KIND, m, ifp, 0, NULL);                        \
 	}
 
 SONDE_PROBE_SITE(probe_send, PROBE_SEND, PROBE_SEND_ON)
@@ -87,5 +88,31 @@ SONDE_PROBE_SITE(probe_local_send, PROBE_LOCAL_SEND, PROBE_LOCAL_SEND_ON)
 SONDE_PROBE_SITE(probe_local_receive, PROBE_LOCAL_RECEIVE, PROBE_LOCAL_RECEIVE_ON)
 SONDE_PROBE_SITE(probe_read, PROBE_READ, PROBE_READ_ON)
 SONDE_PROBE_SITE(probe_write, PROBE_WRITE, PROBE_WRITE_ON)
+
+/* Whether probe kind is switched on (its semaphores). */
+bool probe_on(enum probe_kind kind);
+
+/* A burst's probe site: one test of the gate for the whole burst, and only
+ * when someone traces, the probe for each packet, all on interface ifp
+ * (out == NULL) or each on out[i].  The burst's order is the firing order. */
+void probe_burst_fire(const struct sonde_stack *st, enum probe_kind kind,
+		      struct rte_mbuf *const *pkts, uint16_t n, const struct sonde_if *ifp,
+		      struct sonde_if *const *out);
+
+static __rte_always_inline void
+probe_burst_if(const struct sonde_stack *st, enum probe_kind kind, struct rte_mbuf *const *pkts,
+	       uint16_t n, const struct sonde_if *ifp)
+{
+	if (unlikely(probe_gate(st)))
+		probe_burst_fire(st, kind, pkts, n, ifp, NULL);
+}
+
+static __rte_always_inline void
+probe_burst_out(const struct sonde_stack *st, enum probe_kind kind, struct rte_mbuf *const *pkts,
+		uint16_t n, struct sonde_if *const *out)
+{
+	if (unlikely(probe_gate(st)))
+		probe_burst_fire(st, kind, pkts, n, NULL, out);
+}
 
 #endif

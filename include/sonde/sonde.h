@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct rte_mbuf;
 struct rte_mempool;
 struct sonde_stack;
 
@@ -38,12 +39,11 @@ struct sonde_conf {
 	uint32_t routes;	  /* routes per family (1024) */
 	uint32_t frag_timeout_ms; /* reassembly timeout (30000) */
 	uint32_t frag_max;	  /* fragments held for reassembly, at most (1024) */
-	bool no_fastpath; /* every frame through the layers, even untraced (see stack/fast.c) */
 };
 
 /* An address or prefix of either family. */
 struct sonde_prefix {
-	int af; /* AF_INET or AF_INET6 */
+	int af; /* AF_INET or AF_INET6; AF_UNSPEC with plen 0: "default" (sonde_route_add) */
 	uint8_t plen;
 	union {
 		uint8_t v6[16];
@@ -51,6 +51,10 @@ struct sonde_prefix {
 	} addr;
 };
 
+/* NULL on failure, with rte_errno saying why: EINVAL (no pool), ENOMEM,
+ * ENOSPC or EEXIST from a table DPDK could not make (rte_lpm, rte_hash: a
+ * name in use, memory), and the cause is logged with the layer it stopped
+ * at. */
 struct sonde_stack *sonde_stack_create(const struct sonde_conf *conf);
 /* Frees everything the stack holds (queued packets included); does not stop
  * or close the DPDK ports: the caller owns them. */
@@ -86,18 +90,88 @@ void sonde_ports_close(struct sonde_stack *st);
  * linked stacks only once none of them polls any more. */
 int sonde_stacks_link(struct sonde_stack **stacks, unsigned n);
 
+/* Interfaces are objects of a type: a DPDK port's queue pair, or frames the
+ * application moves itself through callbacks (Ethernet II framing: a
+ * pcap replay, an AF_XDP socket, a test).  Every type gets the same
+ * addresses, MTU, counters, capture and probes; the name is what the
+ * probes show (if_name). */
+enum sonde_if_type {
+	SONDE_IF_PORT,	 /* port_id's queue pair queue, set up by sonde_port_setup */
+	SONDE_IF_DRIVER, /* the callbacks in driver */
+	SONDE_IF_TYPES
+};
+
+/* The callbacks of a SONDE_IF_DRIVER interface, called from sonde_poll()
+ * only.  rx fills pkts with at most n received frames (data at the
+ * Ethernet header) and returns how many; the stack owns them.  tx takes
+ * frames to send and returns how many it took (it owns those); the stack
+ * drops the rest (tx-queue-full).  close, if set, runs when the interface
+ * is destroyed. */
+struct sonde_if_driver {
+	uint16_t (*rx)(void *arg, struct rte_mbuf **pkts, uint16_t n);
+	uint16_t (*tx)(void *arg, struct rte_mbuf **pkts, uint16_t n);
+	void (*close)(void *arg);
+	void *arg;
+};
+
+struct sonde_if_conf {
+	enum sonde_if_type type;
+	const char *name;	 /* default for ports "dpdkN", N the port id; drivers need one */
+	uint16_t port_id, queue; /* SONDE_IF_PORT */
+	struct sonde_if_driver driver; /* SONDE_IF_DRIVER */
+	uint8_t mac[6];		       /* SONDE_IF_DRIVER: its unicast MAC */
+	uint16_t mtu;		       /* SONDE_IF_DRIVER: default 1500 */
+	bool no_linklocal;	       /* no fe80:: address from the MAC (and no DAD for it) */
+};
+
+/* Creates an interface; returns its index (the lowest free: linked stacks
+ * that create the same interfaces in the same order agree on indexes).
+ * An Ethernet interface gets a link-local IPv6 address from its MAC (RFC
+ * 4291 modified EUI-64) unless no_linklocal. */
+int sonde_if_create(struct sonde_stack *st, const struct sonde_if_conf *conf);
+/* Removes an interface at run time: its addresses, the routes through it,
+ * its neighbours and the packets it holds go with it (counted drops); a
+ * driver's close is called.  Not lo0.  Not passed to linked stacks (each
+ * has its own queue of a port). */
+int sonde_if_destroy(struct sonde_stack *st, int ifindex);
+
 /* Interface index by name ("dpdk0", "lo0"), or -ENOENT. */
 int sonde_if_find(const struct sonde_stack *st, const char *name);
 const char *sonde_if_name(const struct sonde_stack *st, int ifindex);
 
+/*
+ * Changes at run time.  Each call applies to st at once and returns its
+ * result; on linked stacks (sonde_stacks_link) it is also queued to every
+ * other stack, which makes the same change at its next sonde_poll(): an
+ * application configures one stack, not one per lcore.  A stack that
+ * cannot make a change it was sent counts it (peer.cmd_failed) and logs
+ * it.
+ */
+
 /* Adds an address with its on-link prefix (a connected route).  An IPv6
  * address is tentative until Duplicate Address Detection (about a second of
- * polling) finds no other owner.  Ports get a link-local address from their
- * MAC (RFC 4291 modified EUI-64) when added. */
+ * polling) finds no other owner. */
 int sonde_addr_add(struct sonde_stack *st, int ifindex, const struct sonde_prefix *p);
-/* Adds a route to dst via gateway gw (which must be on-link). */
+/* Removes the address p->addr (the prefix length is not looked at) and,
+ * with the last address of its prefix on the interface, the connected
+ * route.  -EADDRNOTAVAIL if the interface has no such address. */
+int sonde_addr_del(struct sonde_stack *st, int ifindex, const struct sonde_prefix *p);
+/* Adds (or replaces) a route to dst via gateway gw, which must be on-link.
+ * A dst of "default" (af AF_UNSPEC, plen 0, as sonde_prefix_parse gives)
+ * is the default route of gw's family. */
 int sonde_route_add(struct sonde_stack *st, const struct sonde_prefix *dst,
 		    const struct sonde_prefix *gw);
+/* Removes the route to dst (its family's 0/0 for a default); -ESRCH if none. */
+int sonde_route_del(struct sonde_stack *st, const struct sonde_prefix *dst);
+/* A permanent neighbour: addr is at mac on Ethernet interface ifindex,
+ * never asked, never changed by a packet, until sonde_neigh_del. */
+int sonde_neigh_add(struct sonde_stack *st, int ifindex, const struct sonde_prefix *addr,
+		    const uint8_t mac[6]);
+/* Forgets neighbour addr on ifindex (learnt or permanent); what waited for
+ * it is dropped.  -ENOENT if unknown. */
+int sonde_neigh_del(struct sonde_stack *st, int ifindex, const struct sonde_prefix *addr);
+/* Forwarding (RFC 1812) on or off. */
+int sonde_forwarding(struct sonde_stack *st, bool on);
 
 /* Built-in services on a UDP port, both families: echo (RFC 862) sends
  * each datagram back; discard (RFC 863) takes it and says nothing. */
@@ -127,7 +201,8 @@ bool sonde_ready(const struct sonde_stack *st);
 int sonde_ping(struct sonde_stack *st, const struct sonde_prefix *dst, uint16_t id, uint16_t seq,
 	       uint16_t len);
 
-/* Parses "10.0.0.1", "10.0.0.0/24", "fd00::1/64" ("default" is 0/0).
+/* Parses "10.0.0.1", "10.0.0.0/24", "fd00::1/64"; "default" is af
+ * AF_UNSPEC with plen 0 (the default route of a gateway's family).
  * Without /LEN the prefix length is the full address. */
 int sonde_prefix_parse(const char *s, struct sonde_prefix *p);
 

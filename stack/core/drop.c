@@ -33,15 +33,15 @@ pkt_drop(struct sonde_stack *st, struct rte_mbuf *m, enum drop_reason r)
 {
 	st->stats.drops[r]++;
 	if (unlikely(probe_gate(st)) && drop_reasons[r].layer == DROP_IP) {
-		int fam = (m->packet_type & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV6 ? 6 : 4;
-		const struct sonde_if *ifp = stack_if(st, m->port);
+		const struct pkt_meta *pm = pkt_meta_c(m);
+		int fam = pm->af == 6 ? 6 : 4;
+		const struct sonde_if *ifp = stack_if(st, pm->ifindex);
 
 		if (drop_reasons[r].dir == DROP_DIR_IN) {
 			if (unlikely(PROBE_DROP_IN_ON()))
-				probe_fire(st, PROBE_DROP_IN, m, ifp, fam, drop_reasons[r].name,
-					   NULL);
+				probe_fire(st, PROBE_DROP_IN, m, ifp, fam, drop_reasons[r].name);
 		} else if (unlikely(PROBE_DROP_OUT_ON())) {
-			probe_fire(st, PROBE_DROP_OUT, m, ifp, fam, drop_reasons[r].name, NULL);
+			probe_fire(st, PROBE_DROP_OUT, m, ifp, fam, drop_reasons[r].name);
 		}
 	}
 	rte_pktmbuf_free(m);

@@ -3,7 +3,7 @@
  *
  * Every discard goes through pkt_drop(): it counts the packet by reason,
  * fires ipv4/ipv6 drop-in or drop-out when the packet is IP (the mbuf's data
- * starts at the IP header and m->packet_type says the family) and frees it,
+ * starts at the IP header and its pkt_meta says the family) and frees it,
  * like Linux's kfree_skb_reason().  The reason text is what bpftrace sees in
  * pktinfo_t.pkt_reason.  Link-layer reasons (ARP, Ethernet) are counted but
  * fire no IP probe: the packet never reached IP.

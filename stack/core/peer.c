@@ -29,10 +29,11 @@
 #include <rte_lcore.h>
 #include <rte_ring.h>
 
+#include "link.h"
 #include "peer.h"
 #include "stack.h"
 
-#define PEER_RING_SIZE 1024 /* messages; a neighbour update each */
+#define PEER_RING_SIZE 1024 /* messages; a neighbour update or a command each */
 #define PEER_BURST 32	    /* applied per poll, at most */
 
 /* rte_ring's element API copies multiples of 4 bytes. */
@@ -71,8 +72,9 @@ sonde_stacks_link(struct sonde_stack **stacks, unsigned n)
 		if (stacks[i]->peer.ring != NULL)
 			return -EALREADY;
 		/* Only lo0: a port added before would have started DAD alone. */
-		if (stacks[i]->n_ifs > 1)
-			return -EBUSY;
+		for (unsigned j = 0; j < stacks[i]->n_ifs; j++)
+			if (stacks[i]->ifs[j] != NULL && stacks[i]->ifs[j] != stacks[i]->lo)
+				return -EBUSY;
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct sonde_stack *st = stacks[i];
@@ -129,12 +131,66 @@ peer_post_neigh(struct sonde_stack *st, const struct sonde_if *ifp, int af, cons
 	peer_post(st, &m);
 }
 
+void
+peer_post_cmd(struct sonde_stack *st, enum peer_kind kind, int ifindex,
+	      const struct sonde_prefix *a, const struct sonde_prefix *b)
+{
+	struct peer_msg m = {
+		.kind = (uint8_t)kind,
+		.ifindex = ifindex >= 0 ? (uint16_t)ifindex : UINT16_MAX,
+	};
+
+	if (st->peer.n_sib == 0 || st->peer.applying)
+		return;
+	if (a)
+		m.a = *a;
+	if (b)
+		m.b = *b;
+	peer_post(st, &m);
+}
+
+/* A sibling's command: the same public call, here.  One that fails (an
+ * interface this stack lacks, a table full) is counted and logged: the
+ * stacks then differ, and the log says where. */
+static void
+peer_apply_cmd(struct sonde_stack *st, const struct peer_msg *m)
+{
+	int ifx = m->ifindex == UINT16_MAX ? -1 : m->ifindex, r;
+
+	st->peer.applying = true;
+	switch (m->kind) {
+	case PEER_ADDR_ADD: r = sonde_addr_add(st, ifx, &m->a); break;
+	case PEER_ADDR_DEL: r = sonde_addr_del(st, ifx, &m->a); break;
+	case PEER_ROUTE_ADD: r = sonde_route_add(st, &m->a, &m->b); break;
+	case PEER_ROUTE_DEL: r = sonde_route_del(st, &m->a); break;
+	case PEER_NEIGH_ADD: r = sonde_neigh_add(st, ifx, &m->a, m->b.addr.v6); break;
+	case PEER_NEIGH_DEL: r = sonde_neigh_del(st, ifx, &m->a); break;
+	case PEER_SERVICE:
+		r = sonde_udp_service(st, (uint16_t)m->a.addr.v4, (enum sonde_service)m->a.plen);
+		break;
+	case PEER_MTU: r = sonde_if_set_mtu(st, ifx, (uint16_t)m->a.addr.v4); break;
+	case PEER_FORWARDING: r = sonde_forwarding(st, m->a.plen != 0); break;
+	default: r = -EINVAL; break;
+	}
+	st->peer.applying = false;
+	if (r != 0) {
+		st->stats.peer_cmd_failed++;
+		RTE_LOG(WARNING, USER1,
+			"sonde: stack %u: a linked stack's change (%u) failed: %s\n", st->id,
+			m->kind, strerror(-r));
+	}
+}
+
 static void
 peer_apply(struct sonde_stack *st, const struct peer_msg *m)
 {
 	struct sonde_if *ifp = stack_if(st, m->ifindex);
 
-	if (ifp == NULL || ifp->kind != IF_KIND_PORT)
+	if (m->kind >= PEER_ADDR_ADD) {
+		peer_apply_cmd(st, m);
+		return;
+	}
+	if (ifp == NULL || ifp->kind != &eth_kind)
 		return;
 	switch (m->kind) {
 	case PEER_NEIGH:

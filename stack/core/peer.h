@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sonde/sonde.h"
 #include "wire.h"
 
 #define SONDE_MAX_STACKS 32
@@ -25,13 +26,24 @@ enum peer_kind {
 	PEER_NEIGH, /* ARP or an NS: neigh_update(news, create) */
 	PEER_NA,    /* an NA: RFC 4861 7.2.5 against the sibling's own entry */
 	PEER_DAD,   /* DAD done for one of our addresses: preferred or duplicate */
+	/* A change the application made on one stack, for every other to
+	 * make too (the public call's arguments: a, b): */
+	PEER_ADDR_ADD,	 /* sonde_addr_add(ifindex, a) */
+	PEER_ADDR_DEL,	 /* sonde_addr_del(ifindex, a) */
+	PEER_ROUTE_ADD,	 /* sonde_route_add(a, b) */
+	PEER_ROUTE_DEL,	 /* sonde_route_del(a) */
+	PEER_NEIGH_ADD,	 /* sonde_neigh_add(ifindex, a, b's first 6 bytes) */
+	PEER_NEIGH_DEL,	 /* sonde_neigh_del(ifindex, a) */
+	PEER_SERVICE,	 /* sonde_udp_service(a.addr.v4, a.plen) */
+	PEER_MTU,	 /* sonde_if_set_mtu(ifindex, a.addr.v4) */
+	PEER_FORWARDING, /* sonde_forwarding(a.plen) */
 };
 
 #define PEER_F_CREATE 0x01    /* PEER_NEIGH: make the entry if there is none */
 #define PEER_F_LLADDR 0x02    /* PEER_NA: mac is the target link-layer address */
 #define PEER_F_DUPLICATE 0x04 /* PEER_DAD: a duplicate (else preferred) */
 
-/* 32 bytes, copied into the ring (rte_ring_*_elem). */
+/* Copied into the ring (rte_ring_*_elem). */
 struct peer_msg {
 	uint8_t kind;	  /* enum peer_kind */
 	uint8_t af;	  /* 4 or 6 */
@@ -41,12 +53,17 @@ struct peer_msg {
 	uint8_t news;	   /* PEER_NEIGH: enum neigh_news */
 	uint8_t flags;	   /* PEER_F_* */
 	uint32_t na_flags; /* PEER_NA: the advertisement's R, S and O bits (ND_NA_FLAG_*) */
+	/* The commands: the public call's two prefixes, whole. */
+	struct sonde_prefix a, b;
 };
 
 struct peer_state {
 	struct rte_ring *ring;			    /* ours: siblings post, we drain */
 	struct rte_ring *sib[SONDE_MAX_STACKS - 1]; /* theirs */
 	unsigned n_sib;
+	/* Applying a sibling's command: the public calls it makes post
+	 * nothing (the sibling posted to every stack already). */
+	bool applying;
 	/* Not the first of its group: DAD probes and ARP announcements are
 	 * the first stack's; this one takes their outcome by message. */
 	bool follower;
@@ -62,5 +79,11 @@ void peer_post(struct sonde_stack *st, const struct peer_msg *m);
  * arguments, replayed by each sibling. */
 void peer_post_neigh(struct sonde_stack *st, const struct sonde_if *ifp, int af, const void *addr,
 		     const uint8_t *mac, uint8_t news, bool create);
+
+/* The application changed st (a public call that succeeded): every sibling
+ * makes the same change at its next poll.  Returns once it is queued;
+ * nothing when st has no siblings or is applying a sibling's command. */
+void peer_post_cmd(struct sonde_stack *st, enum peer_kind kind, int ifindex,
+		   const struct sonde_prefix *a, const struct sonde_prefix *b);
 
 #endif

@@ -1,6 +1,8 @@
 /*
- * stack.c: the stack instance: creation, interfaces, addresses, routes, the
- * poll loop, and counters.  The public API of include/sonde/sonde.h.
+ * stack.c: the stack instance: creation (each layer of stack/layers.c set
+ * up in turn, and what it registers), the poll loop, and counters.  The
+ * core knows no layer by name: it reads interfaces, runs what the layers
+ * registered, and flushes.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,35 +15,54 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
-#include <rte_random.h>
+#include <rte_mbuf_dyn.h>
 
+#include "iface.h"
 #include "pcap_capture.h"
-#include "port.h"
 #include "probes.h"
 #include "stack.h"
 
-static struct sonde_if *
-stack_if_new(struct sonde_stack *st)
-{
-	struct sonde_if *ifp;
+int sonde_meta_offset = -1;
 
-	if (st->n_ifs == SONDE_MAX_IFS)
-		return NULL;
-	ifp = rte_zmalloc("sonde_if", sizeof(*ifp), RTE_CACHE_LINE_SIZE);
-	if (ifp == NULL)
-		return NULL;
-	ifp->index = (uint16_t)st->n_ifs;
-	return ifp;
+int
+meta_register(void)
+{
+	static const struct rte_mbuf_dynfield desc = {
+		.name = "sonde_pkt_meta",
+		.size = sizeof(struct pkt_meta),
+		.align = __alignof__(struct pkt_meta),
+	};
+	int off = rte_mbuf_dynfield_register(&desc);
+
+	if (off < 0)
+		return -rte_errno;
+	sonde_meta_offset = off;
+	return 0;
+}
+
+/* Each layer's fini, last made first undone. */
+static void
+stack_layers_fini(struct sonde_stack *st, unsigned n)
+{
+	while (n-- > 0)
+		if (sonde_layers[n]->fini)
+			sonde_layers[n]->fini(st);
 }
 
 struct sonde_stack *
 sonde_stack_create(const struct sonde_conf *conf)
 {
 	struct sonde_stack *st;
+	unsigned i;
+	int r;
 
 	if (conf == NULL || conf->pool == NULL) {
 		rte_errno = EINVAL;
+		return NULL;
+	}
+	r = meta_register();
+	if (r) {
+		rte_errno = -r;
 		return NULL;
 	}
 	st = rte_zmalloc("sonde_stack", sizeof(*st), RTE_CACHE_LINE_SIZE);
@@ -53,28 +74,26 @@ sonde_stack_create(const struct sonde_conf *conf)
 	st->pid = (uint32_t)getpid();
 	st->pool = conf->pool;
 	st->forwarding = conf->forwarding;
-	st->fastpath = !conf->no_fastpath;
-	st->fast_gen = 1; /* the zeroed memo slots are not valid */
+	st->dst_gen = 1; /* the zeroed cache slots are not valid */
 	st->tsc_mult = (uint64_t)(((unsigned __int128)1000000000ull << 40) / rte_get_tsc_hz());
-	st->icmp_rl.rate = conf->icmp_rate ? conf->icmp_rate : 100;
-	st->icmp_rl.burst = conf->icmp_burst ? conf->icmp_burst : 50;
-	st->icmp_rl.tokens_ns = (1000000000ull / st->icmp_rl.rate) * st->icmp_rl.burst;
-	st->icmp6_rl = st->icmp_rl;
-	st->frag6_ident = (uint32_t)rte_rand();
-	if (route_init(st, conf) != 0 || neigh_init(st, conf) != 0 || frag_init(st, conf) != 0)
-		goto fail;
-	st->lo = stack_if_new(st);
-	if (st->lo == NULL)
-		goto fail;
-	st->lo->kind = IF_KIND_LOOP;
-	st->lo->mtu = UINT16_MAX;
-	snprintf(st->lo->name, sizeof(st->lo->name), "lo0");
-	st->ifs[st->n_ifs++] = st->lo;
+	r = if_loop_create(st);
+	for (i = 0; r == 0 && i < sonde_n_layers; i++) {
+		r = sonde_layers[i]->init ? sonde_layers[i]->init(st, conf) : 0;
+		if (r)
+			RTE_LOG(ERR, USER1, "sonde: stack %u: layer %s: %s\n", st->id,
+				sonde_layers[i]->name, strerror(r < 0 ? -r : r));
+	}
+	if (r) {
+		/* The cause, not a guess: rte_lpm says ENOSPC or EEXIST, a
+		 * mempool ENOMEM, a registration EEXIST. */
+		stack_layers_fini(st, i);
+		for (i = 0; i < st->n_ifs; i++)
+			rte_free(st->ifs[i]);
+		rte_free(st);
+		rte_errno = r < 0 ? -r : r;
+		return NULL;
+	}
 	return st;
-fail:
-	sonde_stack_destroy(st);
-	rte_errno = ENOMEM;
-	return NULL;
 }
 
 void
@@ -82,231 +101,25 @@ sonde_stack_destroy(struct sonde_stack *st)
 {
 	if (st == NULL)
 		return;
-	while (st->loop_head != st->loop_tail)
-		pkt_drop(st, st->loopq[st->loop_head++ & (SONDE_LOOPQ - 1)], DROP_SHUTDOWN);
-	neigh_fini(st);
 	peer_fini(st);
+	/* What the layers hold per interface (the neighbour queues), what
+	 * the interfaces hold, then the layers (the reassembly table, and the
+	 * pools that the packets held before may have segments from), then
+	 * the interfaces themselves: a drop on the way still names its
+	 * interface. */
 	for (unsigned i = 0; i < st->n_ifs; i++) {
-		struct sonde_if *ifp = st->ifs[i];
-
-		for (unsigned j = 0; j < ifp->n_txq; j++)
-			rte_pktmbuf_free(ifp->txq[j]);
-		ifp->n_txq = 0;
-		pcap_capture_close(ifp->pcap);
-		ifp->pcap = NULL;
+		if (st->ifs[i] == NULL)
+			continue;
+		for (unsigned l = sonde_n_layers; l-- > 0;)
+			if (sonde_layers[l]->if_detach)
+				sonde_layers[l]->if_detach(st, st->ifs[i]);
+		if_release(st, st->ifs[i]);
 	}
-	/* Last of what holds packets: fragments waiting on a neighbour or in
-	 * a transmit queue have segments from its indirect pool, which goes
-	 * with it (drops still name their interface: freed after). */
-	frag_fini(st);
+	if_loop_drain(st);
+	stack_layers_fini(st, sonde_n_layers);
 	for (unsigned i = 0; i < st->n_ifs; i++)
 		rte_free(st->ifs[i]);
-	route_fini(st);
 	rte_free(st);
-}
-
-/* RFC 4291 2.5.1 / appendix A: fe80::/64 with the modified EUI-64 of the MAC. */
-static void
-stack_linklocal(const uint8_t *mac, struct sonde_prefix *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->af = AF_INET6;
-	p->plen = 64;
-	p->addr.v6[0] = 0xfe;
-	p->addr.v6[1] = 0x80;
-	p->addr.v6[8] = mac[0] ^ 0x02;
-	p->addr.v6[9] = mac[1];
-	p->addr.v6[10] = mac[2];
-	p->addr.v6[11] = 0xff;
-	p->addr.v6[12] = 0xfe;
-	p->addr.v6[13] = mac[3];
-	p->addr.v6[14] = mac[4];
-	p->addr.v6[15] = mac[5];
-}
-
-/* Adds port port_id, started by port_setup(), on queue pair queue (or,
- * with pool, sets it up with one queue pair first). */
-static int
-stack_port_add(struct sonde_stack *st, uint16_t port_id, uint16_t queue, struct rte_mempool *pool)
-{
-	struct sonde_if *ifp = stack_if_new(st);
-	struct sonde_prefix ll;
-	int r;
-
-	if (ifp == NULL)
-		return -ENOSPC;
-	r = pool ? port_open(ifp, port_id, pool) : port_attach(ifp, port_id, queue);
-	if (r) {
-		rte_free(ifp);
-		return r;
-	}
-	st->ifs[st->n_ifs++] = ifp;
-	stack_linklocal(ifp->mac, &ll);
-	r = sonde_addr_add(st, ifp->index, &ll);
-	return r ? r : ifp->index;
-}
-
-int
-sonde_port_add(struct sonde_stack *st, uint16_t port_id)
-{
-	return stack_port_add(st, port_id, 0, st->pool);
-}
-
-int
-sonde_port_setup(uint16_t port_id, uint16_t nb_queues, struct rte_mempool *pool)
-{
-	return port_setup(port_id, nb_queues, pool);
-}
-
-int
-sonde_port_add_queue(struct sonde_stack *st, uint16_t port_id, uint16_t queue)
-{
-	return stack_port_add(st, port_id, queue, NULL);
-}
-
-struct sonde_if *
-stack_if_attach(struct sonde_stack *st, const struct sonde_if_ops *ops, const char *name,
-		const uint8_t *mac, uint16_t mtu)
-{
-	struct sonde_if *ifp = stack_if_new(st);
-
-	if (ifp == NULL)
-		return NULL;
-	ifp->kind = IF_KIND_PORT;
-	ifp->port_id = UINT16_MAX;
-	ifp->ops = ops;
-	ifp->mtu = mtu;
-	ifp->l2_len = ETH_HDR_LEN;
-	memcpy(ifp->mac, mac, ETH_ADDR_LEN);
-	snprintf(ifp->name, sizeof(ifp->name), "%s", name);
-	st->ifs[st->n_ifs++] = ifp;
-	return ifp;
-}
-
-void
-sonde_ports_close(struct sonde_stack *st)
-{
-	for (unsigned i = 0; i < st->n_ifs; i++) {
-		struct sonde_if *ifp = st->ifs[i];
-
-		if (ifp->kind != IF_KIND_PORT)
-			continue;
-		/* A sibling stack may have closed the port (see port.c): what
-		 * is left in txq is freed by sonde_stack_destroy(). */
-		if (ifp->port_id != UINT16_MAX && !port_is_open(ifp))
-			continue;
-		if_flush(st, ifp);
-		if (ifp->ops->close)
-			ifp->ops->close(ifp);
-	}
-}
-
-int
-sonde_if_find(const struct sonde_stack *st, const char *name)
-{
-	for (unsigned i = 0; i < st->n_ifs; i++)
-		if (strcmp(st->ifs[i]->name, name) == 0)
-			return (int)i;
-	return -ENOENT;
-}
-
-const char *
-sonde_if_name(const struct sonde_stack *st, int ifindex)
-{
-	const struct sonde_if *ifp = ifindex >= 0 ? stack_if(st, (uint16_t)ifindex) : NULL;
-
-	return ifp ? ifp->name : NULL;
-}
-
-static int
-stack_addr4_add(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde_prefix *p)
-{
-	struct sonde_if_addr4 *a;
-	uint32_t h = rte_be_to_cpu_32(p->addr.v4);
-
-	if (p->plen > 32 || h == 0 || (h >> 28) >= 0xe)
-		return -EINVAL;
-	if (ipv4_is_local(st, p->addr.v4))
-		return -EEXIST;
-	if (ifp->n_v4 == SONDE_MAX_ADDRS)
-		return -ENOSPC;
-	a = &ifp->v4[ifp->n_v4];
-	a->addr = p->addr.v4;
-	a->plen = p->plen;
-	a->mask = p->plen ? rte_cpu_to_be_32(~0u << (32 - p->plen)) : 0;
-	a->bcast = p->plen < 31 ? a->addr | ~a->mask : 0;
-	ifp->n_v4++;
-	st->local4[st->n_local4++] = a->addr;
-	fast_stale(st);
-	if (ifp->kind == IF_KIND_PORT) {
-		int r = route4_add(st, a->addr & a->mask, a->plen, 0, ifp->index);
-
-		if (r) {
-			ifp->n_v4--;
-			st->n_local4--;
-			return r;
-		}
-		/* Linked stacks share the port: the first one announces. */
-		if (!st->peer.follower)
-			arp_announce(st, ifp, a->addr);
-	}
-	return 0;
-}
-
-static int
-stack_addr6_add(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde_prefix *p)
-{
-	static const uint8_t zero[16];
-	struct sonde_if_addr6 *a;
-
-	if (p->plen > 128 || ipv6_addr_is_unspecified(p->addr.v6) ||
-	    ipv6_addr_is_multicast(p->addr.v6) || ipv6_addr_is_loopback(p->addr.v6))
-		return -EINVAL;
-	/* A link-local address is unique on its link only (RFC 4291 2.5.6):
-	 * two ports with one MAC have the same fe80:: address, legitimately. */
-	for (unsigned i = 0; i < st->n_ifs; i++)
-		if ((st->ifs[i] == ifp || !ipv6_addr_is_linklocal(p->addr.v6)) &&
-		    ipv6_if_find_addr(st->ifs[i], p->addr.v6))
-			return -EEXIST;
-	if (ifp->n_v6 == SONDE_MAX_ADDRS)
-		return -ENOSPC;
-	a = &ifp->v6[ifp->n_v6];
-	memset(a, 0, sizeof(*a));
-	memcpy(a->addr, p->addr.v6, 16);
-	a->plen = p->plen;
-	a->state = ADDR6_PREFERRED;
-	ifp->n_v6++;
-	ipv6_local_rebuild(st);
-	if (ifp->kind != IF_KIND_PORT)
-		return 0;
-	/* Link-local prefixes are per link: reached through the interface
-	 * hint, never through the shared table. */
-	if (!ipv6_addr_is_linklocal(a->addr)) {
-		int r = route6_add(st, a->addr, a->plen, zero, ifp->index);
-
-		if (r) {
-			ifp->n_v6--;
-			ipv6_local_rebuild(st);
-			return r;
-		}
-	}
-	nd6_dad_start(st, ifp, a);
-	return 0;
-}
-
-int
-sonde_addr_add(struct sonde_stack *st, int ifindex, const struct sonde_prefix *p)
-{
-	struct sonde_if *ifp = ifindex >= 0 ? stack_if(st, (uint16_t)ifindex) : NULL;
-
-	if (ifp == NULL)
-		return -ENODEV;
-	probe_gate_update(st); /* an announcement or a DAD probe may go out */
-	if (p->af == AF_INET)
-		return stack_addr4_add(st, ifp, p);
-	if (p->af == AF_INET6)
-		return stack_addr6_add(st, ifp, p);
-	return -EAFNOSUPPORT;
 }
 
 bool
@@ -316,86 +129,14 @@ sonde_ready(const struct sonde_stack *st)
 }
 
 int
-sonde_route_add(struct sonde_stack *st, const struct sonde_prefix *dst,
-		const struct sonde_prefix *gw)
+sonde_forwarding(struct sonde_stack *st, bool on)
 {
-	const struct route_nh *nh;
-	static const uint8_t zero[16];
+	struct sonde_prefix p = { .plen = on };
 
-	if (dst->af != gw->af)
-		return -EAFNOSUPPORT;
-	/* The gateway must be on-link: reachable by a connected route. */
-	if (dst->af == AF_INET) {
-		nh = route4_lookup(st, gw->addr.v4);
-		if (nh == NULL || nh->gw4 != 0)
-			return -ENETUNREACH;
-		return route4_add(st, dst->addr.v4, dst->plen, gw->addr.v4, nh->ifindex);
-	}
-	if (dst->af != AF_INET6 || ipv6_addr_is_linklocal(gw->addr.v6))
-		return -EINVAL; /* a link-local gateway needs an interface: not yet */
-	nh = route6_lookup(st, gw->addr.v6);
-	if (nh == NULL || memcmp(nh->gw6, zero, 16) != 0)
-		return -ENETUNREACH;
-	return route6_add(st, dst->addr.v6, dst->plen, gw->addr.v6, nh->ifindex);
-}
-
-int
-sonde_udp_service(struct sonde_stack *st, uint16_t port, enum sonde_service kind)
-{
-	if (port == 0 || kind > SONDE_SERVICE_DISCARD)
-		return -EINVAL;
-	st->udp_service[port] = (uint8_t)kind;
+	st->forwarding = on;
+	dst_invalidate(st);
+	peer_post_cmd(st, PEER_FORWARDING, -1, &p, NULL);
 	return 0;
-}
-
-int
-sonde_if_set_mtu(struct sonde_stack *st, int ifindex, uint16_t mtu)
-{
-	struct sonde_if *ifp = ifindex >= 0 ? stack_if(st, (uint16_t)ifindex) : NULL;
-
-	if (ifp == NULL || ifp->kind != IF_KIND_PORT || ifp->port_id == UINT16_MAX)
-		return -ENODEV;
-	if (mtu < 1280)
-		return -EINVAL;
-	return port_set_mtu(ifp, mtu);
-}
-
-int
-sonde_pcap_open(struct sonde_stack *st, int ifindex, const char *path)
-{
-	struct sonde_if *ifp = ifindex >= 0 ? stack_if(st, (uint16_t)ifindex) : NULL;
-	char err[256];
-
-	if (ifp == NULL || ifp->kind != IF_KIND_PORT)
-		return -ENODEV;
-	if (ifp->pcap)
-		return -EBUSY;
-	ifp->pcap = pcap_capture_open(path, err, sizeof(err));
-	return ifp->pcap ? 0 : -EIO;
-}
-
-void
-loop_enqueue(struct sonde_stack *st, struct rte_mbuf *m)
-{
-	probe_local_send(st, m, st->lo);
-	if (st->loop_tail - st->loop_head == SONDE_LOOPQ) {
-		pkt_drop(st, m, DROP_LOOP_FULL);
-		return;
-	}
-	st->loopq[st->loop_tail++ & (SONDE_LOOPQ - 1)] = m;
-	st->stats.loop_pkts++;
-}
-
-static void
-loop_input(struct sonde_stack *st, struct rte_mbuf *m)
-{
-	m->port = st->lo->index;
-	m->hash.usr = 0;
-	probe_local_receive(st, m, st->lo);
-	if ((m->packet_type & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV6)
-		ipv6_loop_input(st, m);
-	else
-		ipv4_loop_input(st, m);
 }
 
 bool
@@ -414,37 +155,10 @@ ratelimit_ok(struct ratelimit *rl, uint64_t now)
 	return true;
 }
 
-static unsigned
-stack_rx(struct sonde_stack *st, struct sonde_if *ifp)
-{
-	struct rte_mbuf *pkts[SONDE_BURST];
-	uint16_t n = ifp->ops->rx(ifp, pkts, SONDE_BURST);
-
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-
-		rte_prefetch0(rte_pktmbuf_mtod(m, void *));
-		m->port = ifp->index;
-		ifp->rx_bytes += rte_pktmbuf_pkt_len(m);
-	}
-	if (unlikely(ifp->pcap != NULL))
-		for (uint16_t i = 0; i < n; i++)
-			pcap_capture_write(ifp->pcap, pkts[i], st->now);
-	/* The fast path fires no probe: only while none is on (fast.c). */
-	if (st->fastpath && !probe_gate(st))
-		fast_rx(st, ifp, pkts, n);
-	else
-		for (uint16_t i = 0; i < n; i++)
-			eth_input(st, ifp, pkts[i]);
-	ifp->rx_pkts += n;
-	return n;
-}
-
 unsigned
 sonde_poll(struct sonde_stack *st, uint64_t now_ns)
 {
 	unsigned rx = 0;
-	uint32_t n;
 
 	/* The cost of a packet on this core, as testpmd's --record-core-cycles
 	 * counts it: the time of polls that had work, over what they took in.
@@ -457,69 +171,24 @@ sonde_poll(struct sonde_stack *st, uint64_t now_ns)
 	st->now = now_ns;
 	probe_gate_update(st);
 	peer_poll(st);
+	for (unsigned i = 0; i < st->n_ifs; i++) {
+		struct sonde_if *ifp = st->ifs[i];
+
+		if (ifp != NULL && ifp != st->lo && ifp->drv != NULL)
+			rx += if_rx(st, ifp);
+	}
+	/* lo0 last: what the interfaces' packets looped comes in now. */
+	if_loop_poll(st);
+	for (unsigned i = 0; i < sonde_n_layers; i++)
+		if (sonde_layers[i]->poll)
+			sonde_layers[i]->poll(st);
 	for (unsigned i = 0; i < st->n_ifs; i++)
-		if (st->ifs[i]->kind == IF_KIND_PORT)
-			rx += stack_rx(st, st->ifs[i]);
-	/* lo0: what was looped before this turn; new loops wait for the next. */
-	for (n = st->loop_tail - st->loop_head; n > 0; n--)
-		loop_input(st, st->loopq[st->loop_head++ & (SONDE_LOOPQ - 1)]);
-	neigh_timer(st);
-	nd6_timer(st);
-	frag_timer(st);
-	for (unsigned i = 0; i < st->n_ifs; i++)
-		if (st->ifs[i]->n_txq)
+		if (st->ifs[i] != NULL && st->ifs[i]->n_txq)
 			if_flush(st, st->ifs[i]);
 	st->poll_busy = rx != 0;
 	st->stats.poll_busy += rx != 0;
 	st->stats.poll_rx += rx;
 	return rx;
-}
-
-int
-sonde_ping(struct sonde_stack *st, const struct sonde_prefix *dst, uint16_t id, uint16_t seq,
-	   uint16_t len)
-{
-	struct icmp_view ic = { .type = ICMP_ECHO, .rest = (uint32_t)id << 16 | seq };
-	struct rte_mbuf *m;
-	struct sonde_if *ifp;
-	uint8_t src[16], nh[16];
-	uint16_t ck;
-	uint8_t *p;
-
-	if (dst->af != AF_INET && dst->af != AF_INET6)
-		return -EAFNOSUPPORT;
-	probe_gate_update(st);
-	m = rte_pktmbuf_alloc(st->pool);
-	if (m == NULL)
-		return -ENOBUFS;
-	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(ICMP_HDR_LEN + len));
-	if (p == NULL) {
-		rte_pktmbuf_free(m);
-		return -EMSGSIZE;
-	}
-	for (uint16_t i = 0; i < len; i++)
-		p[ICMP_HDR_LEN + i] = (uint8_t)(0x10 + i);
-	if (dst->af == AF_INET) {
-		wire_icmp_emit(p, ICMP_HDR_LEN + len, &ic);
-		st->stats.icmp_out++;
-		return ipv4_output(st, m, 0, dst->addr.v4, IPPROTO_ICMP_, 64, 0);
-	}
-	ifp = ipv6_route(st, dst->addr.v6, -1, nh);
-	if (ifp == st->lo)
-		memcpy(src, dst->addr.v6, 16);
-	else if (!ipv6_select_source(ifp, dst->addr.v6, src)) {
-		rte_pktmbuf_free(m);
-		return -EADDRNOTAVAIL;
-	}
-	ic.type = ICMP6_ECHO_REQUEST;
-	wire_icmp_emit(p, ICMP_HDR_LEN + len, &ic); /* then the pseudo-header: */
-	wire_put16(p + 2, 0);
-	ck = (uint16_t)~__rte_raw_cksum_reduce(
-		wire_pseudo6_sum(src, dst->addr.v6, ICMP_HDR_LEN + len, IPPROTO_ICMPV6_) +
-		rte_raw_cksum(p, ICMP_HDR_LEN + len));
-	wire_put16(p + 2, rte_be_to_cpu_16(ck));
-	st->stats.icmp6_out++;
-	return ipv6_output(st, m, src, dst->addr.v6, IPPROTO_ICMPV6_, 64, 0, -1);
 }
 
 int
@@ -530,8 +199,9 @@ sonde_prefix_parse(const char *s, struct sonde_prefix *p)
 	long plen = -1;
 
 	memset(p, 0, sizeof(*p));
+	/* The default route of the family of its gateway (sonde_route_add). */
 	if (strcmp(s, "default") == 0) {
-		p->af = AF_INET;
+		p->af = AF_UNSPEC;
 		return 0;
 	}
 	if (strlen(s) >= sizeof(buf))
@@ -614,15 +284,16 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("poll.rx_packets", s->poll_rx);
 	S("poll.busy_polls", s->poll_busy);
 	S("poll.busy_ns", s->poll_busy_ns);
-	S("poll.fast_packets", s->fast_rx);
+	S("dst.misses", s->dst_misses);
 	S("peer.sent", s->peer_sent);
 	S("peer.received", s->peer_received);
 	S("peer.ring_full", s->peer_ring_full);
+	S("peer.cmd_failed", s->peer_cmd_failed);
 #undef S
 	for (unsigned i = 0; i < st->n_ifs; i++) {
 		const struct sonde_if *ifp = st->ifs[i];
 
-		if (ifp->kind != IF_KIND_PORT)
+		if (ifp == NULL || ifp == st->lo)
 			continue;
 		snprintf(name, sizeof(name), "if.%s.rx_packets", ifp->name);
 		fn(name, ifp->rx_pkts, arg);

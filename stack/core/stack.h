@@ -1,18 +1,25 @@
 /*
- * stack.h: the stack instance and its interfaces (private to libsonde).
+ * stack.h: the stack instance, its interfaces and its joints (private to
+ * libsonde).
  *
  * Buffer rules, for every file in stack/: an input or output function
- * consumes the mbuf it is given (it sends it on, queues it or drops it with
- * pkt_drop()); a function taking a const mbuf pointer only borrows it.  IP
- * code keeps the mbuf's data pointer at the IP header; the Ethernet header is
- * prepended only when the packet is handed to a port.  m->port holds the
- * sonde interface index (not the DPDK port id) and m->packet_type the family
- * (RTE_PTYPE_L3_IPV4), so a drop anywhere can name both.  On input,
- * m->hash.usr is 1 when the packet was sent to a group: a link-layer
- * broadcast or multicast (eth_input) or an IPv4 broadcast (ipv4_input);
- * such packets are never answered with errors or echoes.
+ * consumes the mbufs it is given (it sends them on, queues them or drops
+ * them with pkt_drop()); a function taking a const mbuf pointer only
+ * borrows it.  IP code keeps the mbuf's data pointer at the IP header; a
+ * link header is prepended only when the packet is handed to an interface.
+ * What the stack knows of a packet beyond its bytes (the interface, the
+ * family, whether it was sent to a group) is in its pkt_meta (meta.h).
  *
- * No global mutable state: everything hangs off struct sonde_stack.
+ * The data path works a burst at a time per layer: a driver's burst goes
+ * to the interface kind's input (Ethernet), which hands runs of packets to
+ * the handler registered for their EtherType (IPv4, IPv6, ARP), which hands
+ * runs to the handler registered for their IP protocol (ICMP, UDP, ...).
+ * A run is a stretch of consecutive packets with the same handler, so a
+ * burst keeps its order through every layer.  Probe sites are gated once
+ * per burst (probes.h).
+ *
+ * No global mutable state: everything hangs off struct sonde_stack (the
+ * mbuf dynamic field's offset, a process-wide fact, aside: meta.h).
  */
 #ifndef SONDE_STACK_H
 #define SONDE_STACK_H
@@ -22,42 +29,81 @@
 
 #include <rte_common.h>
 #include <rte_ip.h>
-#include <rte_lpm.h>
+#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
 #include "sonde/sonde.h"
-#include <rte_ip_frag.h>
 
 #include "drop.h"
+#include "meta.h"
 #include "neigh.h"
 #include "peer.h"
 #include "wire.h"
 #include "wire6.h"
 
 #define SONDE_BURST 32
-#define SONDE_MAX_IFS 16
+#define SONDE_MAX_IFS 64 /* interface masks are one uint64_t */
 #define SONDE_MAX_ADDRS 8
-#define SONDE_IF_NONE UINT16_MAX
 #define SONDE_LOOPQ 256 /* power of two */
 #define SONDE_NAMSIZ 32
 #define SONDE_PMTU6_SLOTS 256
-#define ROUTE6_CACHE_SLOTS 64
-#define FAST_DST_SLOTS 256 /* power of two */
+#define SONDE_ETH_TYPES 8
+#define DST_SLOTS 256 /* power of two */
 
 struct sonde_if;
 struct sonde_pcap;
+struct sonde_stack;
 struct rte_hash;
 struct rte_lpm;
 struct rte_lpm6;
+struct route_list;
 
-/* How packets get in and out of an interface: drivers/ implements these. */
-struct sonde_if_ops {
+/* A burst of frames or packets for a layer, all from interface ifp. */
+typedef void (*pkt_burst_fn)(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
+			     uint16_t n);
+/* A run of packets for an upper protocol: data at the upper-layer header,
+ * the IP header (with any extension headers) in the m->l3_len bytes before
+ * it, the in-interface and family in pkt_meta. */
+typedef void (*ip_upper_fn)(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n);
+/* One packet for a handler that consumes it. */
+typedef void (*pkt_one_fn)(struct sonde_stack *st, struct rte_mbuf *m);
+/* Reassembly: takes a fragment (data at the IP header; off is the IPv6
+ * fragment header's offset) and returns the whole datagram when this one
+ * completes it, else NULL (held, or dropped with a reason). */
+typedef struct rte_mbuf *(*reass_fn)(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off);
+
+/* How frames get in and out of an interface: drivers/ implements these
+ * (a DPDK port, an embedder's callbacks); NULL for an interface with no
+ * frames of its own (lo0 reads its queue). */
+struct if_driver {
 	uint16_t (*rx)(struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n);
 	uint16_t (*tx)(struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n);
 	void (*close)(struct sonde_if *ifp);
 };
 
-enum sonde_if_kind { IF_KIND_PORT, IF_KIND_LOOP };
+/* What an interface is: how its frames are read and how IP packets leave
+ * it.  Ethernet (a DPDK port, a driver's callbacks) resolves the next hop
+ * and prepends a header; lo0 queues the packet for the next poll; a tunnel
+ * encapsulates and sends the result on its underlay. */
+struct if_kind {
+	const char *name;
+	uint8_t l2_len; /* link header bytes on the wire */
+	int dlt;	/* pcap link type of its frames */
+	/* Frames the driver received, data at the link header. */
+	pkt_burst_fn input;
+	/* Whether a packet to next hop nh (af 4 or 6) can leave at once;
+	 * if so *l2 is what xmit needs for it (Ethernet: its neighbour
+	 * entry, or NULL for a group address).  For the destination cache:
+	 * whatever changes the answer must call dst_invalidate(). */
+	bool (*resolve)(struct sonde_stack *st, struct sonde_if *ifp, int af, const uint8_t *nh,
+			void **l2);
+	/* IP packets that resolve() said can leave, with what it gave. */
+	void (*xmit)(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
+		     void *const *l2, uint16_t n);
+	/* One IP packet to next hop nh, resolving it first as needed. */
+	void (*output)(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, int af,
+		       const uint8_t *nh);
+};
 
 struct sonde_if_addr4 {
 	uint32_t addr;	/* network order */
@@ -78,16 +124,15 @@ struct sonde_if_addr6 {
 
 struct sonde_if {
 	uint16_t index;
-	enum sonde_if_kind kind;
+	const struct if_kind *kind;
+	const struct if_driver *drv;
 	char name[SONDE_NAMSIZ];
-	uint16_t port_id;
+	uint16_t port_id;  /* a DPDK port's id, else UINT16_MAX */
 	uint16_t queue_id; /* the port's rx/tx queue pair this stack uses */
 	uint8_t mac[ETH_ADDR_LEN];
 	uint16_t mtu;
-	uint8_t l2_len;	   /* link header length on the wire */
 	bool csum_rx_ipv4; /* the NIC validates IPv4 header checksums */
 	bool csum_tx_ipv4; /* the NIC fills IPv4 header checksums */
-	const struct sonde_if_ops *ops;
 	struct sonde_pcap *pcap;
 	struct sonde_if_addr4 v4[SONDE_MAX_ADDRS];
 	unsigned n_v4;
@@ -96,6 +141,8 @@ struct sonde_if {
 	struct rte_mbuf *txq[SONDE_BURST];
 	unsigned n_txq;
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
+	/* SONDE_IF_DRIVER: the embedder's callbacks. */
+	struct sonde_if_driver user;
 };
 
 /* A next hop, as stored behind an rte_lpm or rte_lpm6 route. */
@@ -104,8 +151,37 @@ struct route_nh {
 	uint8_t gw6[16]; /* :: = on-link */
 	uint16_t ifindex;
 	uint8_t af;
-	bool used;
+	uint32_t refs; /* routes using it; 0 = free */
 };
+
+/*
+ * The destination cache: what the route, neighbour and address tables say
+ * of one address, so that a packet makes one probe here instead of the
+ * local-address, broadcast, route, neighbour and path MTU lookups.  Owned
+ * by the IP layer (dst.c); valid while st->dst_gen is what it was filled
+ * under: every change of an address, a route, a neighbour's state or MAC,
+ * a path MTU or an interface calls dst_invalidate(), the one place that
+ * empties it.  Two-way: an address has slots h and h ^ 1, so that a flow's
+ * two ends that share a pair both stay.  An entry is good until the next
+ * lookup, which may fill or move it: copy what is needed first.
+ */
+#define DST_LOCAL 0x01 /* one of our usable addresses */
+#define DST_ROUTE 0x02 /* out is where a packet to it leaves */
+#define DST_READY 0x04 /* ... and it can leave at once, with l2 */
+
+struct dst {
+	uint8_t addr[16]; /* IPv4: the first four bytes, the rest zero */
+	uint32_t gen;
+	uint32_t tag; /* scope << 8 | af; scope: the interface, for IPv6 link-local and multicast */
+	uint8_t flags;
+	uint32_t mtu; /* what a packet to it may be: the link's, or a smaller path MTU */
+	/* IPv4: the interfaces (by index bit) of which it is the limited or a
+	 * directed broadcast; IPv6: those that hold it as an address, in any
+	 * state. */
+	uint64_t ifmask;
+	struct sonde_if *out;
+	void *l2;
+} __rte_cache_aligned;
 
 /* A token bucket: burst events, refilled at rate a second. */
 struct ratelimit {
@@ -141,8 +217,8 @@ struct stats {
 	uint64_t loop_pkts;
 	uint64_t poll_rx, poll_busy,
 		poll_busy_ns; /* packets taken in by polls that had work, those polls, their time */
-	uint64_t fast_rx;     /* frames the fast path took whole (fast.c) */
-	uint64_t peer_sent, peer_received, peer_ring_full;
+	uint64_t dst_misses;
+	uint64_t peer_sent, peer_received, peer_ring_full, peer_cmd_failed;
 	uint64_t drops[DROP_REASON_MAX];
 };
 
@@ -153,40 +229,35 @@ struct sonde_stack {
 	bool forwarding;
 	bool probes_on;	   /* any probe switched on, as of this poll (probes.h) */
 	bool poll_busy;	   /* the last poll took packets in */
-	bool fastpath;	   /* offer frames to fast_input() while no probe is on */
 	uint64_t tsc_mult; /* ns per TSC cycle, 40 fraction bits (sonde_now) */
 	uint64_t now;	   /* ns, set by sonde_poll */
 
-	struct sonde_if *ifs[SONDE_MAX_IFS];
-	unsigned n_ifs;
+	const struct if_kind *kinds[SONDE_IF_TYPES]; /* what each type the API names is */
+	struct sonde_if *ifs[SONDE_MAX_IFS];	     /* by index; NULL: free */
+	unsigned n_ifs;				     /* one past the highest index in use */
 	struct sonde_if *lo;
+
+	/* The joints: what each layer registered when the stack was made. */
+	struct {
+		uint16_t type;
+		pkt_burst_fn fn;
+	} eth_types[SONDE_ETH_TYPES];
+	unsigned n_eth_types;
+	pkt_burst_fn l3_input[2]; /* [0] IPv4, [1] IPv6: from an interface with no link header */
+	pkt_burst_fn l3_local[2]; /* ... from lo0: our own packets, delivered */
+	ip_upper_fn ip_proto[2][256];
+	reass_fn reass[2];
+	pkt_one_fn icmp6_types[256]; /* ICMPv6 messages by type (ND's, registered by nd6.c) */
 
 	struct rte_lpm *lpm4;
 	struct rte_lpm6 *lpm6;
+	struct route_list *routes; /* route.c's list of what is in them */
 	struct route_nh *nh;
 	uint32_t n_nh_max;
 	int default4, default6; /* 0/0 and ::/0, kept beside rte_lpm (depth 0 refused); -1: none */
-	struct route6_cache {
-		uint8_t dst[16];
-		int32_t nh; /* index in nh, or -1: no route */
-		uint32_t gen;
-	} route6_cache[ROUTE6_CACHE_SLOTS];
-	uint32_t route_gen; /* bumped by every route change */
-	/* fast.c's memo of what the lookups say of an address seen on an
-	 * interface; valid while its gen is fast_gen, which every change of
-	 * an address, a route, a neighbour or a path MTU bumps (fast_stale()).
-	 * Two-way: an address has slots h and h ^ 1. */
-	struct fast_dst {
-		uint8_t addr[16]; /* IPv4: the first four bytes, the rest zero */
-		uint32_t gen;
-		uint32_t tag;		   /* the interface it was seen on << 8 | 4 or 6 */
-		struct sonde_if *out;	   /* where a packet to it leaves at once; NULL: not so */
-		uint64_t pmtu_until;	   /* ns; 0: no packet too big taught a path MTU */
-		uint32_t pmtu;		   /* IPv6: that path MTU, until pmtu_until */
-		uint8_t mac[ETH_ADDR_LEN]; /* to whom, there */
-		uint8_t flags;
-	} fast_dst[FAST_DST_SLOTS];
-	uint32_t fast_gen;
+
+	uint32_t dst_gen;
+	struct dst dst[DST_SLOTS];
 
 	struct neigh_table neigh;
 	struct peer_state peer; /* sibling stacks on other lcores (peer.c) */
@@ -195,10 +266,10 @@ struct sonde_stack {
 
 	/* lo0: packets to our own addresses wait here for the next poll. */
 	struct rte_mbuf *loopq[SONDE_LOOPQ];
-	uint32_t loop_head, loop_tail;
+	uint32_t loop_head, loop_tail, loop_budget;
 
-	/* Every interface's IPv4 addresses in one array: the per-packet "is it
-	 * ours" test reads one cache line, not every interface. */
+	/* Every interface's IPv4 addresses in one array: the "is it ours"
+	 * test on a destination cache miss reads one cache line. */
 	uint32_t local4[SONDE_MAX_IFS * SONDE_MAX_ADDRS];
 	unsigned n_local4;
 	uint8_t local6[SONDE_MAX_IFS * SONDE_MAX_ADDRS][16]; /* the preferred ones (RFC 4862) */
@@ -217,147 +288,21 @@ struct sonde_stack {
 	struct stats stats;
 };
 
-/* struct fast_dst flags: the address is one of ours; IPv4: a broadcast on the
- * interface it was seen on; IPv6: an address of that interface, in any state. */
-#define FAST_LOCAL 1
-#define FAST_BCAST 2
-#define FAST_IFADDR 4
-
-/* What fast.c remembered of addresses, routes and neighbours is stale. */
-static inline void
-fast_stale(struct sonde_stack *st)
-{
-	st->fast_gen++;
-}
-
 /* IPv4 address classes, on host-order addresses (RFC 1122 3.2.1.3). */
 #define IN_MULTICAST_H(h) (((h) >> 28) == 0xe)
 #define IN_LOOPBACK_H(h) (((h) >> 24) == 127)
 
-/*
- * The lookups every packet makes, inline (and always so, for the fast path's
- * code not to depend on what else the build holds: fast.c); what they fall
- * back to on a miss is out of line.
- */
-
-/* One of our addresses?  Every interface's, in one array (weak host model,
- * RFC 1122 3.3.4.2). */
-static __rte_always_inline bool
-ipv4_is_local(const struct sonde_stack *st, uint32_t addr)
+static inline struct sonde_if *
+stack_if(const struct sonde_stack *st, uint16_t index)
 {
-	for (unsigned i = 0; i < st->n_local4; i++)
-		if (st->local4[i] == addr)
-			return true;
-	return false;
+	return index < st->n_ifs ? st->ifs[index] : NULL;
 }
 
-/* The limited broadcast, or a directed broadcast of one of ifp's subnets. */
-static __rte_always_inline bool
-ipv4_is_broadcast(const struct sonde_stack *st, const struct sonde_if *ifp, uint32_t addr)
+/* The family's index in the per-family tables. */
+static inline unsigned
+af_idx(int af)
 {
-	(void)st;
-	if (addr == 0xffffffff)
-		return true;
-	if (ifp == NULL)
-		return false;
-	for (unsigned j = 0; j < ifp->n_v4; j++)
-		if (ifp->v4[j].bcast == addr && addr != 0)
-			return true;
-	return false;
-}
-
-/* One of our usable (not tentative, not duplicate) unicast addresses? */
-static __rte_always_inline bool
-ipv6_is_local(const struct sonde_stack *st, const uint8_t *a)
-{
-	for (unsigned i = 0; i < st->n_local6; i++)
-		if (ipv6_addr_eq(st->local6[i], a))
-			return true;
-	return false;
-}
-
-static __rte_always_inline struct sonde_if_addr6 *
-ipv6_if_find_addr(struct sonde_if *ifp, const uint8_t *a)
-{
-	for (unsigned j = 0; j < ifp->n_v6; j++)
-		if (ipv6_addr_eq(ifp->v6[j].addr, a))
-			return &ifp->v6[j];
-	return NULL;
-}
-
-/* The next hop for dst, or NULL. */
-static __rte_always_inline const struct route_nh *
-route4_lookup(const struct sonde_stack *st, uint32_t dst)
-{
-	uint32_t idx;
-
-	if (rte_lpm_lookup(st->lpm4, rte_be_to_cpu_32(dst), &idx) == 0)
-		return &st->nh[idx];
-	return st->default4 >= 0 ? &st->nh[st->default4] : NULL;
-}
-
-const struct route_nh *route6_lookup_slow(struct sonde_stack *st, struct route6_cache *c,
-					  const uint8_t *dst);
-
-/* In front of rte_lpm6, whose lookup walks up to 13 dependent table levels
- * (perf: a tenth of an IPv6 echo's time), a direct-mapped cache of recent
- * destinations; any route change bumps st->route_gen, which empties it. */
-static __rte_always_inline const struct route_nh *
-route6_lookup(struct sonde_stack *st, const uint8_t *dst)
-{
-	uint32_t h = wire_load32(dst) ^ wire_load32(dst + 4) ^ wire_load32(dst + 8) ^
-		     wire_load32(dst + 12);
-	struct route6_cache *c = &st->route6_cache[(h ^ h >> 16 ^ h >> 8) % ROUTE6_CACHE_SLOTS];
-
-	if (likely(c->gen == st->route_gen && ipv6_addr_eq(c->dst, dst)))
-		return c->nh >= 0 ? &st->nh[c->nh] : NULL;
-	return route6_lookup_slow(st, c, dst);
-}
-
-/* The entry for (ifindex, af, addr), or NULL: the cache first, inline; the
- * hash table on a miss. */
-static __rte_always_inline struct neigh_entry *
-neigh_lookup(struct sonde_stack *st, uint16_t ifindex, int af, const void *addr)
-{
-	struct neigh_entry *e = st->neigh.cache[neigh_cache_slot(ifindex, af, addr)];
-
-	if (likely(e != NULL && neigh_entry_is(e, ifindex, af, addr)))
-		return e;
-	return neigh_lookup_slow(st, ifindex, af, addr);
-}
-
-/* The path MTU cache: direct-mapped, bounded, entries expire (RFC 8201 5.3). */
-static __rte_always_inline struct pmtu6_entry *
-pmtu6_slot(struct sonde_stack *st, const uint8_t *dst)
-{
-	uint32_t w[4];
-
-	memcpy(w, dst, 16);
-	w[0] ^= w[1] ^ w[2] ^ w[3];
-	w[0] ^= w[0] >> 16;
-	return &st->pmtu6[(w[0] ^ w[0] >> 8) % SONDE_PMTU6_SLOTS];
-}
-
-/* The path MTU towards dst that packet too big taught us, or UINT32_MAX. */
-static __rte_always_inline uint32_t
-pmtu6_get(struct sonde_stack *st, const uint8_t *dst)
-{
-	struct pmtu6_entry *e = pmtu6_slot(st, dst);
-
-	if (e->expires > st->now && ipv6_addr_eq(e->dst, dst))
-		return e->mtu;
-	return UINT32_MAX;
-}
-
-void if_flush(struct sonde_stack *st, struct sonde_if *ifp);
-
-/* Queues a finished frame for transmission. */
-static __rte_always_inline void
-if_enqueue(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
-{
-	ifp->txq[ifp->n_txq++] = m;
-	if (ifp->n_txq == SONDE_BURST)
-		if_flush(st, ifp);
+	return af == 6;
 }
 
 /* The one's-complement sum (folded, not complemented) of len bytes at off
@@ -380,118 +325,134 @@ pkt_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint32_t sum, uint
 	return 0;
 }
 
-static inline struct sonde_if *
-stack_if(const struct sonde_stack *st, uint16_t index)
+/* The IP header in front of an upper-layer packet (data at the upper
+ * header): always in the first segment. */
+static inline uint8_t *
+pkt_l3(struct rte_mbuf *m)
 {
-	return index < st->n_ifs ? st->ifs[index] : NULL;
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, -(int)m->l3_len);
 }
 
-/* stack.c: adds an Ethernet interface driven by ops (a test driver, a
- * wrapper around another interface); ops->close may be NULL. */
-struct sonde_if *stack_if_attach(struct sonde_stack *st, const struct sonde_if_ops *ops,
-				 const char *name, const uint8_t *mac, uint16_t mtu);
+/* --- core: registration (proto.c) --- */
 
-/* fast.c: the received burst pkts[0..n), in order, through the fast path;
- * what it does not take goes to eth_input().  Only while no probe is on. */
-void fast_rx(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n);
+/* A layer of the stack: what it sets up and registers when a stack is made,
+ * and takes down when it goes.  stack/layers.c lists them, in order. */
+struct sonde_layer {
+	const char *name;
+	int (*init)(struct sonde_stack *st, const struct sonde_conf *conf);
+	void (*fini)(struct sonde_stack *st);
+	/* Interface ifp is going away: forget what this layer has on it. */
+	void (*if_detach)(struct sonde_stack *st, struct sonde_if *ifp);
+	/* Until every timer is on the wheel: what the layer does each poll. */
+	void (*poll)(struct sonde_stack *st);
+};
+extern const struct sonde_layer *const sonde_layers[];
+extern const unsigned sonde_n_layers;
 
-/* eth.c */
-void eth_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m);
-/* Sends IP packet m (data at the IP header) to neighbour MAC dst on ifp:
- * fires send, prepends the Ethernet header and queues the frame. */
-void eth_output_ip(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m,
-		   const uint8_t *dst);
+int proto_eth_register(struct sonde_stack *st, uint16_t type, pkt_burst_fn fn);
+int proto_l3_register(struct sonde_stack *st, int af, pkt_burst_fn input, pkt_burst_fn local);
+int proto_ip_register(struct sonde_stack *st, int af, uint8_t proto, ip_upper_fn fn);
+int proto_reass_register(struct sonde_stack *st, int af, reass_fn fn);
+/* The handler registered for EtherType type, or NULL. */
+static inline pkt_burst_fn
+proto_eth_find(const struct sonde_stack *st, uint16_t type)
+{
+	for (unsigned i = 0; i < st->n_eth_types; i++)
+		if (st->eth_types[i].type == type)
+			return st->eth_types[i].fn;
+	return NULL;
+}
+
+/* --- core: interfaces (iface.c) --- */
+
+/* A new interface of kind (driver drv, which may be NULL), named name:
+ * the lowest free index.  Counts, captures and probes work the same for
+ * every kind. */
+struct sonde_if *if_create(struct sonde_stack *st, const struct if_kind *kind,
+			   const struct if_driver *drv, const char *name);
+void if_flush(struct sonde_stack *st, struct sonde_if *ifp);
+/* The kind interfaces of a type the application creates are (a layer's). */
+int if_kind_register(struct sonde_stack *st, enum sonde_if_type type, const struct if_kind *kind);
+
 /* Queues a finished frame for transmission. */
-const uint8_t *eth_broadcast_addr(void);
+static __rte_always_inline void
+if_enqueue(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
+{
+	ifp->txq[ifp->n_txq++] = m;
+	if (ifp->n_txq == SONDE_BURST)
+		if_flush(st, ifp);
+}
 
-/* stack.c */
+/* Hands IP packets (data at the IP header, each to leave by out[i] as its
+ * dst said, l2[i] its resolve()) to their interfaces, a run per interface. */
+void if_send_burst(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if *const *out,
+		   void *const *l2, uint16_t n);
+
 /* lo0: fires local-send and queues m (data at the IP header) for the next poll. */
 void loop_enqueue(struct sonde_stack *st, struct rte_mbuf *m);
 bool ratelimit_ok(struct ratelimit *rl, uint64_t now);
 
-/* arp.c */
-extern const struct neigh_family arp_family;
-void arp_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m);
-void arp_announce(struct sonde_stack *st, struct sonde_if *ifp, uint32_t addr);
+/* --- the IP layer's destination cache (ip/dst.c) --- */
 
-/* nd6.c */
-extern const struct neigh_family nd6_family;
-void nd6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip);
-void nd6_dad_start(struct sonde_stack *st, struct sonde_if *ifp, struct sonde_if_addr6 *a);
-void nd6_timer(struct sonde_stack *st);
-/* A sibling stack's news (peer.c): an advertisement for target (tllao NULL
- * when it had no link-layer address option) with flags ND_NA_FLAG_*, and
- * the verdict of DAD on addr. */
-void nd6_na_peer(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *target,
-		 const uint8_t *tllao, uint32_t flags);
-void nd6_dad_peer(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *addr,
-		  bool duplicate);
+const struct dst *dst_fill(struct sonde_stack *st, uint32_t slot, uint32_t tag,
+			   const uint8_t *addr);
 
-/* ipv4.c */
-void ipv4_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m);
-/* Prepends an IPv4 header to m (data at the transport header) and sends it.
- * src 0 picks the outgoing interface's address. */
-int ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t dst,
-		uint8_t proto, uint8_t ttl, uint8_t tos);
-void ipv4_send_nh(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint32_t nh);
-void ipv4_loop_input(struct sonde_stack *st, struct rte_mbuf *m);
-uint32_t ipv4_if_addr(const struct sonde_if *ifp, uint32_t peer);
+/* Everything the cache holds is stale: the one invalidation point. */
+static inline void
+dst_invalidate(struct sonde_stack *st)
+{
+	st->dst_gen++;
+}
 
-/* ipv6.c */
-extern const uint8_t ipv6_all_nodes[16];
-void ipv6_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m);
-/* Prepends an IPv6 header to m (data at the upper-layer header) and sends
- * it, fragmenting at the source when it exceeds the path MTU.  ifhint names
- * the interface for link-local and multicast destinations (-1: none). */
-int ipv6_output(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src, const uint8_t *dst,
-		uint8_t nxt, uint8_t hlim, uint8_t tclass, int ifhint);
-struct sonde_if *ipv6_route(struct sonde_stack *st, const uint8_t *dst, int ifhint, uint8_t *nh);
-void ipv6_send_nh(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m,
-		  const uint8_t *nh);
-void ipv6_loop_input(struct sonde_stack *st, struct rte_mbuf *m);
-/* Call after any IPv6 address is added or changes state. */
-void ipv6_local_rebuild(struct sonde_stack *st);
-bool ipv6_if_joined(const struct sonde_stack *st, const struct sonde_if *ifp, const uint8_t *a);
-bool ipv6_select_source(const struct sonde_if *ifp, const uint8_t *dst, uint8_t *src);
+static __rte_always_inline uint32_t
+dst_hash4(uint32_t a)
+{
+	uint32_t h = a ^ a >> 16;
 
-/* route.c */
-int route_init(struct sonde_stack *st, const struct sonde_conf *conf);
-void route_fini(struct sonde_stack *st);
-int route4_add(struct sonde_stack *st, uint32_t dst, uint8_t plen, uint32_t gw, uint16_t ifindex);
-int route6_add(struct sonde_stack *st, const uint8_t *dst, uint8_t plen, const uint8_t *gw,
-	       uint16_t ifindex);
+	return (h ^ h >> 8) & (DST_SLOTS - 1);
+}
 
-/* icmp.c */
-void icmp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip);
-/* Sends an ICMP error about m (data at its IP header; borrowed) per RFC 1122
- * 3.2.2 and RFC 1812 4.3.2.7: never about an ICMP error, a broadcast or
- * multicast, a non-initial fragment or a source that is not unicast. */
-void icmp_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint8_t code,
-		uint32_t info);
+/* The entry for IPv4 address a (network order). */
+static __rte_always_inline const struct dst *
+dst4(struct sonde_stack *st, uint32_t a)
+{
+	uint32_t h = dst_hash4(a);
+	const struct dst *d = &st->dst[h];
 
-/* icmp6.c */
-void icmp6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip);
-/* The same for ICMPv6, per RFC 4443 2.4. */
-void icmp6_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint8_t code,
-		 uint32_t info);
-void pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu);
+	if (likely(d->gen == st->dst_gen && d->tag == 4 && wire_load32(d->addr) == a))
+		return d;
+	d = &st->dst[h ^ 1];
+	if (d->gen == st->dst_gen && d->tag == 4 && wire_load32(d->addr) == a)
+		return d;
+	return dst_fill(st, h, 4, (const uint8_t *)&a);
+}
 
-/* frag.c */
-int frag_init(struct sonde_stack *st, const struct sonde_conf *conf);
-void frag_fini(struct sonde_stack *st);
-void frag_timer(struct sonde_stack *st);
-/* Takes a fragment (data at the IP header): returns the whole datagram when
- * this fragment completes it, else NULL (held, or dropped with a reason). */
-struct rte_mbuf *frag4_input(struct sonde_stack *st, struct rte_mbuf *m,
-			     const struct ipv4_view *ip);
-struct rte_mbuf *frag6_input(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off,
-			     const struct frag6_view *fv);
-int frag4_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint32_t nh);
-int frag6_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m,
-		 const uint8_t *nh, uint32_t mtu);
+/* The scope an IPv6 address is looked up in: the interface, for link-local
+ * and multicast addresses (RFC 4007: meaningful on one link only). */
+static __rte_always_inline uint32_t
+dst_tag6(const uint8_t *a, uint16_t scope)
+{
+	return ipv6_addr_is_linklocal(a) || ipv6_addr_is_multicast(a)
+		       ? (uint32_t)scope << 8 | 6
+		       : (uint32_t)SONDE_IF_NONE << 8 | 6;
+}
 
-/* udp.c */
-void udp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip);
-void udp6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip);
+/* The entry for IPv6 address a, link-local and multicast ones on the
+ * interface of index scope. */
+static __rte_always_inline const struct dst *
+dst6(struct sonde_stack *st, const uint8_t *a, uint16_t scope)
+{
+	uint32_t tag = dst_tag6(a, scope);
+	uint32_t h = dst_hash4(wire_load32(a) ^ wire_load32(a + 4) ^ wire_load32(a + 8) ^
+			       wire_load32(a + 12) ^ tag);
+	const struct dst *d = &st->dst[h];
+
+	if (likely(d->gen == st->dst_gen && d->tag == tag && ipv6_addr_eq(d->addr, a)))
+		return d;
+	d = &st->dst[h ^ 1];
+	if (d->gen == st->dst_gen && d->tag == tag && ipv6_addr_eq(d->addr, a))
+		return d;
+	return dst_fill(st, h, tag, a);
+}
 
 #endif

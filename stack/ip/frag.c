@@ -19,6 +19,7 @@
 #include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
+#include "ip.h"
 #include "stack.h"
 
 #define FRAG_BUCKETS 256
@@ -26,7 +27,10 @@
 #define FRAG_MAX_OUT 64 /* fragments of one packet: 64 KiB at MTU 1280 */
 #define FRAG_INDIRECT_MBUFS 2047
 
-int
+static struct rte_mbuf *frag4_input(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off);
+static struct rte_mbuf *frag6_input(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off);
+
+static int
 frag_init(struct sonde_stack *st, const struct sonde_conf *conf)
 {
 	struct frag_state *f = &st->frag;
@@ -42,7 +46,9 @@ frag_init(struct sonde_stack *st, const struct sonde_conf *conf)
 	snprintf(name, sizeof(name), "sind%u_%x", st->id, (unsigned)(uintptr_t)st);
 	f->indirect =
 		rte_pktmbuf_pool_create(name, FRAG_INDIRECT_MBUFS, 32, 0, 0, (int)rte_socket_id());
-	return f->indirect ? 0 : -ENOMEM;
+	if (f->indirect == NULL)
+		return -ENOMEM;
+	return proto_reass_register(st, 4, frag4_input) ?: proto_reass_register(st, 6, frag6_input);
 }
 
 static void
@@ -56,7 +62,7 @@ frag_drain(struct sonde_stack *st, enum drop_reason why)
 	f->dr.cnt = 0;
 }
 
-void
+static void
 frag_fini(struct sonde_stack *st)
 {
 	struct frag_state *f = &st->frag;
@@ -70,7 +76,7 @@ frag_fini(struct sonde_stack *st)
 	rte_mempool_free(f->indirect);
 }
 
-void
+static void
 frag_timer(struct sonde_stack *st)
 {
 	struct frag_state *f = &st->frag;
@@ -108,47 +114,54 @@ frag_done(struct sonde_stack *st, struct rte_mbuf *r)
 	return r;
 }
 
-struct rte_mbuf *
-frag4_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip)
+static struct rte_mbuf *
+frag4_input(struct sonde_stack *st, struct rte_mbuf *m, uint32_t unused)
 {
-	uint32_t off = (uint32_t)(ip->frag & IPV4_OFFSET_MASK) * 8;
-	uint32_t plen = ip->total_len - ip->ihl;
+	const uint8_t *h = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint16_t frag = wire_get16(h + 6);
+	uint32_t ihl = (h[0] & 0xfu) * 4, off = (uint32_t)(frag & IPV4_OFFSET_MASK) * 8;
+	uint32_t plen = wire_get16(h + 2) - ihl;
 	struct rte_mbuf *r;
-	uint8_t *h;
+	uint8_t *rh;
 
+	(void)unused;
 	/* RFC 791: all but the last fragment carry a multiple of 8 bytes; no
 	 * datagram exceeds 65535 bytes (the "ping of death"). */
-	if (((ip->frag & IPV4_FLAG_MF) && (plen & 7)) || plen == 0 ||
-	    off + plen > 65535u - ip->ihl) {
+	if (((frag & IPV4_FLAG_MF) && (plen & 7)) || plen == 0 || off + plen > 65535u - ihl) {
 		pkt_drop(st, m, DROP_FRAG_BAD_LENGTH);
 		return NULL;
 	}
 	/* RFC 1858 3: a TCP header split across fragments is an attack. */
-	if (ip->proto == IPPROTO_TCP_ && ((off == 0 && plen < 20) || off == 8)) {
+	if (h[9] == IPPROTO_TCP_ && ((off == 0 && plen < 20) || off == 8)) {
 		pkt_drop(st, m, DROP_TINY_FRAGMENT);
 		return NULL;
 	}
 	if (!frag_admit(st, m))
 		return NULL;
 	m->l2_len = 0;
-	m->l3_len = ip->ihl;
+	m->l3_len = ihl;
 	r = rte_ipv4_frag_reassemble_packet(st->frag.tbl, &st->frag.dr, m, st->now,
 					    rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *));
 	r = frag_done(st, r);
 	if (r != NULL) {
-		/* A whole header again, for the probes and ICMP errors. */
-		h = rte_pktmbuf_mtod(r, uint8_t *);
-		wire_put16(h + 10, 0);
-		wire_put16(h + 10, wire_cksum(h, ip->ihl));
+		/* A whole header again, for the probes and ICMP errors: over its
+		 * own length, the first fragment's. */
+		rh = rte_pktmbuf_mtod(r, uint8_t *);
+		wire_put16(rh + 10, 0);
+		wire_put16(rh + 10, wire_cksum(rh, (size_t)(rh[0] & 0xf) * 4));
 	}
 	return r;
 }
 
-struct rte_mbuf *
-frag6_input(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off, const struct frag6_view *fv)
+static struct rte_mbuf *
+frag6_input(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off)
 {
 	uint8_t *h = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t plen = wire_get16(h + 4) - (off - IPV6_HDR_LEN) - IPV6_FRAG_HDR_LEN;
+	struct frag6_view fv_;
+	const struct frag6_view *fv = &fv_;
+
+	wire_frag6_parse(h + off, rte_pktmbuf_data_len(m) - off, &fv_);
 
 	/* rte_ip_frag finds the fragment header right after the fixed header,
 	 * where every sender we know puts it (RFC 8200 4.1 allows Hop-by-Hop,
@@ -179,12 +192,11 @@ frag6_input(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off, const stru
  * fragment, on the wire. */
 static void
 frag_send(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **out, int n,
-	  const void *nh, int af)
+	  const void *nh, int af, void *conn)
 {
 	for (int i = 0; i < n; i++) {
-		out[i]->packet_type = af == 4 ? RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV6;
-		out[i]->port = ifp->index;
-		out[i]->hash.usr = 0;
+		pkt_meta_init(out[i], ifp->index, (uint8_t)af);
+		pkt_meta(out[i])->conn = conn;
 		out[i]->ol_flags &= RTE_MBUF_F_EXTERNAL;
 		if (af == 4)
 			ipv4_send_nh(st, ifp, out[i], *(const uint32_t *)nh);
@@ -199,6 +211,7 @@ int
 frag4_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint32_t nh)
 {
 	struct rte_mbuf *out[FRAG_MAX_OUT];
+	void *conn;
 	uint8_t *h;
 	int n;
 
@@ -207,13 +220,14 @@ frag4_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, u
 		pkt_drop(st, m, DROP_FRAG_FAILED);
 		return n;
 	}
+	conn = pkt_meta(m)->conn;
 	rte_pktmbuf_free(m); /* the fragments hold their own references */
 	for (int i = 0; i < n; i++) {
 		h = rte_pktmbuf_mtod(out[i], uint8_t *);
 		wire_put16(h + 10, 0);
 		wire_put16(h + 10, wire_cksum(h, (size_t)(h[0] & 0xf) * 4));
 	}
-	frag_send(st, ifp, out, n, &nh, 4);
+	frag_send(st, ifp, out, n, &nh, 4, conn);
 	return 0;
 }
 
@@ -223,6 +237,7 @@ frag6_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, c
 {
 	struct rte_mbuf *out[FRAG_MAX_OUT];
 	uint32_t ident = st->frag6_ident++;
+	void *conn;
 	int n;
 
 	n = rte_ipv6_fragment_packet(m, out, FRAG_MAX_OUT,
@@ -232,10 +247,18 @@ frag6_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, c
 		pkt_drop(st, m, DROP_FRAG_FAILED);
 		return n;
 	}
+	conn = pkt_meta(m)->conn;
 	rte_pktmbuf_free(m);
 	/* RFC 7739: our own identification, not the helper's. */
 	for (int i = 0; i < n; i++)
 		wire_put32(rte_pktmbuf_mtod(out[i], uint8_t *) + IPV6_HDR_LEN + 4, ident);
-	frag_send(st, ifp, out, n, nh, 6);
+	frag_send(st, ifp, out, n, nh, 6, conn);
 	return 0;
 }
+
+const struct sonde_layer frag_layer = {
+	.name = "frag",
+	.init = frag_init,
+	.fini = frag_fini,
+	.poll = frag_timer,
+};

@@ -3,12 +3,16 @@
  * and RFC 1812 4.3.2's for routers: echo reply, destination unreachable,
  * time exceeded; errors rate-limited and never sent about an ICMP error, a
  * broadcast or multicast, a non-initial fragment or a non-unicast source.
+ * Echo requests are answered a burst at a time, each turned around in its
+ * own mbuf.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "ip.h"
 #include "probes.h"
 #include "stack.h"
 
@@ -30,60 +34,74 @@ icmp_drop(struct sonde_stack *st, struct rte_mbuf *m, enum drop_reason r)
 	pkt_drop(st, m, r);
 }
 
-void
-icmp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip)
+/* An echo request turned into its reply, in place (RFC 792): 0 or why not. */
+static int
+icmp_echo(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *p)
 {
-	struct icmp_view ic;
-	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-	uint16_t sum;
-	int r;
+	const uint8_t *ip = pkt_l3(m);
 
-	st->stats.icmp_in++;
-	r = wire_icmp_parse_hdr(p, rte_pktmbuf_data_len(m), &ic);
-	/* Over the whole message: a reassembled one is a chain of mbufs. */
-	if (r == 0 && (pkt_sum(m, 0, rte_pktmbuf_pkt_len(m), 0, &sum) != 0 || sum != 0xffff))
-		r = DROP_ICMP_BAD_CHECKSUM;
-	if (r) {
-		icmp_drop(st, m, (enum drop_reason)r);
-		return;
-	}
-	switch (ic.type) {
-	case ICMP_ECHO:
-		/* RFC 1122 3.2.2.6 allows silence for broadcast echo; Linux's
-		 * default too (icmp_echo_ignore_broadcasts). */
-		if (m->hash.usr) { /* a link-layer or IP broadcast */
-			icmp_drop(st, m, DROP_ICMP_BROADCAST);
-			return;
+	/* RFC 1122 3.2.2.6 allows silence for broadcast echo; Linux's
+	 * default too (icmp_echo_ignore_broadcasts). */
+	if (pkt_meta(m)->flags & PKT_GROUP)
+		return DROP_ICMP_BROADCAST;
+	/* RFC 1122 3.2.1.3: 0.0.0.0 is never a destination. */
+	if (wire_load32(ip + 12) == 0)
+		return DROP_BAD_SOURCE;
+	/* Only the type changes, and the checksum with it (RFC 1624). */
+	p[0] = ICMP_ECHOREPLY;
+	wire_put16(p + 2, wire_cksum_adjust(wire_get16(p + 2), (uint16_t)(ICMP_ECHO << 8 | p[1]),
+					    (uint16_t)(ICMP_ECHOREPLY << 8 | p[1])));
+	st->stats.icmp_echo_replies++;
+	st->stats.icmp_out++;
+	ipv4_turn(st, m);
+	return 0;
+}
+
+static void
+icmp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *out[SONDE_BURST];
+	uint16_t k = 0;
+
+	st->stats.icmp_in += n;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+		uint32_t len = rte_pktmbuf_pkt_len(m);
+		struct icmp_view ic;
+		uint16_t sum;
+		int r;
+
+		r = wire_icmp_parse_hdr(p, rte_pktmbuf_data_len(m), &ic);
+		/* Over the whole message: a reassembled one is a chain of mbufs. */
+		if (r == 0 && (pkt_sum(m, 0, len, 0, &sum) != 0 || sum != 0xffff))
+			r = DROP_ICMP_BAD_CHECKSUM;
+		if (r == 0 && ic.type == ICMP_ECHO) {
+			r = icmp_echo(st, m, p);
+			if (r == 0) {
+				out[k++] = m;
+				continue;
+			}
 		}
-		/* RFC 1122 3.2.1.3: 0.0.0.0 is never a destination. */
-		if (ip->src == 0) {
-			icmp_drop(st, m, DROP_BAD_SOURCE);
-			return;
+		if (r) {
+			icmp_drop(st, m, (enum drop_reason)r);
+			continue;
 		}
-		/* The reply is the request turned around, in the same mbuf;
-		 * only the type changes, so does the checksum (RFC 1624). */
-		p[0] = ICMP_ECHOREPLY;
-		wire_put16(p + 2, wire_cksum_adjust(ic.cksum, (uint16_t)(ICMP_ECHO << 8 | ic.code),
-						    (uint16_t)(ICMP_ECHOREPLY << 8 | ic.code)));
-		st->stats.icmp_echo_replies++;
-		st->stats.icmp_out++;
-		ipv4_output(st, m, ip->dst, ip->src, IPPROTO_ICMP_, 64, ip->tos);
-		return;
-	default:
 		/* Replies and errors end here until sockets can take them. */
 		rte_pktmbuf_free(m);
-		return;
 	}
+	ipv4_output_burst(st, out, k);
 }
 
 static bool
 icmp_error_allowed(struct sonde_stack *st, const struct rte_mbuf *m, const uint8_t *h, uint32_t len)
 {
-	const struct sonde_if *inif = stack_if(st, m->port);
+	const struct pkt_meta *pm = pkt_meta_c(m);
+	const struct sonde_if *inif = stack_if(st, pm->ifindex);
 	uint32_t src, dst, hs, hd;
 	uint8_t ihl;
 
-	if (len < IPV4_MIN_HDR_LEN || m->hash.usr)
+	if (len < IPV4_MIN_HDR_LEN || (pm->flags & PKT_GROUP))
 		return false;
 	ihl = (uint8_t)((h[0] & 0xf) * 4);
 	memcpy(&src, h + 12, 4);
@@ -143,6 +161,71 @@ icmp_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint8
 	st->stats.icmp_out++;
 	/* From the address the packet was sent to when it is ours, else from
 	 * the interface it came in on (RFC 1812 4.3.2.4). */
-	ipv4_output(st, e, ipv4_is_local(st, dst) ? dst : ipv4_if_addr(stack_if(st, m->port), src),
+	ipv4_output(st, e,
+		    ipv4_is_local(st, dst)
+			    ? dst
+			    : ipv4_if_addr(stack_if(st, pkt_meta_c(m)->ifindex), src),
 		    src, IPPROTO_ICMP_, 64, 0);
 }
+
+int
+sonde_ping(struct sonde_stack *st, const struct sonde_prefix *dst, uint16_t id, uint16_t seq,
+	   uint16_t len)
+{
+	struct icmp_view ic = { .type = ICMP_ECHO, .rest = (uint32_t)id << 16 | seq };
+	struct rte_mbuf *m;
+	struct sonde_if *ifp;
+	uint8_t src[16], nh[16];
+	uint16_t ck;
+	uint8_t *p;
+
+	if (dst->af != AF_INET && dst->af != AF_INET6)
+		return -EAFNOSUPPORT;
+	probe_gate_update(st);
+	m = rte_pktmbuf_alloc(st->pool);
+	if (m == NULL)
+		return -ENOBUFS;
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(ICMP_HDR_LEN + len));
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return -EMSGSIZE;
+	}
+	for (uint16_t i = 0; i < len; i++)
+		p[ICMP_HDR_LEN + i] = (uint8_t)(0x10 + i);
+	if (dst->af == AF_INET) {
+		wire_icmp_emit(p, ICMP_HDR_LEN + len, &ic);
+		st->stats.icmp_out++;
+		return ipv4_output(st, m, 0, dst->addr.v4, IPPROTO_ICMP_, 64, 0);
+	}
+	ifp = ipv6_route(st, dst->addr.v6, -1, nh);
+	if (ifp == st->lo)
+		memcpy(src, dst->addr.v6, 16);
+	else if (!ipv6_select_source(ifp, dst->addr.v6, src)) {
+		rte_pktmbuf_free(m);
+		return -EADDRNOTAVAIL;
+	}
+	ic.type = ICMP6_ECHO_REQUEST;
+	wire_icmp_emit(p, ICMP_HDR_LEN + len, &ic); /* then the pseudo-header: */
+	wire_put16(p + 2, 0);
+	ck = (uint16_t)~__rte_raw_cksum_reduce(
+		wire_pseudo6_sum(src, dst->addr.v6, ICMP_HDR_LEN + len, IPPROTO_ICMPV6_) +
+		rte_raw_cksum(p, ICMP_HDR_LEN + len));
+	wire_put16(p + 2, rte_be_to_cpu_16(ck));
+	st->stats.icmp6_out++;
+	return ipv6_output(st, m, src, dst->addr.v6, IPPROTO_ICMPV6_, 64, 0, -1);
+}
+
+static int
+icmp_init(struct sonde_stack *st, const struct sonde_conf *conf)
+{
+	st->icmp_rl.rate = conf->icmp_rate ? conf->icmp_rate : 100;
+	st->icmp_rl.burst = conf->icmp_burst ? conf->icmp_burst : 50;
+	st->icmp_rl.tokens_ns = (1000000000ull / st->icmp_rl.rate) * st->icmp_rl.burst;
+	st->icmp6_rl = st->icmp_rl;
+	return proto_ip_register(st, 4, IPPROTO_ICMP_, icmp_input);
+}
+
+const struct sonde_layer icmp_layer = {
+	.name = "icmp",
+	.init = icmp_init,
+};

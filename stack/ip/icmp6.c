@@ -1,14 +1,17 @@
 /*
  * icmp6.c: ICMPv6 (RFC 4443): echo, the errors (destination unreachable,
  * packet too big, time exceeded, parameter problem) with 2.4(e)'s rules and
- * 2.4(f)'s rate limit, and path MTU from packet too big (RFC 8201).
- * Neighbor Discovery messages go to nd6.c.
+ * 2.4(f)'s rate limit, and path MTU from packet too big (RFC 8201).  Other
+ * types go to the handler registered for them: Neighbor Discovery's
+ * (nd6.c).
  */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "ip.h"
 #include "stack.h"
 
 /* RFC 4443 2.4(c): as much of the packet as fits in the minimum MTU. */
@@ -47,76 +50,96 @@ icmp6_packet_too_big(struct sonde_stack *st, const uint8_t *p, uint32_t len)
 	pmtu6_set(st, p + ICMP_HDR_LEN + 24, RTE_MAX(mtu, (uint32_t)IPV6_MIN_MTU));
 }
 
-static void
-icmp6_echo(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip)
+/* An echo request turned into its reply in place: 0 or why not. */
+static int
+icmp6_echo(struct sonde_stack *st, struct rte_mbuf *m)
 {
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	const uint8_t *ip = pkt_l3(m);
 	uint32_t len = rte_pktmbuf_pkt_len(m);
-	struct sonde_if *inif = stack_if(st, m->port);
+	struct sonde_if *inif = stack_if(st, pkt_meta(m)->ifindex);
 	uint8_t src[16];
 	uint16_t ck;
 
 	/* RFC 4291 2.5.2: :: is never a destination. */
-	if (ipv6_addr_is_unspecified(ip->src)) {
-		icmp6_drop(st, m, DROP_BAD_SOURCE);
-		return;
-	}
+	if (ipv6_addr_is_unspecified(ip + 8))
+		return DROP_BAD_SOURCE;
 	/* RFC 4443 4.2: a reply to a multicast request comes from a unicast
 	 * address of the interface it arrived on. */
-	if (ipv6_addr_is_multicast(ip->dst)) {
-		if (!ipv6_select_source(inif, ip->src, src)) {
-			icmp6_drop(st, m, DROP_NO_SOURCE);
-			return;
-		}
-	} else {
-		memcpy(src, ip->dst, 16);
-	}
-	if (ipv6_addr_eq(src, ip->dst)) {
+	if (ipv6_addr_is_multicast(ip + 24) && !ipv6_select_source(inif, ip + 8, src))
+		return DROP_NO_SOURCE;
+	st->stats.icmp6_echo_replies++;
+	st->stats.icmp6_out++;
+	p[0] = ICMP6_ECHO_REPLY;
+	if (!ipv6_addr_is_multicast(ip + 24)) {
 		/* The pseudo-header sum does not see source and destination
 		 * swap; only the type changes (RFC 1624). */
-		p[0] = ICMP6_ECHO_REPLY;
 		wire_put16(p + 2, wire_cksum_adjust(wire_get16(p + 2),
 						    (uint16_t)(ICMP6_ECHO_REQUEST << 8 | p[1]),
 						    (uint16_t)(ICMP6_ECHO_REPLY << 8 | p[1])));
-	} else {
-		p[0] = ICMP6_ECHO_REPLY;
-		p[2] = p[3] = 0;
-		ck = icmp6_cksum(m, 0, len, src, ip->src);
-		wire_put16(p + 2, rte_be_to_cpu_16(ck));
+		ipv6_turn(st, m, NULL);
+		return 0;
 	}
-	st->stats.icmp6_echo_replies++;
-	st->stats.icmp6_out++;
-	ipv6_output(st, m, src, ip->src, IPPROTO_ICMPV6_, 64, ip->tclass,
-		    inif && inif->kind == IF_KIND_PORT ? inif->index : -1);
+	ipv6_turn(st, m, src);
+	ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	p[2] = p[3] = 0;
+	ck = icmp6_cksum(m, IPV6_HDR_LEN, len, ip + 8, ip + 24);
+	wire_put16(p + 2, rte_be_to_cpu_16(ck));
+	return 0;
 }
 
-void
-icmp6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip)
+static void
+icmp6_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 {
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t len = rte_pktmbuf_pkt_len(m);
+	struct rte_mbuf *out[SONDE_BURST];
+	uint16_t k = 0;
 
-	st->stats.icmp6_in++;
-	if (len < ICMP_HDR_LEN || rte_pktmbuf_data_len(m) < ICMP_HDR_LEN) {
-		icmp6_drop(st, m, DROP_ICMP_TRUNCATED);
-		return;
+	st->stats.icmp6_in += n;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *), *ip = pkt_l3(m);
+		uint32_t len = rte_pktmbuf_pkt_len(m);
+		pkt_one_fn fn;
+		int r;
+
+		if (len < ICMP_HDR_LEN || rte_pktmbuf_data_len(m) < ICMP_HDR_LEN) {
+			icmp6_drop(st, m, DROP_ICMP_TRUNCATED);
+			continue;
+		}
+		if (icmp6_cksum(m, 0, len, ip + 8, ip + 24) != 0) {
+			icmp6_drop(st, m, DROP_ICMP_BAD_CHECKSUM);
+			continue;
+		}
+		if (p[0] == ICMP6_ECHO_REQUEST) {
+			r = icmp6_echo(st, m);
+			if (r == 0)
+				out[k++] = m;
+			else
+				icmp6_drop(st, m, (enum drop_reason)r);
+			continue;
+		}
+		fn = st->icmp6_types[p[0]];
+		if (fn != NULL) {
+			fn(st, m);
+			continue;
+		}
+		if (p[0] == ICMP6_PACKET_TOO_BIG)
+			icmp6_packet_too_big(st, p, rte_pktmbuf_data_len(m));
+		/* Replies and errors end here until sockets can take them. */
+		rte_pktmbuf_free(m);
 	}
-	if (icmp6_cksum(m, 0, len, ip->src, ip->dst) != 0) {
-		icmp6_drop(st, m, DROP_ICMP_BAD_CHECKSUM);
-		return;
-	}
-	switch (p[0]) {
-	case ICMP6_ECHO_REQUEST: icmp6_echo(st, m, ip); return;
-	case ND_ROUTER_SOLICIT:
-	case ND_ROUTER_ADVERT:
-	case ND_NEIGHBOR_SOLICIT:
-	case ND_NEIGHBOR_ADVERT:
-	case ND_REDIRECT: nd6_input(st, m, ip); return;
-	case ICMP6_PACKET_TOO_BIG: icmp6_packet_too_big(st, p, rte_pktmbuf_data_len(m)); break;
-	default: break;
-	}
-	/* Replies and errors end here until sockets can take them. */
-	rte_pktmbuf_free(m);
+	ipv6_output_burst(st, out, k);
+}
+
+int
+icmp6_register(struct sonde_stack *st, uint8_t type, pkt_one_fn fn)
+{
+	if (fn == NULL)
+		return -EINVAL;
+	if (st->icmp6_types[type] != NULL)
+		return -EEXIST;
+	st->icmp6_types[type] = fn;
+	return 0;
 }
 
 static bool
@@ -134,7 +157,7 @@ icmp6_error_allowed(struct sonde_stack *st, const struct rte_mbuf *m, const uint
 	/* RFC 4443 2.4(e): not to a multicast or link-layer multicast
 	 * destination (but for 2 exceptions), not from an address that does
 	 * not name one node. */
-	if ((ipv6_addr_is_multicast(dst) || m->hash.usr) && !mcast_ok)
+	if ((ipv6_addr_is_multicast(dst) || (pkt_meta_c(m)->flags & PKT_GROUP)) && !mcast_ok)
 		return false;
 	if (ipv6_addr_is_unspecified(src) || ipv6_addr_is_multicast(src))
 		return false;
@@ -172,7 +195,7 @@ icmp6_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint
 {
 	const uint8_t *h = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_pkt_len(m);
-	struct sonde_if *inif = stack_if(st, m->port);
+	struct sonde_if *inif = stack_if(st, pkt_meta_c(m)->ifindex);
 	struct rte_mbuf *e;
 	uint8_t src[16], dst[16];
 	const void *q;
@@ -210,10 +233,31 @@ icmp6_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint
 	st->stats.icmp6_errors_out++;
 	st->stats.icmp6_out++;
 	ipv6_output(st, e, src, dst, IPPROTO_ICMPV6_, 64, 0,
-		    inif && inif->kind == IF_KIND_PORT ? inif->index : -1);
+		    inif && inif != st->lo ? inif->index : -1);
 }
 
-/* The path MTU cache: pmtu6_slot() and pmtu6_get() are in stack.h. */
+/* The path MTU cache: direct-mapped, bounded, entries expire (RFC 8201 5.3). */
+static struct pmtu6_entry *
+pmtu6_slot(struct sonde_stack *st, const uint8_t *dst)
+{
+	uint32_t w[4];
+
+	memcpy(w, dst, 16);
+	w[0] ^= w[1] ^ w[2] ^ w[3];
+	w[0] ^= w[0] >> 16;
+	return &st->pmtu6[(w[0] ^ w[0] >> 8) % SONDE_PMTU6_SLOTS];
+}
+
+uint32_t
+pmtu6_get(struct sonde_stack *st, const uint8_t *dst)
+{
+	struct pmtu6_entry *e = pmtu6_slot(st, dst);
+
+	if (e->expires > st->now && ipv6_addr_eq(e->dst, dst))
+		return e->mtu;
+	return UINT32_MAX;
+}
+
 void
 pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu)
 {
@@ -225,5 +269,17 @@ pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu)
 	e->mtu = mtu;
 	e->expires = st->now + PMTU6_EXPIRE_NS;
 	st->stats.pmtu6_updates++;
-	fast_stale(st); /* fast.c remembers path MTUs with the routes */
+	dst_invalidate(st); /* the destination cache holds path MTUs */
 }
+
+static int
+icmp6_init(struct sonde_stack *st, const struct sonde_conf *conf)
+{
+	(void)conf;
+	return proto_ip_register(st, 6, IPPROTO_ICMPV6_, icmp6_input);
+}
+
+const struct sonde_layer icmp6_layer = {
+	.name = "icmp6",
+	.init = icmp6_init,
+};

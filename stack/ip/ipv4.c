@@ -1,196 +1,337 @@
 /*
- * ipv4.c: IPv4 input, local delivery, forwarding and output.
+ * ipv4.c: IPv4 input, local delivery, forwarding and output, a burst at a
+ * time.
  *
  * RFC 791 (the protocol), RFC 1122 3.2.1 (what a host checks and how it
  * delivers), RFC 1812 5.2-5.3 (what a router checks and changes when it
  * forwards), RFC 1624 (the incremental checksum update on forwarding).
- * Validate, then route, then deliver or forward: ipv4_input() checks the
- * header, fires receive, and picks one of ipv4_deliver() or ipv4_forward().
- * Options are carried but never acted on (no source routing, RFC 7126).
+ * Validate, then route, then deliver or forward: ipv4_input() checks each
+ * header and classifies the packet by what the destination cache says of
+ * its addresses, fires receive for the burst, then hands runs to
+ * ipv4_deliver() (which hands runs to the protocol registered for them) or
+ * ipv4_forward().  Output takes bursts too: a reply turned around in place
+ * (ipv4_turn) or a header written by ipv4_output() goes through
+ * ipv4_output_burst(), which routes by the destination cache and hands
+ * runs to the interfaces.  Options are carried but never acted on (no
+ * source routing, RFC 7126).
  */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
-#include "neigh.h"
+#include "ip.h"
 #include "probes.h"
 #include "stack.h"
 
-/* The address of ifp to use towards peer: one on peer's subnet, else the first. */
-uint32_t
-ipv4_if_addr(const struct sonde_if *ifp, uint32_t peer)
-{
-	if (ifp == NULL || ifp->n_v4 == 0)
-		return 0;
-	for (unsigned j = 0; j < ifp->n_v4; j++)
-		if ((peer & ifp->v4[j].mask) == (ifp->v4[j].addr & ifp->v4[j].mask))
-			return ifp->v4[j].addr;
-	return ifp->v4[0].addr;
-}
-
-/* Hands m (data at the IP header, m->port set) to the link towards nh. */
 void
 ipv4_send_nh(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint32_t nh)
 {
-	if (ifp->kind == IF_KIND_LOOP) {
-		loop_enqueue(st, m);
-		return;
-	}
-	neigh_output(st, &arp_family, ifp, m, 4, &nh);
+	ifp->kind->output(st, ifp, m, 4, (const uint8_t *)&nh);
 }
 
-static void
-ipv4_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m,
-	     const struct ipv4_view *ip)
+/* The next hop towards dst by the routing table (the slow path's). */
+static struct sonde_if *
+ipv4_nexthop(struct sonde_stack *st, uint32_t dst, uint32_t *nh)
 {
-	struct ipv4_view whole;
+	const struct route_nh *r;
 
-	if (ip->frag & (IPV4_FLAG_MF | IPV4_OFFSET_MASK)) {
-		m = frag4_input(st, m, ip);
-		if (m == NULL)
-			return; /* held for reassembly, or dropped there */
-		/* read fires once, for the reassembled datagram. */
-		whole = *ip;
-		whole.frag = 0;
-		whole.total_len = (uint16_t)rte_pktmbuf_pkt_len(m);
-		ip = &whole;
+	if (ipv4_is_local(st, dst) || IN_LOOPBACK_H(rte_be_to_cpu_32(dst))) {
+		*nh = dst;
+		return st->lo;
 	}
-	probe_read(st, m, ifp);
-	st->stats.ipv4_in_delivered++;
-	m->l3_len = ip->ihl;
-	rte_pktmbuf_adj(m, ip->ihl);
-	switch (ip->proto) {
-	case IPPROTO_ICMP_: icmp_input(st, m, ip); return;
-	case IPPROTO_UDP_: udp_input(st, m, ip); return;
-	default:
-		/* RFC 1122 3.2.2.1: protocol unreachable for a transport we lack. */
-		rte_pktmbuf_prepend(m, ip->ihl);
-		icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0);
-		pkt_drop(st, m, DROP_NO_PROTOCOL);
-		return;
+	r = route4_lookup(st, dst);
+	if (r == NULL)
+		return NULL;
+	*nh = r->gw4 ? r->gw4 : dst;
+	return stack_if(st, r->ifindex);
+}
+
+/* The header at p (len bytes in the segment) against RFC 791 / RFC 1122
+ * 3.2.1; its total length into *tot.  0 or the drop reason.  Without
+ * options inline and straight-line; with them, wire.c's parser. */
+static __rte_always_inline int
+ipv4_check(const uint8_t *p, uint32_t len, uint64_t ck, uint16_t *tot)
+{
+	struct ipv4_view ip;
+	int r;
+
+	if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return DROP_BAD_CHECKSUM;
+	if (likely(len >= IPV4_MIN_HDR_LEN && p[0] == 0x45)) {
+		*tot = wire_get16(p + 2);
+		if (unlikely(*tot < IPV4_MIN_HDR_LEN || *tot > len))
+			return DROP_BAD_LENGTH;
+		if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && wire_cksum_hdr(p, IPV4_MIN_HDR_LEN) != 0)
+			return DROP_BAD_CHECKSUM;
+		return 0;
 	}
+	r = wire_ipv4_parse(p, len, ck == RTE_MBUF_F_RX_IP_CKSUM_GOOD, &ip);
+	*tot = ip.total_len;
+	return r;
+}
+
+/* RFC 1122 3.2.1.3, RFC 1812 5.3.7: martian sources and destinations;
+ * then ours, a broadcast of the interface (delivered as to a group),
+ * to forward, or not ours. */
+static __rte_always_inline int
+ipv4_classify(struct sonde_stack *st, const struct sonde_if *ifp, const uint8_t *p,
+	      struct pkt_meta *pm)
+{
+	uint32_t src = wire_load32(p + 12), dst = wire_load32(p + 16);
+	uint32_t hs = rte_be_to_cpu_32(src), hd = rte_be_to_cpu_32(dst);
+	uint64_t bit = 1ull << ifp->index;
+	const struct dst *d;
+
+	if (IN_MULTICAST_H(hs) || hs == 0xffffffff || IN_LOOPBACK_H(hs))
+		return DROP_BAD_SOURCE;
+	if (hs != 0) {
+		d = dst4(st, src);
+		if ((d->flags & DST_LOCAL) || (d->ifmask & bit))
+			return DROP_BAD_SOURCE;
+	}
+	if (IN_LOOPBACK_H(hd) || hd == 0)
+		return DROP_BAD_DEST;
+	d = dst4(st, dst);
+	if (d->flags & DST_LOCAL)
+		return IP_DELIVER;
+	if (d->ifmask & bit) {
+		pm->flags |= PKT_IP_BCAST;
+		return IP_DELIVER;
+	}
+	/* We join no multicast group yet; RFC 1812 5.3.5 leaves multicast
+	 * forwarding to multicast routers. */
+	if (IN_MULTICAST_H(hd) || !st->forwarding)
+		return DROP_NOT_LOCAL;
+	return IP_FORWARD;
+}
+
+/* RFC 1122 3.2.2.1: protocol unreachable for a transport we lack. */
+static void
+ipv4_no_protocol(struct sonde_stack *st, struct rte_mbuf *m)
+{
+	rte_pktmbuf_prepend(m, m->l3_len);
+	icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0);
+	pkt_drop(st, m, DROP_NO_PROTOCOL);
+}
+
+/* Packets to us (data at their IPv4 header): fragments to reassembly, read
+ * for what is whole, then each protocol's run to its handler. */
+static void
+ipv4_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint8_t proto[SONDE_BURST];
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+		if (unlikely(wire_get16(p + 6) & (IPV4_FLAG_MF | IPV4_OFFSET_MASK))) {
+			m = st->reass[0](st, m, 0);
+			if (m == NULL)
+				continue; /* held for reassembly, or dropped there */
+			/* The datagram's own header, the first fragment's:
+			 * what follows reads nothing of the fragment that
+			 * completed it. */
+			p = rte_pktmbuf_mtod(m, const uint8_t *);
+		}
+		m->l3_len = (uint8_t)((p[0] & 0xf) * 4);
+		proto[k] = p[9];
+		pkts[k++] = m;
+	}
+	st->stats.ipv4_in_delivered += k;
+	probe_burst_if(st, PROBE_READ, pkts, k, ifp);
+	for (uint16_t i = 0; i < k; i++)
+		rte_pktmbuf_adj(pkts[i], pkts[i]->l3_len);
+	ip_upper_runs(st, 4, pkts, proto, k, ipv4_no_protocol);
 }
 
 /* RFC 1812 5.2.1 and 5.3: TTL, route, MTU, then the header rewrite. */
 static void
-ipv4_forward(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip)
+ipv4_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
-	const struct route_nh *nh;
+	struct sonde_if *out[SONDE_BURST];
+	void *l2[SONDE_BURST];
+	uint16_t k = 0;
+
+	(void)ifp;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+		uint8_t ttl = p[8];
+		uint16_t tot = wire_get16(p + 2);
+		const struct dst *d;
+		uint32_t nh;
+
+		/* RFC 1812 5.3.4: a link-layer broadcast is not forwarded. */
+		if (unlikely(pkt_meta(m)->flags & PKT_L2_GROUP)) {
+			pkt_drop(st, m, DROP_NOT_LOCAL);
+			continue;
+		}
+		if (unlikely(ttl <= 1)) {
+			icmp_error(st, m, ICMP_TIMXCEED, 0, 0);
+			pkt_drop(st, m, DROP_TTL_EXCEEDED);
+			continue;
+		}
+		d = dst4(st, wire_load32(p + 16));
+		if (unlikely(!(d->flags & DST_ROUTE))) {
+			icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_NET, 0);
+			pkt_drop(st, m, DROP_NO_ROUTE_FWD);
+			continue;
+		}
+		if (unlikely(tot > d->out->mtu) && (wire_get16(p + 6) & IPV4_FLAG_DF)) {
+			/* RFC 1191: tell the source the next-hop MTU. */
+			icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, d->out->mtu);
+			pkt_meta(m)->ifindex = d->out->index;
+			pkt_drop(st, m, DROP_FRAG_NEEDED);
+			continue;
+		}
+		/* TTL and protocol share a 16-bit word: adjust the checksum for it. */
+		p[8] = (uint8_t)(ttl - 1);
+		wire_put16(p + 10,
+			   wire_cksum_adjust(wire_get16(p + 10), (uint16_t)(ttl << 8 | p[9]),
+					     (uint16_t)((ttl - 1) << 8 | p[9])));
+		st->stats.ipv4_forwarded++;
+		pkt_meta(m)->ifindex = d->out->index;
+		/* Only the receive flags go: EXTERNAL says whose buffer this is
+		 * (rte_pktmbuf_reset() keeps it too). */
+		m->ol_flags &= RTE_MBUF_F_EXTERNAL;
+		if (unlikely(tot > d->out->mtu || !(d->flags & DST_READY))) {
+			struct sonde_if *o = ipv4_nexthop(st, wire_load32(p + 16), &nh);
+
+			if (tot > o->mtu)
+				frag4_output(st, o, m, nh);
+			else
+				ipv4_send_nh(st, o, m, nh);
+			continue;
+		}
+		out[k] = d->out;
+		l2[k] = d->l2;
+		pkts[k++] = m;
+	}
+	if_send_burst(st, pkts, out, l2, k);
+}
+
+static void
+ipv4_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint8_t cls[SONDE_BURST];
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct pkt_meta *pm = pkt_meta(m);
+		uint16_t tot = 0;
+		int r;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		pm->af = 4;
+		if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
+			pkt_drop(st, m, DROP_BAD_LENGTH);
+			continue;
+		}
+		r = ipv4_check(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+			       m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK, &tot);
+		if (unlikely(r)) {
+			pkt_drop(st, m, (enum drop_reason)r);
+			continue;
+		}
+		/* Ethernet pads short frames: the header says where the packet ends. */
+		if (unlikely(rte_pktmbuf_pkt_len(m) > tot))
+			rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - tot));
+		cls[k] = (uint8_t)ipv4_classify(st, ifp, rte_pktmbuf_mtod(m, const uint8_t *), pm);
+		pkts[k++] = m;
+	}
+	st->stats.ipv4_in += k;
+	probe_burst_if(st, PROBE_RECEIVE, pkts, k, ifp);
+	ip_class_runs(st, ifp, pkts, cls, k, ipv4_deliver, ipv4_forward);
+}
+
+/* lo0: packets the stack sent to itself come back in here. */
+static void
+ipv4_local(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct ipv4_view ip;
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		int r = wire_ipv4_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+					rte_pktmbuf_data_len(pkts[i]), 1, &ip);
+
+		if (unlikely(r)) {
+			pkt_drop(st, pkts[i], (enum drop_reason)r);
+			continue;
+		}
+		pkts[k++] = pkts[i];
+	}
+	ipv4_deliver(st, ifp, pkts, k);
+}
+
+/* A packet that cannot leave the burst's way: with no route or source it
+ * is dropped; too big it is fragmented (RFC 791 2.3, RFC 1122 3.3.3: ours,
+ * without DF); to a next hop not yet resolved it goes to its interface's
+ * output, which resolves. */
+static void
+ipv4_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct sonde_if *out;
-	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t nh;
 
-	/* RFC 1812 5.3.4: a link-layer broadcast is not forwarded. */
-	if (m->hash.usr) {
-		pkt_drop(st, m, DROP_NOT_LOCAL);
+	if (!(d->flags & DST_ROUTE)) {
+		pkt_drop(st, m, DROP_NO_ROUTE);
 		return;
 	}
-	if (ip->ttl <= 1) {
-		icmp_error(st, m, ICMP_TIMXCEED, 0, 0);
-		pkt_drop(st, m, DROP_TTL_EXCEEDED);
+	out = ipv4_nexthop(st, wire_load32(p + 16), &nh);
+	pkt_meta(m)->ifindex = out->index;
+	if (wire_load32(p + 12) == 0) {
+		pkt_drop(st, m, DROP_NO_SOURCE);
 		return;
 	}
-	nh = route4_lookup(st, ip->dst);
-	if (nh == NULL) {
-		icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_NET, 0);
-		pkt_drop(st, m, DROP_NO_ROUTE_FWD);
-		return;
-	}
-	out = stack_if(st, nh->ifindex);
-	if (ip->total_len > out->mtu && (ip->frag & IPV4_FLAG_DF)) {
-		/* RFC 1191: tell the source the next-hop MTU. */
-		icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, out->mtu);
-		m->port = out->index;
-		pkt_drop(st, m, DROP_FRAG_NEEDED);
-		return;
-	}
-	/* TTL and protocol share a 16-bit word: adjust the checksum for it. */
-	p[8] = (uint8_t)(ip->ttl - 1);
-	wire_put16(p + 10, wire_cksum_adjust(ip->cksum, (uint16_t)(ip->ttl << 8 | ip->proto),
-					     (uint16_t)((ip->ttl - 1) << 8 | ip->proto)));
-	st->stats.ipv4_forwarded++;
-	m->port = out->index;
-	/* Only the receive flags go: EXTERNAL says whose buffer this is
-	 * (rte_pktmbuf_reset() keeps it too). */
-	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
-	if (ip->total_len > out->mtu) {
-		frag4_output(st, out, m, nh->gw4 ? nh->gw4 : ip->dst);
-		return;
-	}
-	ipv4_send_nh(st, out, m, nh->gw4 ? nh->gw4 : ip->dst);
+	probe_write(st, m, out);
+	st->stats.ipv4_out++;
+	if (rte_pktmbuf_pkt_len(m) > out->mtu)
+		frag4_output(st, out, m, nh);
+	else
+		ipv4_send_nh(st, out, m, nh);
 }
 
 void
-ipv4_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
+ipv4_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct ipv4_view ip;
-	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	uint32_t hs, hd;
-	int r;
+	struct sonde_if *out[SONDE_BURST];
+	void *l2[SONDE_BURST];
+	uint16_t k = 0;
 
-	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
-		pkt_drop(st, m, DROP_BAD_LENGTH);
-		return;
-	}
-	if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
-		pkt_drop(st, m, DROP_BAD_CHECKSUM);
-		return;
-	}
-	r = wire_ipv4_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-			    ck == RTE_MBUF_F_RX_IP_CKSUM_GOOD, &ip);
-	if (unlikely(r)) {
-		pkt_drop(st, m, (enum drop_reason)r);
-		return;
-	}
-	/* Ethernet pads short frames: the header says where the packet ends. */
-	if (rte_pktmbuf_pkt_len(m) > ip.total_len)
-		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - ip.total_len));
-	st->stats.ipv4_in++;
-	probe_receive(st, m, ifp);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+		const struct dst *d = dst4(st, wire_load32(p + 16));
+		struct sonde_if *o = d->out;
 
-	hs = rte_be_to_cpu_32(ip.src);
-	hd = rte_be_to_cpu_32(ip.dst);
-	/* RFC 1122 3.2.1.3, RFC 1812 5.3.7: martian sources. */
-	if (IN_MULTICAST_H(hs) || hs == 0xffffffff || IN_LOOPBACK_H(hs) ||
-	    ipv4_is_broadcast(st, ifp, ip.src) || (hs != 0 && ipv4_is_local(st, ip.src))) {
-		pkt_drop(st, m, DROP_BAD_SOURCE);
-		return;
+		m->ol_flags &= RTE_MBUF_F_EXTERNAL; /* as in ipv4_forward() */
+		if (unlikely((d->flags & (DST_ROUTE | DST_READY)) != (DST_ROUTE | DST_READY) ||
+			     rte_pktmbuf_pkt_len(m) > d->mtu || wire_load32(p + 12) == 0)) {
+			ipv4_output_slow(st, m, d);
+			continue;
+		}
+		if (unlikely(o->csum_tx_ipv4)) {
+			/* The NIC fills the checksum (and wants the field zero). */
+			wire_put16(p + 10, 0);
+			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+			m->l3_len = (uint8_t)((p[0] & 0xf) * 4);
+		}
+		pkt_meta(m)->ifindex = o->index;
+		out[k] = o;
+		l2[k] = d->l2;
+		pkts[k++] = m;
 	}
-	if (IN_LOOPBACK_H(hd) || hd == 0) {
-		pkt_drop(st, m, DROP_BAD_DEST);
-		return;
-	}
-	if (ipv4_is_local(st, ip.dst)) {
-		ipv4_deliver(st, ifp, m, &ip);
-		return;
-	}
-	if (ipv4_is_broadcast(st, ifp, ip.dst)) {
-		m->hash.usr = 1; /* to a group, as a link-layer broadcast is (stack.h) */
-		ipv4_deliver(st, ifp, m, &ip);
-		return;
-	}
-	/* We join no multicast group yet; RFC 1812 5.3.5 leaves multicast
-	 * forwarding to multicast routers. */
-	if (IN_MULTICAST_H(hd) || !st->forwarding) {
-		pkt_drop(st, m, DROP_NOT_LOCAL);
-		return;
-	}
-	ipv4_forward(st, m, &ip);
-}
-
-/* lo0: a packet the stack sent to itself comes back in here. */
-void
-ipv4_loop_input(struct sonde_stack *st, struct rte_mbuf *m)
-{
-	struct ipv4_view ip;
-	int r;
-
-	r = wire_ipv4_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), 1, &ip);
-	if (unlikely(r)) {
-		pkt_drop(st, m, (enum drop_reason)r);
-		return;
-	}
-	ipv4_deliver(st, st->lo, m, &ip);
+	st->stats.ipv4_out += k;
+	probe_burst_out(st, PROBE_WRITE, pkts, k, out);
+	if_send_burst(st, pkts, out, l2, k);
 }
 
 int
@@ -198,30 +339,19 @@ ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t d
 	    uint8_t ttl, uint8_t tos)
 {
 	struct ipv4_view ip = { 0 };
-	const struct route_nh *nh = NULL;
-	struct sonde_if *ifp;
-	uint32_t hd = rte_be_to_cpu_32(dst);
-	bool local = IN_LOOPBACK_H(hd) || ipv4_is_local(st, dst);
+	const struct dst *d;
 	uint8_t *p;
 
-	m->packet_type = RTE_PTYPE_L3_IPV4;
-	m->ol_flags &= RTE_MBUF_F_EXTERNAL; /* as in ipv4_forward() */
-	m->hash.usr = 0;
-	m->port = SONDE_IF_NONE;
+	pkt_meta_init(m, SONDE_IF_NONE, 4);
 	p = (uint8_t *)rte_pktmbuf_prepend(m, IPV4_MIN_HDR_LEN);
 	if (unlikely(p == NULL)) {
-		rte_pktmbuf_free(m);
-		st->stats.drops[DROP_NO_HEADROOM]++;
+		/* The probe sees a packet with no header yet (probes.c). */
+		pkt_drop(st, m, DROP_NO_HEADROOM);
 		return -ENOBUFS;
 	}
-	if (local) {
-		ifp = st->lo;
-	} else {
-		nh = route4_lookup(st, dst);
-		ifp = nh ? stack_if(st, nh->ifindex) : NULL;
-	}
+	d = dst4(st, dst);
 	if (src == 0)
-		src = local ? dst : ipv4_if_addr(ifp, dst);
+		src = d->flags & DST_LOCAL ? dst : ipv4_if_addr(d->out, dst);
 	ip.ihl = IPV4_MIN_HDR_LEN;
 	ip.tos = tos;
 	ip.total_len = (uint16_t)rte_pktmbuf_pkt_len(m);
@@ -230,26 +360,60 @@ ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t d
 	ip.proto = proto;
 	ip.src = src;
 	ip.dst = dst;
-	wire_ipv4_emit(p, &ip, ifp && ifp->csum_tx_ipv4);
-	if (ifp == NULL) {
+	wire_ipv4_emit(p, &ip, 0);
+	if (!(d->flags & DST_ROUTE)) {
 		pkt_drop(st, m, DROP_NO_ROUTE);
 		return -EHOSTUNREACH;
 	}
-	m->port = ifp->index;
 	if (src == 0) {
+		pkt_meta(m)->ifindex = d->out->index;
 		pkt_drop(st, m, DROP_NO_SOURCE);
 		return -EADDRNOTAVAIL;
 	}
-	if (ifp->csum_tx_ipv4) {
-		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
-		m->l3_len = IPV4_MIN_HDR_LEN;
-	}
-	probe_write(st, m, ifp);
-	st->stats.ipv4_out++;
-	if (ip.total_len > ifp->mtu) {
-		/* Ours, without DF: fragment (RFC 791 2.3, RFC 1122 3.3.3). */
-		return frag4_output(st, ifp, m, nh->gw4 ? nh->gw4 : dst);
-	}
-	ipv4_send_nh(st, ifp, m, local ? dst : (nh->gw4 ? nh->gw4 : dst));
+	ipv4_output_burst(st, &m, 1);
 	return 0;
 }
+
+void
+ipv4_turn(struct sonde_stack *st, struct rte_mbuf *m)
+{
+	uint8_t *p = pkt_l3(m);
+	uint32_t src, dst, w0, w1, w2;
+	uint16_t tot;
+
+	if (unlikely(m->l3_len != IPV4_MIN_HDR_LEN)) {
+		/* The reply carries no options: the fixed header moves up to
+		 * the transport header. */
+		memmove(p + m->l3_len - IPV4_MIN_HDR_LEN, p, IPV4_MIN_HDR_LEN);
+		p += m->l3_len - IPV4_MIN_HDR_LEN;
+		m->l3_len = IPV4_MIN_HDR_LEN;
+	}
+	rte_pktmbuf_prepend(m, IPV4_MIN_HDR_LEN);
+	tot = (uint16_t)rte_pktmbuf_pkt_len(m);
+	src = wire_load32(p + 12);
+	dst = wire_load32(p + 16);
+	w0 = rte_cpu_to_be_32(0x45u << 24 | (uint32_t)p[1] << 16 | tot);
+	w1 = rte_cpu_to_be_32((uint32_t)st->ip_ident++ << 16);
+	w2 = rte_cpu_to_be_32(64u << 24 | (uint32_t)p[9] << 16);
+	w2 |= rte_cpu_to_be_32(
+		rte_be_to_cpu_16((uint16_t)~wire_sum_fold((uint64_t)w0 + w1 + w2 + src + dst)));
+	memcpy(p, &w0, 4);
+	memcpy(p + 4, &w1, 4);
+	memcpy(p + 8, &w2, 4);
+	memcpy(p + 12, &dst, 4);
+	memcpy(p + 16, &src, 4);
+	pkt_meta(m)->flags = 0;
+}
+
+static int
+ipv4_init(struct sonde_stack *st, const struct sonde_conf *conf)
+{
+	(void)conf;
+	return proto_eth_register(st, ETHERTYPE_IPV4, ipv4_input)
+		       ?: proto_l3_register(st, 4, ipv4_input, ipv4_local);
+}
+
+const struct sonde_layer ipv4_layer = {
+	.name = "ipv4",
+	.init = ipv4_init,
+};

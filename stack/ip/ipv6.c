@@ -1,129 +1,39 @@
 /*
  * ipv6.c: IPv6 input, extension headers, local delivery, forwarding and
- * output.
+ * output, a burst at a time.
  *
  * RFC 8200 (the protocol; 4.x the extension headers and their order),
  * RFC 5095 (type 0 routing headers refused), RFC 6946 (atomic fragments),
  * RFC 7112 (the first fragment carries the whole header chain), RFC 4291
- * (addresses and scopes), RFC 6724 (source selection, simplified), RFC 8201
- * (path MTU from packet-too-big).  Validate, then route, then deliver or
- * forward, as ipv4.c; every extension header is just another step of the
- * walk in ipv6_deliver().
+ * (addresses and scopes), RFC 8201 (path MTU from packet-too-big).
+ * Validate, then route, then deliver or forward, as ipv4.c; every
+ * extension header is just another step of the walk in ipv6_walk(), and
+ * the Fragment header's step is the reassembly registered for IPv6.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_random.h>
 
-#include "neigh.h"
+#include "ip.h"
 #include "probes.h"
 #include "stack.h"
 
 #define IPV6_MAX_EXT_HDRS 16
 
-const uint8_t ipv6_all_nodes[16] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
-static const uint8_t ipv6_all_nodes_if[16] = {
-	0xff, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
-};
-static const uint8_t ipv6_all_routers[16] = {
-	0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2
-};
-
-/* Every change of an address's state ends here: ipv6_is_local() reads the
- * usable addresses from one array instead of every interface's list. */
-void
-ipv6_local_rebuild(struct sonde_stack *st)
-{
-	fast_stale(st);
-	st->n_local6 = 0;
-	for (unsigned i = 0; i < st->n_ifs; i++)
-		for (unsigned j = 0; j < st->ifs[i]->n_v6; j++)
-			if (st->ifs[i]->v6[j].state == ADDR6_PREFERRED)
-				memcpy(st->local6[st->n_local6++], st->ifs[i]->v6[j].addr, 16);
-}
-
-/* A multicast group ifp has joined: all-nodes, the solicited-node group of
- * each of its addresses (tentative ones too, RFC 4862 5.4.2), all-routers
- * when forwarding. */
-bool
-ipv6_if_joined(const struct sonde_stack *st, const struct sonde_if *ifp, const uint8_t *a)
-{
-	uint8_t sn[16];
-
-	if (ipv6_addr_eq(a, ipv6_all_nodes) || ipv6_addr_eq(a, ipv6_all_nodes_if))
-		return true;
-	if (st->forwarding && ipv6_addr_eq(a, ipv6_all_routers))
-		return true;
-	for (unsigned j = 0; j < ifp->n_v6; j++) {
-		ipv6_solicited_node(sn, ifp->v6[j].addr);
-		if (ipv6_addr_eq(sn, a))
-			return true;
-	}
-	return false;
-}
-
-/* RFC 6724, simplified: a link-local destination gets our link-local
- * address; others the longest match among ifp's global addresses, then any
- * global one, then the link-local.  Returns false if ifp has none usable. */
-bool
-ipv6_select_source(const struct sonde_if *ifp, const uint8_t *dst, uint8_t *src)
-{
-	const struct sonde_if_addr6 *ll = NULL, *best = NULL;
-	int best_len = -1;
-
-	if (ifp == NULL)
-		return false;
-	for (unsigned j = 0; j < ifp->n_v6; j++) {
-		const struct sonde_if_addr6 *a = &ifp->v6[j];
-		int l = 0;
-
-		if (a->state != ADDR6_PREFERRED)
-			continue;
-		if (ipv6_addr_is_linklocal(a->addr)) {
-			ll = ll ? ll : a;
-			continue;
-		}
-		while (l < 128 && ((a->addr[l / 8] ^ dst[l / 8]) & (0x80 >> (l % 8))) == 0)
-			l++;
-		if (l > best_len) {
-			best_len = l;
-			best = a;
-		}
-	}
-	if (ipv6_addr_is_linklocal(dst) || (ipv6_addr_is_multicast(dst) && (dst[1] & 0xf) <= 2))
-		best = ll ? ll : best;
-	else if (best == NULL)
-		best = ll;
-	if (best == NULL)
-		return false;
-	memcpy(src, best->addr, 16);
-	return true;
-}
-
-/* Hands m (data at the IPv6 header, m->port set) to the link towards nh. */
 void
 ipv6_send_nh(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, const uint8_t *nh)
 {
-	uint8_t mac[ETH_ADDR_LEN];
-
-	if (ifp->kind == IF_KIND_LOOP) {
-		loop_enqueue(st, m);
-		return;
-	}
-	if (ipv6_addr_is_multicast(nh)) {
-		/* RFC 2464 7: multicast maps to a MAC without asking. */
-		ipv6_mcast_mac(mac, nh);
-		eth_output_ip(st, ifp, m, mac);
-		return;
-	}
-	neigh_output(st, neigh_family_of(6), ifp, m, 6, nh);
+	ifp->kind->output(st, ifp, m, 6, nh);
 }
 
 /* RFC 8200 4.2: the options of a Hop-by-Hop or Destination Options header
  * at off, hl bytes long.  Returns 0 to go on or the drop reason (after the
  * ICMPv6 error the option's action bits ask for). */
 static int
-ipv6_options(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip, uint32_t off,
-	     uint32_t hl)
+ipv6_options(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off, uint32_t hl)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t i = off + 2, end = off + hl;
@@ -144,7 +54,7 @@ ipv6_options(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view 
 			case 0: break;
 			case 1: return DROP_BAD_OPTION;
 			case 3:
-				if (ipv6_addr_is_multicast(ip->dst))
+				if (ipv6_addr_is_multicast(p + 24))
 					return DROP_BAD_OPTION;
 				/* fallthrough */
 			case 2:
@@ -187,217 +97,290 @@ ipv6_chain_complete(const uint8_t *p, uint32_t len, uint32_t off, uint8_t nxt)
 	return false;
 }
 
-static void
-ipv6_upper(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m,
-	   const struct ipv6_view *ip, uint32_t off, uint8_t nxt, uint32_t nh_field)
-{
-	probe_read(st, m, ifp);
-	st->stats.ipv6_in_delivered++;
-	m->l3_len = off;
-	switch (nxt) {
-	case IPPROTO_ICMPV6_:
-		rte_pktmbuf_adj(m, (uint16_t)off);
-		icmp6_input(st, m, ip);
-		return;
-	case IPPROTO_UDP_:
-		rte_pktmbuf_adj(m, (uint16_t)off);
-		udp6_input(st, m, ip);
-		return;
-	default:
-		/* RFC 8200 4: an unrecognised Next Header value. */
-		icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_NEXTHEADER, nh_field);
-		pkt_drop(st, m, DROP_NO_PROTOCOL);
-		return;
-	}
-}
+/* Where the walk stands: the header to read next (nxt) at off, and the
+ * offset of the field that named it (for a parameter problem). */
+struct ipv6_walk {
+	uint32_t off, nh_field;
+	uint8_t nxt;
+};
 
-/* Walks the extension headers (RFC 8200 4.1 order: Hop-by-Hop first) and
- * hands the packet to its upper layer. */
-static void
-ipv6_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, struct ipv6_view *ip)
+/* One extension header: 0 to go on (w moved past it), or a drop reason;
+ * *mp may become the reassembled datagram, or NULL (held). */
+static int
+ipv6_ext(struct sonde_stack *st, struct rte_mbuf **mp, struct ipv6_walk *w)
 {
-	uint32_t off = IPV6_HDR_LEN, nh_field = 6, hl;
-	uint8_t nxt = ip->nxt;
+	struct rte_mbuf *m = *mp;
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m), off = w->off, hl;
 	struct frag6_view fv;
-	const uint8_t *p;
-	uint32_t len;
 	int r;
 
-	for (int n = 0;; n++) {
-		p = rte_pktmbuf_mtod(m, const uint8_t *);
-		len = rte_pktmbuf_data_len(m);
-		if (n == IPV6_MAX_EXT_HDRS || off > 511) {
-			r = DROP_EXT_TOO_MANY;
-			goto drop;
+	switch (w->nxt) {
+	case IPPROTO_HOPOPTS_:
+		if (off != IPV6_HDR_LEN) {
+			icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_NEXTHEADER,
+				    w->nh_field);
+			return DROP_HBH_NOT_FIRST;
 		}
-		switch (nxt) {
-		case IPPROTO_HOPOPTS_:
-			if (off != IPV6_HDR_LEN) {
-				icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_NEXTHEADER,
-					    nh_field);
-				r = DROP_HBH_NOT_FIRST;
-				goto drop;
-			}
-			/* fallthrough */
-		case IPPROTO_DSTOPTS_:
-			if (off + 2 > len || off + (hl = (p[off + 1] + 1u) * 8) > len) {
-				r = DROP_EXT_TRUNCATED;
-				goto drop;
-			}
-			r = ipv6_options(st, m, ip, off, hl);
-			if (r)
-				goto drop;
-			break;
-		case IPPROTO_ROUTING_:
-			if (off + 4 > len || off + (hl = (p[off + 1] + 1u) * 8) > len) {
-				r = DROP_EXT_TRUNCATED;
-				goto drop;
-			}
-			/* RFC 8200 4.4: with segments left, an unknown type is a
-			 * parameter problem; type 0 is unknown (RFC 5095 3). */
-			if (p[off + 3] != 0) {
-				icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_HEADER,
-					    off + 2);
-				r = p[off + 2] == 0 ? DROP_RH0 : DROP_BAD_ROUTING;
-				goto drop;
-			}
-			break;
-		case IPPROTO_FRAGMENT_:
-			r = wire_frag6_parse(p + off, len - off, &fv);
-			if (r)
-				goto drop;
-			hl = IPV6_FRAG_HDR_LEN;
-			if (fv.offset == 0 && !fv.more)
-				break; /* RFC 6946: an atomic fragment is the whole packet */
-			if (fv.offset == 0 && !ipv6_chain_complete(p, len, off + hl, fv.nxt)) {
-				icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_FIRSTFRAG, 0);
-				r = DROP_TINY_FRAGMENT;
-				goto drop;
-			}
-			m = frag6_input(st, m, off, &fv);
-			if (m == NULL)
-				return; /* held for reassembly, or dropped there */
-			/* The reassembled packet has no fragment header: the
-			 * walk goes on from where it was. */
-			p = rte_pktmbuf_mtod(m, const uint8_t *);
-			wire_ipv6_parse(p, rte_pktmbuf_pkt_len(m), ip);
-			nxt = p[nh_field];
-			continue;
-		case IPPROTO_NONE_:
-			/* RFC 8200 4.7: nothing follows; ignore the rest. */
-			r = DROP_NO_NEXT_HEADER;
-			goto drop;
-		default: ipv6_upper(st, ifp, m, ip, off, nxt, nh_field); return;
+		/* fallthrough */
+	case IPPROTO_DSTOPTS_:
+		if (off + 2 > len || off + (hl = (p[off + 1] + 1u) * 8) > len)
+			return DROP_EXT_TRUNCATED;
+		r = ipv6_options(st, m, off, hl);
+		if (r)
+			return r;
+		break;
+	case IPPROTO_ROUTING_:
+		if (off + 4 > len || off + (hl = (p[off + 1] + 1u) * 8) > len)
+			return DROP_EXT_TRUNCATED;
+		/* RFC 8200 4.4: with segments left, an unknown type is a
+		 * parameter problem; type 0 is unknown (RFC 5095 3). */
+		if (p[off + 3] != 0) {
+			icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_HEADER, off + 2);
+			return p[off + 2] == 0 ? DROP_RH0 : DROP_BAD_ROUTING;
 		}
-		nh_field = off;
-		nxt = p[off];
-		off += hl;
+		break;
+	case IPPROTO_FRAGMENT_:
+		r = wire_frag6_parse(p + off, len - off, &fv);
+		if (r)
+			return r;
+		hl = IPV6_FRAG_HDR_LEN;
+		if (fv.offset == 0 && !fv.more)
+			break; /* RFC 6946: an atomic fragment is the whole packet */
+		if (fv.offset == 0 && !ipv6_chain_complete(p, len, off + hl, fv.nxt)) {
+			icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_FIRSTFRAG, 0);
+			return DROP_TINY_FRAGMENT;
+		}
+		*mp = st->reass[1](st, m, off);
+		if (*mp == NULL)
+			return 0; /* held for reassembly, or dropped there */
+		/* The reassembled packet has no fragment header: the walk goes
+		 * on from where it was, with the next header the datagram's
+		 * own first fragment named. */
+		w->nxt = rte_pktmbuf_mtod(*mp, const uint8_t *)[w->nh_field];
+		return 0;
+	default:
+		/* RFC 8200 4.7: nothing follows; ignore the rest. */
+		return DROP_NO_NEXT_HEADER;
 	}
-drop:
-	pkt_drop(st, m, (enum drop_reason)r);
+	w->nh_field = off;
+	w->nxt = p[off];
+	w->off = off + hl;
+	return 0;
+}
+
+static bool
+ipv6_is_ext(uint8_t nxt)
+{
+	return nxt == IPPROTO_HOPOPTS_ || nxt == IPPROTO_ROUTING_ || nxt == IPPROTO_DSTOPTS_ ||
+	       nxt == IPPROTO_FRAGMENT_ || nxt == IPPROTO_NONE_;
+}
+
+/* RFC 8200 4: an unrecognised Next Header value. */
+static void
+ipv6_no_protocol(struct sonde_stack *st, struct rte_mbuf *m)
+{
+	rte_pktmbuf_prepend(m, m->l3_len);
+	icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_NEXTHEADER, pkt_meta(m)->scratch[0]);
+	pkt_drop(st, m, DROP_NO_PROTOCOL);
+}
+
+/* Packets to us (data at their IPv6 header): the extension headers walked
+ * (RFC 8200 4.1 order: Hop-by-Hop first), read for what reaches an upper
+ * layer, then each protocol's run to its handler. */
+static void
+ipv6_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint8_t proto[SONDE_BURST];
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct ipv6_walk w = { IPV6_HDR_LEN, 6, rte_pktmbuf_mtod(m, const uint8_t *)[6] };
+		int r = 0;
+
+		for (int x = 0; m != NULL; x++) {
+			/* The upper layer too must come within the limits. */
+			if (x == IPV6_MAX_EXT_HDRS || w.off > 511) {
+				r = DROP_EXT_TOO_MANY;
+				break;
+			}
+			if (!ipv6_is_ext(w.nxt))
+				break;
+			r = ipv6_ext(st, &m, &w);
+			if (r)
+				break;
+		}
+		if (m == NULL)
+			continue;
+		if (r) {
+			pkt_drop(st, m, (enum drop_reason)r);
+			continue;
+		}
+		m->l3_len = w.off;
+		pkt_meta(m)->scratch[0] = w.nh_field;
+		proto[k] = w.nxt;
+		pkts[k++] = m;
+	}
+	st->stats.ipv6_in_delivered += k;
+	probe_burst_if(st, PROBE_READ, pkts, k, ifp);
+	for (i = 0; i < k; i++)
+		rte_pktmbuf_adj(pkts[i], pkts[i]->l3_len);
+	ip_upper_runs(st, 6, pkts, proto, k, ipv6_no_protocol);
 }
 
 /* RFC 8200 3 (hop limit), RFC 4291 2.5.6 (link-local never forwarded),
  * RFC 8201 (routers send packet too big, never fragment). */
 static void
-ipv6_forward(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip)
+ipv6_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
-	const struct route_nh *nh;
-	struct sonde_if *out;
-	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	struct sonde_if *out[SONDE_BURST];
+	void *l2[SONDE_BURST];
+	uint16_t k = 0;
 
-	if (m->hash.usr) {
-		pkt_drop(st, m, DROP_NOT_LOCAL);
-		return;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *), nh[16];
+		const struct dst *d;
+		struct sonde_if *o;
+
+		if (unlikely(pkt_meta(m)->flags & PKT_L2_GROUP)) {
+			pkt_drop(st, m, DROP_NOT_LOCAL);
+			continue;
+		}
+		if (unlikely(ipv6_addr_is_linklocal(p + 8) || ipv6_addr_is_linklocal(p + 24))) {
+			icmp6_error(st, m, ICMP6_DST_UNREACH, 2 /* beyond scope */, 0);
+			pkt_drop(st, m, DROP_BAD_SCOPE);
+			continue;
+		}
+		if (unlikely(p[7] <= 1)) {
+			icmp6_error(st, m, ICMP6_TIME_EXCEEDED, 0, 0);
+			pkt_drop(st, m, DROP_HLIM_EXCEEDED);
+			continue;
+		}
+		d = dst6(st, p + 24, ifp->index);
+		if (unlikely(!(d->flags & DST_ROUTE))) {
+			icmp6_error(st, m, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE, 0);
+			pkt_drop(st, m, DROP_NO_ROUTE_FWD);
+			continue;
+		}
+		o = d->out;
+		if (unlikely(rte_pktmbuf_pkt_len(m) > o->mtu)) {
+			icmp6_error(st, m, ICMP6_PACKET_TOO_BIG, 0, o->mtu);
+			pkt_meta(m)->ifindex = o->index;
+			pkt_drop(st, m, DROP_FRAG_NEEDED);
+			continue;
+		}
+		p[7]--;
+		st->stats.ipv6_forwarded++;
+		pkt_meta(m)->ifindex = o->index;
+		m->ol_flags &= RTE_MBUF_F_EXTERNAL; /* as in ipv4_forward() */
+		if (unlikely(!(d->flags & DST_READY))) {
+			o = ipv6_route(st, p + 24, ifp->index, nh);
+			ipv6_send_nh(st, o, m, nh);
+			continue;
+		}
+		out[k] = o;
+		l2[k] = d->l2;
+		pkts[k++] = m;
 	}
-	if (ipv6_addr_is_linklocal(ip->src) || ipv6_addr_is_linklocal(ip->dst)) {
-		icmp6_error(st, m, ICMP6_DST_UNREACH, 2 /* beyond scope */, 0);
-		pkt_drop(st, m, DROP_BAD_SCOPE);
-		return;
-	}
-	if (ip->hlim <= 1) {
-		icmp6_error(st, m, ICMP6_TIME_EXCEEDED, 0, 0);
-		pkt_drop(st, m, DROP_HLIM_EXCEEDED);
-		return;
-	}
-	nh = route6_lookup(st, ip->dst);
-	if (nh == NULL) {
-		icmp6_error(st, m, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE, 0);
-		pkt_drop(st, m, DROP_NO_ROUTE_FWD);
-		return;
-	}
-	out = stack_if(st, nh->ifindex);
-	if (rte_pktmbuf_pkt_len(m) > out->mtu) {
-		icmp6_error(st, m, ICMP6_PACKET_TOO_BIG, 0, out->mtu);
-		m->port = out->index;
-		pkt_drop(st, m, DROP_FRAG_NEEDED);
-		return;
-	}
-	p[7] = (uint8_t)(ip->hlim - 1);
-	st->stats.ipv6_forwarded++;
-	m->port = out->index;
-	m->ol_flags &= RTE_MBUF_F_EXTERNAL; /* as in ipv4_forward() */
-	ipv6_send_nh(st, out, m, !ipv6_addr_is_unspecified(nh->gw6) ? nh->gw6 : ip->dst);
+	if_send_burst(st, pkts, out, l2, k);
 }
 
-void
-ipv6_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
+/* RFC 8200 3 and RFC 4291 2.7: martians; then ours, a group we joined, to
+ * forward, or not ours. */
+static __rte_always_inline int
+ipv6_classify(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *p)
 {
-	struct ipv6_view ip;
-	int r;
+	const uint8_t *src = p + 8, *dst = p + 24;
+	const struct dst *d;
 
-	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
-		pkt_drop(st, m, DROP_BAD_LENGTH);
-		return;
-	}
-	r = wire_ipv6_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &ip);
-	if (unlikely(r)) {
-		pkt_drop(st, m, (enum drop_reason)r);
-		return;
-	}
-	if (rte_pktmbuf_pkt_len(m) > IPV6_HDR_LEN + (uint32_t)ip.plen)
-		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - IPV6_HDR_LEN - ip.plen));
-	st->stats.ipv6_in++;
-	probe_receive(st, m, ifp);
-	/* RFC 4291 2.7: never from a multicast source; ::1 never on a wire. */
-	if (ipv6_addr_is_multicast(ip.src) || ipv6_addr_is_loopback(ip.src) ||
-	    ipv6_is_local(st, ip.src)) {
-		pkt_drop(st, m, DROP_BAD_SOURCE);
-		return;
-	}
-	if (ipv6_addr_is_loopback(ip.dst) || ipv6_addr_is_unspecified(ip.dst)) {
-		pkt_drop(st, m, DROP_BAD_DEST);
-		return;
-	}
-	if (ipv6_addr_is_multicast(ip.dst) ? ipv6_if_joined(st, ifp, ip.dst)
-					   : ipv6_is_local(st, ip.dst)) {
-		ipv6_deliver(st, ifp, m, &ip);
-		return;
-	}
+	/* Never from a multicast source; ::1 never on a wire. */
+	if (ipv6_addr_is_multicast(src) || ipv6_addr_is_loopback(src))
+		return DROP_BAD_SOURCE;
+	if (!ipv6_addr_is_unspecified(src) && (dst6(st, src, ifp->index)->flags & DST_LOCAL))
+		return DROP_BAD_SOURCE;
+	if (ipv6_addr_is_loopback(dst) || ipv6_addr_is_unspecified(dst))
+		return DROP_BAD_DEST;
+	if (ipv6_addr_is_multicast(dst))
+		return ipv6_if_joined(st, ifp, dst) ? IP_DELIVER : DROP_NOT_LOCAL;
+	d = dst6(st, dst, ifp->index);
+	if (d->flags & DST_LOCAL)
+		return IP_DELIVER;
 	/* RFC 4862 5.4: unicast to a tentative address is silently
 	 * discarded (DAD uses the solicited-node group); a duplicate one is
 	 * not ours at all. */
-	if (ipv6_addr_is_multicast(ip.dst) || !st->forwarding ||
-	    ipv6_if_find_addr(ifp, ip.dst) != NULL) {
-		pkt_drop(st, m, DROP_NOT_LOCAL);
-		return;
-	}
-	ipv6_forward(st, m, &ip);
+	if (!st->forwarding || (d->ifmask & (1ull << ifp->index)))
+		return DROP_NOT_LOCAL;
+	return IP_FORWARD;
 }
 
-/* lo0: a packet the stack sent to itself comes back in here. */
-void
-ipv6_loop_input(struct sonde_stack *st, struct rte_mbuf *m)
+static void
+ipv6_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint8_t cls[SONDE_BURST];
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t len;
+		uint16_t plen;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		pkt_meta(m)->af = 6;
+		if (unlikely(m->nb_segs > 1)) {
+			if (rte_pktmbuf_linearize(m) != 0) {
+				pkt_drop(st, m, DROP_BAD_LENGTH);
+				continue;
+			}
+			p = rte_pktmbuf_mtod(m, const uint8_t *);
+		}
+		/* RFC 8200 3: the version, and a payload length that fits the
+		 * bytes present; zero (a jumbogram, RFC 2675) is refused. */
+		len = rte_pktmbuf_data_len(m);
+		if (unlikely(len < IPV6_HDR_LEN)) {
+			pkt_drop(st, m, DROP_TRUNCATED);
+			continue;
+		}
+		if (unlikely(p[0] >> 4 != 6)) {
+			pkt_drop(st, m, DROP_BAD_VERSION);
+			continue;
+		}
+		plen = wire_get16(p + 4);
+		if (unlikely(plen == 0 || plen > len - IPV6_HDR_LEN)) {
+			pkt_drop(st, m, DROP_BAD_LENGTH);
+			continue;
+		}
+		if (unlikely(len > IPV6_HDR_LEN + (uint32_t)plen))
+			rte_pktmbuf_trim(m, (uint16_t)(len - IPV6_HDR_LEN - plen));
+		cls[k] = (uint8_t)ipv6_classify(st, ifp, p);
+		pkts[k++] = m;
+	}
+	st->stats.ipv6_in += k;
+	probe_burst_if(st, PROBE_RECEIVE, pkts, k, ifp);
+	ip_class_runs(st, ifp, pkts, cls, k, ipv6_deliver, ipv6_forward);
+}
+
+/* lo0: packets the stack sent to itself come back in here. */
+static void
+ipv6_local(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct ipv6_view ip;
-	int r;
+	uint16_t k = 0;
 
-	r = wire_ipv6_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &ip);
-	if (unlikely(r)) {
-		pkt_drop(st, m, (enum drop_reason)r);
-		return;
+	for (uint16_t i = 0; i < n; i++) {
+		int r = wire_ipv6_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+					rte_pktmbuf_data_len(pkts[i]), &ip);
+
+		if (unlikely(r)) {
+			pkt_drop(st, pkts[i], (enum drop_reason)r);
+			continue;
+		}
+		pkts[k++] = pkts[i];
 	}
-	ipv6_deliver(st, st->lo, m, &ip);
+	ipv6_deliver(st, ifp, pkts, k);
 }
 
 /* Finds where a packet to dst leaves: lo0 for our own addresses, the hinted
@@ -420,21 +403,71 @@ ipv6_route(struct sonde_stack *st, const uint8_t *dst, int ifhint, uint8_t *nh)
 	return stack_if(st, r->ifindex);
 }
 
+/* As ipv4_output_slow(): no route, too big (fragmented at the source,
+ * RFC 8200 4.5), or a next hop to resolve. */
+static void
+ipv6_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint16_t hint = pkt_meta(m)->ifindex;
+	struct sonde_if *out;
+	uint8_t nh[16];
+	uint32_t mtu;
+
+	out = d->flags & DST_ROUTE
+		      ? ipv6_route(st, p + 24, hint == SONDE_IF_NONE ? -1 : (int)hint, nh)
+		      : NULL;
+	if (out == NULL) {
+		pkt_drop(st, m, DROP_NO_ROUTE);
+		return;
+	}
+	pkt_meta(m)->ifindex = out->index;
+	probe_write(st, m, out);
+	st->stats.ipv6_out++;
+	mtu = RTE_MIN((uint32_t)out->mtu, pmtu6_get(st, p + 24));
+	if (rte_pktmbuf_pkt_len(m) > mtu)
+		frag6_output(st, out, m, nh, mtu);
+	else
+		ipv6_send_nh(st, out, m, nh);
+}
+
+void
+ipv6_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct sonde_if *out[SONDE_BURST];
+	void *l2[SONDE_BURST];
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct pkt_meta *pm = pkt_meta(m);
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+		const struct dst *d = dst6(st, p + 24, pm->ifindex);
+
+		m->ol_flags &= RTE_MBUF_F_EXTERNAL;
+		if (unlikely((d->flags & (DST_ROUTE | DST_READY)) != (DST_ROUTE | DST_READY) ||
+			     rte_pktmbuf_pkt_len(m) > d->mtu)) {
+			ipv6_output_slow(st, m, d);
+			continue;
+		}
+		pm->ifindex = d->out->index;
+		out[k] = d->out;
+		l2[k] = d->l2;
+		pkts[k++] = m;
+	}
+	st->stats.ipv6_out += k;
+	probe_burst_out(st, PROBE_WRITE, pkts, k, out);
+	if_send_burst(st, pkts, out, l2, k);
+}
+
 int
 ipv6_output(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src, const uint8_t *dst,
 	    uint8_t nxt, uint8_t hlim, uint8_t tclass, int ifhint)
 {
 	struct ipv6_view ip = { 0 };
-	struct sonde_if *ifp;
-	uint8_t nh[16];
 	uint8_t *p;
-	uint32_t mtu;
 
-	m->packet_type = RTE_PTYPE_L3_IPV6;
-	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
-	m->hash.usr = 0;
-	m->port = SONDE_IF_NONE;
-	ifp = ipv6_route(st, dst, ifhint, nh);
+	pkt_meta_init(m, ifhint >= 0 ? (uint16_t)ifhint : SONDE_IF_NONE, 6);
 	ip.tclass = tclass;
 	ip.plen = (uint16_t)rte_pktmbuf_pkt_len(m);
 	ip.nxt = nxt;
@@ -443,21 +476,64 @@ ipv6_output(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src, cons
 	memcpy(ip.dst, dst, 16);
 	p = (uint8_t *)rte_pktmbuf_prepend(m, IPV6_HDR_LEN);
 	if (unlikely(p == NULL)) {
-		rte_pktmbuf_free(m);
-		st->stats.drops[DROP_NO_HEADROOM]++;
+		pkt_drop(st, m, DROP_NO_HEADROOM);
 		return -ENOBUFS;
 	}
 	wire_ipv6_emit(p, &ip);
-	if (ifp == NULL) {
+	if (!(dst6(st, dst, pkt_meta(m)->ifindex)->flags & DST_ROUTE)) {
 		pkt_drop(st, m, DROP_NO_ROUTE);
 		return -EHOSTUNREACH;
 	}
-	m->port = ifp->index;
-	probe_write(st, m, ifp);
-	st->stats.ipv6_out++;
-	mtu = RTE_MIN((uint32_t)ifp->mtu, pmtu6_get(st, dst));
-	if (rte_pktmbuf_pkt_len(m) > mtu)
-		return frag6_output(st, ifp, m, nh, mtu);
-	ipv6_send_nh(st, ifp, m, nh);
+	ipv6_output_burst(st, &m, 1);
 	return 0;
 }
+
+void
+ipv6_turn(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src)
+{
+	struct pkt_meta *pm = pkt_meta(m);
+	uint8_t *p = pkt_l3(m), a[16];
+	uint8_t nxt;
+
+	if (unlikely(m->l3_len != IPV6_HDR_LEN)) {
+		/* The reply carries no extension headers: the fixed header
+		 * moves up to the upper-layer header, naming it. */
+		uint8_t *q = p + m->l3_len - IPV6_HDR_LEN;
+
+		nxt = p[pm->scratch[0]]; /* the field that named the upper layer */
+		memmove(q, p, IPV6_HDR_LEN);
+		p = q;
+		p[6] = nxt;
+		m->l3_len = IPV6_HDR_LEN;
+	}
+	rte_pktmbuf_prepend(m, IPV6_HDR_LEN);
+	/* Version, the traffic class kept, flow label 0 (as ipv6_output). */
+	wire_put32(p, 6u << 28 | (wire_get32(p) & 0x0ff00000));
+	wire_put16(p + 4, (uint16_t)(rte_pktmbuf_pkt_len(m) - IPV6_HDR_LEN));
+	p[7] = 64;
+	memcpy(a, p + 8, 16);
+	if (src != NULL)
+		memcpy(p + 8, src, 16);
+	else
+		memcpy(p + 8, p + 24, 16);
+	memcpy(p + 24, a, 16);
+	/* The in-interface is the hint for a link-local destination (not
+	 * lo0: what came over it goes back over it by the route). */
+	pm->flags = 0;
+	if (pm->ifindex == st->lo->index)
+		pm->ifindex = SONDE_IF_NONE;
+}
+
+static int
+ipv6_init(struct sonde_stack *st, const struct sonde_conf *conf)
+{
+	(void)conf;
+	st->frag6_ident = (uint32_t)rte_rand();
+	return proto_eth_register(st, ETHERTYPE_IPV6, ipv6_input)
+		       ?: proto_l3_register(st, 6, ipv6_input, ipv6_local);
+}
+
+const struct sonde_layer ipv6_layer = {
+	.name = "ipv6",
+	.init = ipv6_init,
+};

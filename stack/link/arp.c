@@ -11,6 +11,8 @@
 
 #include <rte_mbuf.h>
 
+#include "ip.h"
+#include "link.h"
 #include "neigh.h"
 #include "stack.h"
 
@@ -40,8 +42,7 @@ arp_send(struct sonde_stack *st, struct sonde_if *ifp, uint16_t op, const uint8_
 	memcpy(a.tha, tha, ETH_ADDR_LEN);
 	a.tpa = tpa;
 	wire_arp_emit(p + ETH_HDR_LEN, &a);
-	m->packet_type = RTE_PTYPE_L2_ETHER_ARP;
-	m->port = ifp->index;
+	pkt_meta_init(m, ifp->index, 0); /* not IP: no IP probe sees it */
 	st->stats.arp_out++;
 	if (op == ARP_OP_REQUEST)
 		st->stats.arp_requests_out++;
@@ -92,8 +93,8 @@ arp_sender_ok(const uint8_t *sha, uint32_t spa)
 }
 
 /* RFC 826 "Packet reception", with the merge before the target check. */
-void
-arp_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
+static void
+arp_input_one(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
 {
 	struct arp_view a;
 	bool for_us = false;
@@ -141,3 +142,22 @@ arp_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
 drop:
 	pkt_drop(st, m, (enum drop_reason)r);
 }
+
+static void
+arp_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		arp_input_one(st, ifp, pkts[i]);
+}
+
+static int
+arp_init(struct sonde_stack *st, const struct sonde_conf *conf)
+{
+	(void)conf;
+	return proto_eth_register(st, ETHERTYPE_ARP, arp_input);
+}
+
+const struct sonde_layer arp_layer = {
+	.name = "arp",
+	.init = arp_init,
+};

@@ -13,6 +13,8 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "ip.h"
+#include "link.h"
 #include "neigh.h"
 #include "stack.h"
 
@@ -152,6 +154,16 @@ nd6_dad_peer(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *addr, 
 }
 
 void
+nd6_dad_cancel(struct sonde_stack *st, struct sonde_if *ifp, struct sonde_if_addr6 *a)
+{
+	(void)ifp;
+	if (a->state == ADDR6_TENTATIVE) {
+		st->dad_pending--;
+		a->state = ADDR6_DUPLICATE; /* no verdict will come for it now */
+	}
+}
+
+void
 nd6_timer(struct sonde_stack *st)
 {
 	/* Called every poll: nothing to walk once DAD is done. */
@@ -160,7 +172,7 @@ nd6_timer(struct sonde_stack *st)
 	for (unsigned i = 0; i < st->n_ifs; i++) {
 		struct sonde_if *ifp = st->ifs[i];
 
-		for (unsigned j = 0; j < ifp->n_v6; j++) {
+		for (unsigned j = 0; ifp != NULL && j < ifp->n_v6; j++) {
 			struct sonde_if_addr6 *a = &ifp->v6[j];
 
 			/* RFC 4862 5.4: no answer within RetransTimer after
@@ -245,7 +257,7 @@ nd6_na_merge(struct sonde_stack *st, struct sonde_if *ifp, struct neigh_entry *e
 		if (!(flags & ND_NA_FLAG_OVERRIDE) && differs) {
 			/* Not allowed to override: only doubt the entry. */
 			if (e->state == NEIGH_REACHABLE) {
-				fast_stale(st);
+				dst_invalidate(st);
 				e->state = NEIGH_STALE;
 				e->deadline = st->now + 60000000000ull;
 			}
@@ -333,20 +345,25 @@ nd6_na_peer(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *target,
 		(void)nd6_na_merge(st, ifp, e, target, tllao, flags);
 }
 
-void
-nd6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip)
+static void
+nd6_input(struct sonde_stack *st, struct rte_mbuf *m)
 {
-	struct sonde_if *ifp = stack_if(st, m->port);
+	struct sonde_if *ifp = stack_if(st, pkt_meta(m)->ifindex);
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
+	struct ipv6_view ipv;
+	const struct ipv6_view *ip = &ipv;
 	int r = 0;
+
+	/* The IPv6 header in front: checked by IP already. */
+	wire_ipv6_parse(pkt_l3(m), IPV6_HDR_LEN + rte_pktmbuf_pkt_len(m), &ipv);
 
 	/* RFC 4861 6.1, 7.1: on-link only, code 0. */
 	if (ip->hlim != 255)
 		r = DROP_ND_BAD_HLIM;
 	else if (p[1] != 0)
 		r = DROP_ND_BAD_CODE;
-	else if (ifp == NULL || ifp->kind != IF_KIND_PORT)
+	else if (ifp == NULL || ifp->kind != &eth_kind)
 		r = DROP_ND_MALFORMED;
 	else if (len != rte_pktmbuf_pkt_len(m))
 		r = DROP_ND_MALFORMED;
@@ -372,3 +389,22 @@ nd6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip
 	}
 	rte_pktmbuf_free(m);
 }
+
+static int
+nd6_init(struct sonde_stack *st, const struct sonde_conf *conf)
+{
+	(void)conf;
+	for (uint8_t t = ND_ROUTER_SOLICIT; t <= ND_REDIRECT; t++) {
+		int r = icmp6_register(st, t, nd6_input);
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+const struct sonde_layer nd6_layer = {
+	.name = "nd6",
+	.init = nd6_init,
+	.poll = nd6_timer,
+};

@@ -12,6 +12,7 @@
  * same few next hops, packet after packet) without hashing the key; a slot
  * is checked against the entry's key and state, so a stale slot only misses.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -20,6 +21,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "link.h"
 #include "neigh.h"
 #include "stack.h"
 
@@ -28,7 +30,7 @@
 /* An unused STALE entry is forgotten after this (Linux: gc_stale_time). */
 #define NEIGH_STALE_NS 60000000000ull
 
-int
+static int
 neigh_init(struct sonde_stack *st, const struct sonde_conf *conf)
 {
 	struct neigh_table *t = &st->neigh;
@@ -68,12 +70,12 @@ neigh_delete(struct sonde_stack *st, struct neigh_entry *e, enum drop_reason why
 		pkt_drop(st, e->q[i], why);
 	e->qlen = 0;
 	e->state = NEIGH_FREE;
-	fast_stale(st);
+	dst_invalidate(st);
 	rte_hash_del_key(st->neigh.hash, &e->key);
 	st->neigh.used--;
 }
 
-void
+static void
 neigh_fini(struct sonde_stack *st)
 {
 	struct neigh_table *t = &st->neigh;
@@ -134,11 +136,11 @@ neigh_create(struct sonde_stack *st, uint16_t ifindex, int af, const void *addr)
 }
 
 /* Every change of an entry's state or MAC comes through here or
- * neigh_delete(): fast.c's memo of it is then stale. */
+ * neigh_delete(): the destination cache's copy of it is then stale. */
 static void
 neigh_set(struct sonde_stack *st, struct neigh_entry *e, enum neigh_state s, uint64_t deadline)
 {
-	fast_stale(st);
+	dst_invalidate(st);
 	e->state = s;
 	e->deadline = deadline;
 	e->probes = 0;
@@ -203,6 +205,9 @@ neigh_update(struct sonde_stack *st, struct sonde_if *ifp, int af, const void *a
 			return NULL;
 		e->state = NEIGH_INCOMPLETE;
 	}
+	/* What the application set, a packet does not change. */
+	if (e->state == NEIGH_PERMANENT)
+		return e;
 	changed = e->state == NEIGH_INCOMPLETE || memcmp(e->mac, mac, ETH_ADDR_LEN) != 0;
 	switch (news) {
 	case NEIGH_NEWS_CONFIRMED:
@@ -230,7 +235,7 @@ neigh_family_of(int af)
 	return af == 6 ? &nd6_family : &arp_family;
 }
 
-void
+static void
 neigh_timer(struct sonde_stack *st)
 {
 	struct neigh_table *t = &st->neigh;
@@ -269,3 +274,84 @@ neigh_timer(struct sonde_stack *st)
 		}
 	}
 }
+
+static void
+neigh_if_detach(struct sonde_stack *st, struct sonde_if *ifp)
+{
+	struct neigh_table *t = &st->neigh;
+
+	for (uint32_t i = 0; i < t->n_slots; i++)
+		if (t->entries[i].state != NEIGH_FREE && t->entries[i].key.ifindex == ifp->index)
+			neigh_delete(st, &t->entries[i], DROP_IF_DOWN);
+	memset(t->cache, 0, sizeof(t->cache));
+}
+
+static int
+neigh_args(struct sonde_stack *st, int ifindex, const struct sonde_prefix *addr,
+	   struct sonde_if **ifp)
+{
+	*ifp = ifindex >= 0 ? stack_if(st, (uint16_t)ifindex) : NULL;
+	if (*ifp == NULL || (*ifp)->kind != &eth_kind)
+		return -ENODEV;
+	if (addr->af != AF_INET && addr->af != AF_INET6)
+		return -EAFNOSUPPORT;
+	return 0;
+}
+
+int
+sonde_neigh_add(struct sonde_stack *st, int ifindex, const struct sonde_prefix *addr,
+		const uint8_t mac[6])
+{
+	struct sonde_prefix macp = { .af = AF_UNSPEC };
+	int af = addr->af == AF_INET ? 4 : 6;
+	const void *a = af == 4 ? (const void *)&addr->addr.v4 : addr->addr.v6;
+	struct neigh_entry *e;
+	struct sonde_if *ifp;
+	int r = neigh_args(st, ifindex, addr, &ifp);
+
+	if (r)
+		return r;
+	if (mac[0] & 1)
+		return -EINVAL; /* a neighbour is a unicast station */
+	e = neigh_lookup(st, ifp->index, af, a);
+	if (e == NULL)
+		e = neigh_create(st, ifp->index, af, a);
+	if (e == NULL)
+		return -ENOSPC;
+	memcpy(e->mac, mac, ETH_ADDR_LEN);
+	neigh_set(st, e, NEIGH_PERMANENT, UINT64_MAX);
+	/* Release what waited for it, in order. */
+	for (uint32_t i = 0; i < e->qlen; i++)
+		eth_output_ip(st, ifp, e->q[i], e->mac);
+	e->qlen = 0;
+	memcpy(macp.addr.v6, mac, ETH_ADDR_LEN);
+	peer_post_cmd(st, PEER_NEIGH_ADD, ifindex, addr, &macp);
+	return 0;
+}
+
+int
+sonde_neigh_del(struct sonde_stack *st, int ifindex, const struct sonde_prefix *addr)
+{
+	int af = addr->af == AF_INET ? 4 : 6;
+	struct neigh_entry *e;
+	struct sonde_if *ifp;
+	int r = neigh_args(st, ifindex, addr, &ifp);
+
+	if (r)
+		return r;
+	e = neigh_lookup(st, ifp->index, af,
+			 af == 4 ? (const void *)&addr->addr.v4 : (const void *)addr->addr.v6);
+	if (e == NULL)
+		return -ENOENT;
+	neigh_delete(st, e, af == 4 ? DROP_ARP_TIMEOUT : DROP_ND_TIMEOUT);
+	peer_post_cmd(st, PEER_NEIGH_DEL, ifindex, addr, NULL);
+	return 0;
+}
+
+const struct sonde_layer neigh_layer = {
+	.name = "neigh",
+	.init = neigh_init,
+	.fini = neigh_fini,
+	.if_detach = neigh_if_detach,
+	.poll = neigh_timer,
+};

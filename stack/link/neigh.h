@@ -32,6 +32,8 @@ enum neigh_state {
 	NEIGH_STALE,
 	NEIGH_DELAY,
 	NEIGH_PROBE,
+	NEIGH_PERMANENT, /* set by the application (sonde_neigh_add): no timer, no packet changes it
+			  */
 };
 
 struct neigh_key {
@@ -72,11 +74,6 @@ struct neigh_table {
 	uint64_t reachable_ns, retrans_ns, delay_ns, next_scan;
 	uint32_t used;
 };
-
-struct sonde_conf;
-
-int neigh_init(struct sonde_stack *st, const struct sonde_conf *conf);
-void neigh_fini(struct sonde_stack *st);
 
 struct neigh_entry *neigh_lookup_slow(struct sonde_stack *st, uint16_t ifindex, int af,
 				      const void *addr);
@@ -121,7 +118,6 @@ enum neigh_news {
 struct neigh_entry *neigh_update(struct sonde_stack *st, struct sonde_if *ifp, int af,
 				 const void *addr, const uint8_t *mac, enum neigh_news news,
 				 bool create);
-void neigh_timer(struct sonde_stack *st);
 /* The family an entry was made by. */
 const struct neigh_family *neigh_family_of(int af);
 

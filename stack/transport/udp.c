@@ -3,48 +3,44 @@
  * the built-in services: echo (RFC 862) and discard (RFC 863).  A port with
  * no service is answered with an ICMP or ICMPv6 port unreachable (RFC 1122
  * 4.1.3.1, RFC 4443 3.1) unless the datagram was broadcast or multicast.
- * The socket API comes with the transport issue; its demux goes where the
- * service table is.
+ * Datagrams come a run at a time from IP; echoes are turned around in
+ * their own mbufs and go back out as one burst.  The socket API comes with
+ * the transport issue; its demux goes where the service table is.
  */
+#include <errno.h>
+
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "ip.h"
+#include "peer.h"
 #include "stack.h"
 
 /* Ports whose datagrams are never echoed: the classic echo/chargen loop. */
 #define UDP_PORT_ECHO 7
 #define UDP_PORT_CHARGEN 19
 
-/* The datagram at m's data (a chain, if reassembled) verifies against the
- * pseudo-header sum psum. */
-static bool
-udp_cksum_ok(const struct rte_mbuf *m, uint32_t len, uint32_t psum)
-{
-	uint16_t sum;
-
-	return pkt_sum(m, 0, len, psum, &sum) == 0 && sum == 0xffff;
-}
-
-static int
-udp_check(const struct rte_mbuf *m, struct udp_view *u, uint32_t psum_nolen, bool v6)
+/* The datagram at m's data, len bytes (a chain, if reassembled), against
+ * its checksum: 0 or the drop reason.  psum_nolen is the pseudo-header's
+ * sum without the length. */
+static __rte_always_inline int
+udp_check(const struct rte_mbuf *m, const uint8_t *p, uint16_t len, uint32_t psum_nolen, bool v6)
 {
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-	int r;
+	uint16_t cksum = wire_get16(p + 6), sum;
 
-	r = wire_udp_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_pkt_len(m), u);
-	if (r)
-		return r;
-	if (rte_pktmbuf_data_len(m) < UDP_HDR_LEN)
-		return DROP_UDP_TRUNCATED;
 	if (ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
 		return 0;
 	/* RFC 768: zero means no checksum; RFC 8200 8.1: not for IPv6. */
-	if (u->cksum == 0 && !v6)
+	if (cksum == 0 && !v6)
 		return 0;
-	if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD || u->cksum == 0 ||
-	    !udp_cksum_ok(m, u->len, psum_nolen + rte_cpu_to_be_16(u->len)))
+	if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD || cksum == 0)
 		return DROP_UDP_BAD_CHECKSUM;
-	return 0;
+	if (likely(len <= rte_pktmbuf_data_len(m)))
+		sum = wire_sum_fold(wire_sum(p, len, psum_nolen + rte_cpu_to_be_16(len)));
+	else if (pkt_sum(m, 0, len, psum_nolen + rte_cpu_to_be_16(len), &sum) != 0)
+		return DROP_UDP_BAD_CHECKSUM;
+	return sum == 0xffff ? 0 : DROP_UDP_BAD_CHECKSUM;
 }
 
 /* Cuts m to the datagram's len bytes (RFC 768: what IP carries past them
@@ -77,35 +73,30 @@ udp_trim(struct rte_mbuf *m, uint32_t len)
 	m->nb_segs = segs;
 }
 
-/* RFC 862 in place: swap the ports.  The checksum needs no change: the
- * ports and the pseudo-header's addresses only trade places in its sum. */
-static bool
-udp_echo_turn(struct sonde_stack *st, struct rte_mbuf *m, const struct udp_view *u)
-{
-	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-
-	if (u->sport == 0 || u->sport == UDP_PORT_ECHO || u->sport == UDP_PORT_CHARGEN)
-		return false;
-	udp_trim(m, u->len);
-	wire_put16(p, u->dport);
-	wire_put16(p + 2, u->sport);
-	st->stats.udp_echoed++;
-	return true;
-}
-
 enum udp_verdict { UDP_NO_SERVICE, UDP_TAKEN, UDP_ECHO };
 
-/* UDP_ECHO: m is turned around and the caller sends it back.  silent:
- * it came to a group (one datagram must not fan out), or from a source
- * that names no host (RFC 1122 3.2.1.3, RFC 4291 2.5.2: 0.0.0.0 and ::
- * are never destinations): no echo. */
-static enum udp_verdict
-udp_service(struct sonde_stack *st, struct rte_mbuf *m, const struct udp_view *u, bool silent)
+/* UDP_ECHO: the ports are turned around (RFC 862, in place: the checksum
+ * needs no change, as the ports and the pseudo-header's addresses only
+ * trade places in its sum) and the caller sends it back.  silent: it came
+ * to a group (one datagram must not fan out), or from a source that names
+ * no host (RFC 1122 3.2.1.3, RFC 4291 2.5.2: 0.0.0.0 and :: are never
+ * destinations): no echo.  Never to the echo or chargen port (the loop). */
+static __rte_always_inline enum udp_verdict
+udp_service(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *p, uint16_t len, bool silent)
 {
-	switch (st->udp_service[u->dport]) {
+	uint16_t sport = wire_get16(p);
+
+	switch (st->udp_service[wire_get16(p + 2)]) {
 	case SONDE_SERVICE_ECHO:
-		if (!silent && udp_echo_turn(st, m, u))
+		if (!silent && sport != 0 && sport != UDP_PORT_ECHO && sport != UDP_PORT_CHARGEN) {
+			uint32_t ports = wire_load32(p);
+
+			udp_trim(m, len);
+			ports = ports >> 16 | ports << 16;
+			memcpy(p, &ports, 4);
+			st->stats.udp_echoed++;
 			return UDP_ECHO;
+		}
 		/* fallthrough */
 	case SONDE_SERVICE_DISCARD:
 		st->stats.udp_discarded++;
@@ -115,59 +106,130 @@ udp_service(struct sonde_stack *st, struct rte_mbuf *m, const struct udp_view *u
 	}
 }
 
-void
-udp_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv4_view *ip)
+/* What is wrong with the datagram at p: its header cut short, or a length
+ * that is not what IP carries. */
+static __rte_always_inline int
+udp_parse(const struct rte_mbuf *m, const uint8_t *p, uint16_t *len)
 {
-	bool group = m->hash.usr; /* set by eth_input or ipv4_input */
-	struct udp_view u;
-	int r;
+	uint32_t iplen = rte_pktmbuf_pkt_len(m);
 
-	st->stats.udp_in++;
-	r = udp_check(m, &u, wire_pseudo4_sum(ip->src, ip->dst, 0, IPPROTO_UDP_), false);
-	if (r == 0) {
-		switch (udp_service(st, m, &u, group || ip->src == 0)) {
-		case UDP_ECHO:
-			ipv4_output(st, m, ip->dst, ip->src, IPPROTO_UDP_, 64, ip->tos);
-			return;
-		case UDP_TAKEN: return;
-		case UDP_NO_SERVICE: break;
-		}
-	}
+	/* The header is read only once it is known to be there, in the
+	 * first segment. */
+	if (unlikely(iplen < UDP_HDR_LEN || rte_pktmbuf_data_len(m) < UDP_HDR_LEN))
+		return DROP_UDP_TRUNCATED;
+	*len = wire_get16(p + 4);
+	if (unlikely(*len < UDP_HDR_LEN || *len > iplen))
+		return DROP_UDP_BAD_LENGTH;
+	return 0;
+}
+
+/* A datagram no service took: port unreachable (not to a group), then the
+ * drop, with data back at the IP header. */
+static void
+udp_unreach(struct sonde_stack *st, struct rte_mbuf *m, int r, bool v6)
+{
+	bool group = pkt_meta(m)->flags & PKT_GROUP;
+
 	rte_pktmbuf_prepend(m, m->l3_len);
 	if (r) {
 		pkt_drop(st, m, (enum drop_reason)r);
 		return;
 	}
-	if (!group)
+	if (v6)
+		icmp6_error(st, m, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, 0);
+	else if (!group)
 		icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_PORT, 0);
 	pkt_drop(st, m, DROP_UDP_NO_PORT);
 }
 
-void
-udp6_input(struct sonde_stack *st, struct rte_mbuf *m, const struct ipv6_view *ip)
+/* One function for both families, made twice by the compiler: the
+ * pseudo-header, the zero checksum, what makes a source silent and how a
+ * reply turns are the family's. */
+static __rte_always_inline void
+udp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n, bool v6)
 {
-	const struct sonde_if *inif = stack_if(st, m->port);
-	bool group = m->hash.usr || ipv6_addr_is_multicast(ip->dst);
-	struct udp_view u;
-	int r;
+	struct rte_mbuf *out[SONDE_BURST];
+	uint16_t k = 0;
 
-	st->stats.udp_in++;
-	r = udp_check(m, &u, wire_pseudo6_sum(ip->src, ip->dst, 0, IPPROTO_UDP_), true);
-	if (r == 0) {
-		switch (udp_service(st, m, &u, group || ipv6_addr_is_unspecified(ip->src))) {
-		case UDP_ECHO:
-			ipv6_output(st, m, ip->dst, ip->src, IPPROTO_UDP_, 64, ip->tclass,
-				    inif && inif->kind == IF_KIND_PORT ? inif->index : -1);
-			return;
-		case UDP_TAKEN: return;
-		case UDP_NO_SERVICE: break;
+	st->stats.udp_in += n;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+		const uint8_t *ip = pkt_l3(m);
+		uint32_t psum;
+		bool silent;
+		uint16_t len;
+		int r;
+
+		if (v6) {
+			if (ipv6_addr_is_multicast(ip + 24))
+				pkt_meta(m)->flags |= PKT_IP_BCAST; /* to a group, for UDP */
+			psum = wire_pseudo6_sum(ip + 8, ip + 24, 0, IPPROTO_UDP_);
+			silent = ipv6_addr_is_unspecified(ip + 8);
+		} else {
+			psum = wire_pseudo4_sum(wire_load32(ip + 12), wire_load32(ip + 16), 0,
+						IPPROTO_UDP_);
+			silent = wire_load32(ip + 12) == 0;
 		}
+		r = udp_parse(m, p, &len);
+		if (r == 0)
+			r = udp_check(m, p, len, psum, v6);
+		if (r == 0) {
+			switch (udp_service(st, m, p, len,
+					    silent || (pkt_meta(m)->flags & PKT_GROUP))) {
+			case UDP_ECHO:
+				if (v6)
+					ipv6_turn(st, m, NULL);
+				else
+					ipv4_turn(st, m);
+				out[k++] = m;
+				continue;
+			case UDP_TAKEN: continue;
+			case UDP_NO_SERVICE: break;
+			}
+		}
+		udp_unreach(st, m, r, v6);
 	}
-	rte_pktmbuf_prepend(m, m->l3_len);
-	if (r) {
-		pkt_drop(st, m, (enum drop_reason)r);
-		return;
-	}
-	icmp6_error(st, m, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, 0);
-	pkt_drop(st, m, DROP_UDP_NO_PORT);
+	if (v6)
+		ipv6_output_burst(st, out, k);
+	else
+		ipv4_output_burst(st, out, k);
 }
+
+static void
+udp4_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
+{
+	udp_input(st, pkts, n, false);
+}
+
+static void
+udp6_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
+{
+	udp_input(st, pkts, n, true);
+}
+
+int
+sonde_udp_service(struct sonde_stack *st, uint16_t port, enum sonde_service kind)
+{
+	struct sonde_prefix p = { .plen = (uint8_t)kind };
+
+	if (port == 0 || kind > SONDE_SERVICE_DISCARD)
+		return -EINVAL;
+	st->udp_service[port] = (uint8_t)kind;
+	p.addr.v4 = port;
+	peer_post_cmd(st, PEER_SERVICE, -1, &p, NULL);
+	return 0;
+}
+
+static int
+udp_init(struct sonde_stack *st, const struct sonde_conf *conf)
+{
+	(void)conf;
+	return proto_ip_register(st, 4, IPPROTO_UDP_, udp4_input)
+		       ?: proto_ip_register(st, 6, IPPROTO_UDP_, udp6_input);
+}
+
+const struct sonde_layer udp_layer = {
+	.name = "udp",
+	.init = udp_init,
+};

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ip.h"
 #include "packets.h"
 #include "unit.h"
 
@@ -589,8 +590,18 @@ lookup6(struct unit_fx *fx, const char *dst)
 	return route6_lookup(fx->st, p.addr.v6);
 }
 
-/* route6_lookup() caches what rte_lpm6 said, "no route" included: every
- * route added afterwards must be seen at once, more specific or default. */
+/* The destination cache's flags for dst (dst6: what the data path reads). */
+static uint8_t
+dst6_flags(struct unit_fx *fx, const char *dst)
+{
+	struct sonde_prefix p;
+
+	assert_int_equal(sonde_prefix_parse(dst, &p), 0);
+	return dst6(fx->st, p.addr.v6, SONDE_IF_NONE)->flags;
+}
+
+/* The destination cache remembers "no route" too: every route added
+ * afterwards must be seen at once, more specific or default. */
 static void
 test_ipv6_route_cache(void **state)
 {
@@ -599,12 +610,13 @@ test_ipv6_route_cache(void **state)
 
 	fx_host6(fx, NULL);
 	assert_null(lookup6(fx, "fd09::5"));
-	assert_null(lookup6(fx, "fd09::5")); /* now from the cache */
+	assert_false(dst6_flags(fx, "fd09::5") & DST_ROUTE);
+	assert_false(dst6_flags(fx, "fd09::5") & DST_ROUTE); /* now from the cache */
 	fx_route(fx, "::/0", "fd00::2");
+	assert_true(dst6_flags(fx, "fd09::5") & DST_ROUTE);
 	nh = lookup6(fx, "fd09::5");
 	assert_non_null(nh);
 	assert_int_equal(nh->gw6[15], 2);
-	assert_non_null(lookup6(fx, "fd09::5"));
 	fx_route(fx, "fd09::/64", "fd00::3");
 	nh = lookup6(fx, "fd09::5");
 	assert_non_null(nh);
@@ -613,6 +625,14 @@ test_ipv6_route_cache(void **state)
 	nh = lookup6(fx, "fd00::7");
 	assert_non_null(nh);
 	assert_true(ipv6_addr_is_unspecified(nh->gw6));
+	/* Gone again: the default route removed, fd09::/64 stays. */
+	struct sonde_prefix d;
+
+	assert_int_equal(sonde_prefix_parse("::/0", &d), 0);
+	assert_int_equal(sonde_route_del(fx->st, &d), 0);
+	assert_int_equal(sonde_route_del(fx->st, &d), -ESRCH);
+	assert_true(dst6_flags(fx, "fd09::5") & DST_ROUTE);
+	assert_false(dst6_flags(fx, "fd0a::5") & DST_ROUTE);
 	fx_finish(fx);
 }
 

@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ip.h"
+#include "link.h"
 #include "packets.h"
 #include "unit.h"
 

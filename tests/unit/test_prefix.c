@@ -60,9 +60,24 @@ test_prefix_ipv4(void **state)
 	expect_v4("192.168.255.254/32", "192.168.255.254", 32);
 	expect_v4("0.0.0.0/0", "0.0.0.0", 0);
 	expect_v4("255.255.255.255", "255.255.255.255", 32);
-	expect_v4("default", "0.0.0.0", 0);
 	expect_v4("172.16.0.0/12", "172.16.0.0", 12);
 	expect_v4("10.0.0.0/8", "10.0.0.0", 8);
+}
+
+/* "default" is the default route of its gateway's family: no family of
+ * its own until sonde_route_add sees the gateway. */
+static void
+test_prefix_default(void **state)
+{
+	struct sonde_prefix p;
+
+	(void)state;
+	memset(&p, 0xee, sizeof(p));
+	assert_int_equal(sonde_prefix_parse("default", &p), 0);
+	assert_int_equal(p.af, AF_UNSPEC);
+	assert_int_equal(p.plen, 0);
+	for (size_t i = 0; i < sizeof(p.addr.v6); i++)
+		assert_int_equal(p.addr.v6[i], 0);
 }
 
 static void
@@ -118,6 +133,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prefix_ipv4),
+		cmocka_unit_test(test_prefix_default),
 		cmocka_unit_test(test_prefix_ipv6),
 		cmocka_unit_test(test_prefix_bad),
 	};

@@ -113,21 +113,10 @@ unit_fini(void)
 	rmdir(unit_runtime_dir);
 }
 
-static struct unit_link *
-unit_link_of(const struct sonde_if *ifp)
-{
-	assert_non_null(unit_cur);
-	for (unsigned i = 0; i < unit_cur->n_links; i++)
-		if (unit_cur->link[i].ifp == ifp)
-			return &unit_cur->link[i];
-	fail_msg("no test link for interface %s", ifp->name);
-	return NULL;
-}
-
 static uint16_t
-unit_link_rx(struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
+unit_link_rx(void *arg, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct unit_link *l = unit_link_of(ifp);
+	struct unit_link *l = arg;
 	uint16_t i;
 
 	for (i = 0; i < n && l->rx_head != l->rx_tail; i++)
@@ -160,9 +149,9 @@ unit_gather(struct rte_mbuf *m)
 }
 
 static uint16_t
-unit_link_tx(struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
+unit_link_tx(void *arg, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct unit_link *l = unit_link_of(ifp);
+	struct unit_link *l = arg;
 	uint16_t i;
 
 	for (i = 0; i < n && l->tx_budget > 0; i++) {
@@ -187,11 +176,6 @@ unit_link_tx(struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 	return i;
 }
 
-static const struct sonde_if_ops unit_link_ops = {
-	.rx = unit_link_rx,
-	.tx = unit_link_tx,
-};
-
 void
 fx_start(struct unit_fx *fx, const struct sonde_conf *conf)
 {
@@ -213,12 +197,24 @@ fx_start(struct unit_fx *fx, const struct sonde_conf *conf)
 struct unit_link *
 fx_link(struct unit_fx *fx, const char *name, const uint8_t *mac, uint16_t mtu)
 {
-	struct unit_link *l;
+	struct unit_link *l = &fx->link[fx->n_links];
+	struct sonde_if_conf c = {
+		.type = SONDE_IF_DRIVER,
+		.name = name,
+		.mtu = mtu,
+		/* The tests count every frame: no DAD for a link-local
+		 * address unless a test adds one. */
+		.no_linklocal = true,
+		.driver = { .rx = unit_link_rx, .tx = unit_link_tx, .arg = l },
+	};
+	int idx;
 
 	assert_true(fx->n_links < UNIT_MAX_LINKS);
-	l = &fx->link[fx->n_links];
 	l->tx_budget = UINT_MAX;
-	l->ifp = stack_if_attach(fx->st, &unit_link_ops, name, mac, mtu);
+	memcpy(c.mac, mac, 6);
+	idx = sonde_if_create(fx->st, &c);
+	assert_true(idx >= 0);
+	l->ifp = stack_if(fx->st, (uint16_t)idx);
 	assert_non_null(l->ifp);
 	fx->n_links++;
 	return l;

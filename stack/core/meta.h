@@ -1,0 +1,76 @@
+/*
+ * meta.h: what the stack knows of a packet beyond its bytes, in an mbuf
+ * dynamic field (rte_mbuf_dynfield_register).
+ *
+ * Every layer reads and writes it by name instead of borrowing mbuf fields
+ * that mean something else (m->port is the DPDK port, m->hash the RSS hash:
+ * both are left as the driver set them).  Written whole when a packet
+ * enters the stack (received, or built by a layer), so no field is ever
+ * stale from an earlier life of the mbuf.
+ *
+ * The field's offset is a fact of the process, not of a stack: DPDK
+ * registers dynamic fields process-wide, under a name, and gives the same
+ * offset to every caller that registers the same name and size.  It is the
+ * one global the stack has, written once by meta_register() (from
+ * sonde_stack_create) before any packet is touched.
+ */
+#ifndef SONDE_META_H
+#define SONDE_META_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#define SONDE_IF_NONE UINT16_MAX
+
+/* meta.flags */
+#define PKT_L2_GROUP 0x01 /* sent to a link-layer broadcast or multicast address */
+#define PKT_IP_BCAST 0x02 /* IPv4: to a broadcast address of the interface */
+#define PKT_GROUP (PKT_L2_GROUP | PKT_IP_BCAST) /* never answered (errors, echoes) */
+
+struct pkt_meta {
+	/* The socket or connection the packet belongs to (csinfo_t); NULL:
+	 * none.  Transport layers set it; probes report it. */
+	void *conn;
+	uint16_t ifindex; /* arrived on (input) or leaves by (output); SONDE_IF_NONE */
+	uint8_t af;	  /* 4 or 6 once IP has it; 0 before (ARP, a frame not parsed) */
+	uint8_t flags;	  /* PKT_* */
+	uint8_t depth;	  /* encapsulations the packet has been through (tunnels) */
+	uint8_t spare[3];
+	/* A layer's own, while that layer holds the packet (reassembly keeps a
+	 * fragment's byte range here): meaningless once handed on. */
+	uint32_t scratch[2];
+};
+
+extern int sonde_meta_offset;
+
+static inline struct pkt_meta *
+pkt_meta(struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, sonde_meta_offset, struct pkt_meta *);
+}
+
+static inline const struct pkt_meta *
+pkt_meta_c(const struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, sonde_meta_offset, const struct pkt_meta *);
+}
+
+/* A packet entering the stack: every field set. */
+static inline void
+pkt_meta_init(struct rte_mbuf *m, uint16_t ifindex, uint8_t af)
+{
+	struct pkt_meta *pm = pkt_meta(m);
+
+	pm->conn = NULL;
+	pm->ifindex = ifindex;
+	pm->af = af;
+	pm->flags = 0;
+	pm->depth = 0;
+}
+
+/* Registers the field (idempotent); 0 or -rte_errno. */
+int meta_register(void);
+
+#endif

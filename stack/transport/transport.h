@@ -1,0 +1,12 @@
+/*
+ * transport.h: the transport layer (private to libsonde).
+ */
+#ifndef SONDE_TRANSPORT_H
+#define SONDE_TRANSPORT_H
+
+#include "stack.h"
+
+/* The layers this folder gives the stack (stack/layers.c). */
+extern const struct sonde_layer udp_layer;
+
+#endif
