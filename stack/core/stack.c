@@ -321,8 +321,15 @@ sonde_route_add(struct sonde_stack *st, const struct sonde_prefix *dst,
 {
 	const struct route_nh *nh;
 	static const uint8_t zero[16];
+	struct sonde_prefix any;
 
-	if (dst->af != gw->af)
+	if (dst->af == AF_UNSPEC) {
+		if (dst->plen != 0)
+			return -EINVAL;
+		any = (struct sonde_prefix){ .af = gw->af };
+		dst = &any;
+	}
+	if (dst->af != gw->af || (gw->af != AF_INET && gw->af != AF_INET6))
 		return -EAFNOSUPPORT;
 	/* The gateway must be on-link: reachable by a connected route. */
 	if (dst->af == AF_INET) {
@@ -331,7 +338,7 @@ sonde_route_add(struct sonde_stack *st, const struct sonde_prefix *dst,
 			return -ENETUNREACH;
 		return route4_add(st, dst->addr.v4, dst->plen, gw->addr.v4, nh->ifindex);
 	}
-	if (dst->af != AF_INET6 || ipv6_addr_is_linklocal(gw->addr.v6))
+	if (ipv6_addr_is_linklocal(gw->addr.v6))
 		return -EINVAL; /* a link-local gateway needs an interface: not yet */
 	nh = route6_lookup(st, gw->addr.v6);
 	if (nh == NULL || memcmp(nh->gw6, zero, 16) != 0)
@@ -530,8 +537,17 @@ sonde_prefix_parse(const char *s, struct sonde_prefix *p)
 	long plen = -1;
 
 	memset(p, 0, sizeof(*p));
+	/* "default" names no family: sonde_route_add() takes the gateway's. */
 	if (strcmp(s, "default") == 0) {
+		p->af = AF_UNSPEC;
+		return 0;
+	}
+	if (strcmp(s, "default4") == 0) {
 		p->af = AF_INET;
+		return 0;
+	}
+	if (strcmp(s, "default6") == 0) {
+		p->af = AF_INET6;
 		return 0;
 	}
 	if (strlen(s) >= sizeof(buf))
