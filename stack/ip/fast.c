@@ -21,7 +21,7 @@
  * goes there, to be dropped with its reason, counter and probe.  It fires
  * no probe, which is why it only runs while none is switched on: with a
  * tracer attached, every packet goes the general path and fires what
- * PROBES.md promises.
+ * docs/probes.md promises.
  *
  * What the lookups say of an address (is it ours, a broadcast, where does
  * a packet to it go, to which MAC) it keeps in a small memo, st->fast_dst,
