@@ -6,7 +6,7 @@
  * dtrace.  With -Dprobes=false, scripts/probes_noop.py turns the same file
  * into empty macros instead.  The names and arguments follow the DTrace
  * network providers (Solaris "ip provider prototype #2", illumos, FreeBSD);
- * see ../shared/PROBES.md and docs in README.md for where each fires.
+ * docs/probes.md says where each fires and what its arguments hold.
  *
  * Every ip/ipv4/ipv6 probe takes the same six arguments:
  *   arg0 struct pktinfo_t *   arg1 struct csinfo_t * (NULL: no connection)

@@ -14,6 +14,7 @@
  *          [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]
  *          [--mtu IF=N ...] [--frag-timeout MS] [--ping DEST[,COUNT]]
  *          [--service udp:PORT=echo|discard] [--busy-poll]
+ *   sonded --help | --version
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,13 +27,19 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_telemetry.h>
+#include <rte_version.h>
 
 #include "sonde/sonde.h"
+
+#ifndef SONDE_VERSION
+#error "SONDE_VERSION: the build passes meson's project version"
+#endif
 
 #define MAX_ARGS 64
 #define MAX_STACKS 32
@@ -91,20 +98,143 @@ on_signal(int sig)
 	quit = 1;
 }
 
+/* Everything a first run needs: sonded's options and the EAL arguments
+ * they go with, since EAL's own --help can no longer be reached. */
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: sonded [EAL args] -- --addr IF=ADDR/LEN [--addr ...]\n"
-		   "       [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]\n"
-		   "       [--mtu IF=N ...] [--frag-timeout MS] [--ping DEST[,COUNT]]\n"
-		   "       [--service udp:PORT=echo|discard] [--busy-poll]\n"
-		   "  --mtu IF=N         the port's MTU (at least 1280; default the PMD's, 1500)\n"
-		   "  --frag-timeout MS  reassembly timeout in milliseconds (default 30000)\n"
+	fprintf(f,
+		"usage: sonded [EAL args] -- --addr IF=ADDR/LEN [sonded options]\n"
+		"       sonded --help | --version\n"
+		"\n"
+		"A sonde IPv4/IPv6 stack on every DPDK port EAL was given, one stack per EAL\n"
+		"lcore, until SIGINT or SIGTERM.  EAL arguments first, sonded's after \"--\".\n"
+		"Interfaces are dpdk0, dpdk1, ... by DPDK port id, and lo0.\n"
+		"\n"
+		"sonded options (+: may be repeated):\n"
+		"  --addr IF=ADDR/LEN      + an IPv4 or IPv6 address and its on-link prefix\n"
+		"  --route DEST/LEN via GW + a route, GW on a connected prefix; DEST \"default\"\n"
+		"                            is 0.0.0.0/0 or ::/0 by GW's family (or say\n"
+		"                            default4, default6)\n"
+		"  --forward                 route packets not addressed to sonded (RFC 1812)\n"
+		"  --pcap IF=FILE          + record every frame IF sends or receives\n"
+		"  --mtu IF=N              + the port's MTU, at least 1280 (default the PMD's)\n"
+		"  --frag-timeout MS         reassembly timeout in milliseconds (default 30000)\n"
+		"  --ping DEST[,COUNT]       COUNT (default 1) echo requests to DEST, 1 a second\n"
+		"  --service udp:PORT=KIND + KIND echo (RFC 862) or discard (RFC 863) on UDP PORT\n"
+		"  --busy-poll               never sleep when idle (benchmarks)\n"
+		"  -h, --help                this help; answered before EAL starts\n"
+		"  --version                 sonded's version and DPDK's\n"
+		"  With several lcores, --pcap IF=FILE writes one file per lcore, its id before\n"
+		"  the extension (cap.pcap: cap.lcore0.pcap, cap.lcore1.pcap, ...), and --ping\n"
+		"  is sent by the main lcore's stack.\n"
+		"\n"
+		"EAL arguments (DPDK's; the ones sonded needs most):\n"
+		"  -l CORES                  lcores, one stack each: -l 0, or -l 0,1 for two\n"
+		"  --vdev=net_tap0,iface=NAME\n"
+		"                            a port whose kernel side is tap NAME (needs root);\n"
+		"                            also net_memif0, net_af_packet0, net_ring0, ...\n"
+		"  -a PCI_ADDR               a NIC bound to vfio-pci (e.g. -a 0000:03:00.0)\n"
+		"  --no-pci                  do not scan PCI: --vdev ports only\n"
+		"  --no-huge -m MB           no hugepages: MB of ordinary memory; a stack takes\n"
+		"                            about 132 MB, so -m 256 for one, -m 384 for two\n"
+		"  --file-prefix=NAME        a name of its own for each DPDK process running at\n"
+		"                            once (default \"rte\"); also the telemetry socket's:\n"
+		"                            dpdk-telemetry.py -f NAME\n"
+		"  --log-level=LEVEL         EAL and driver logging, e.g. --log-level='*:warning'\n"
+		"  The rest: DPDK's \"EAL parameters\" guide (Linux getting started guide).\n"
+		"\n"
+		"Example (as root, no hugepages needed):\n"
+		"  sonded --no-huge -m 256 --no-pci --file-prefix=s1 -l 0 \\\n"
+		"      --vdev=net_tap0,iface=sonde0 -- --addr dpdk0=10.99.0.2/24 \\\n"
+		"      --addr dpdk0=fd00::2/64 --route default via fd00::1\n");
+}
 
-		   "  One stack per EAL lcore (-l 0,1: two), each on one queue of every port.\n"
-		   "  With several, --pcap IF=FILE writes one file per lcore, its id before\n"
-		   "  the extension: cap.pcap is cap.lcore0.pcap, cap.lcore1.pcap, ...\n"
-		   "  --ping is sent by the main lcore's stack.\n");
+static void
+version(void)
+{
+	printf("sonded %s\n%s\n", SONDE_VERSION, rte_version());
+}
+
+/* --help and --version wherever they are, before or after "--": answered
+ * before EAL starts, which would take --help as its own and needs memory,
+ * a free file prefix and often root before sonded reads a word.  Returns
+ * true if one was answered. */
+static bool
+early_opts(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return true;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			version();
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The --file-prefix EAL will use ("rte" by default), read before
+ * rte_eal_init(), which may reorder argv. */
+static const char *
+file_prefix(int argc, char **argv)
+{
+	static const char opt[] = "--file-prefix";
+	const size_t n = sizeof(opt) - 1;
+	const char *prefix = "rte";
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strncmp(argv[i], opt, n) != 0)
+			continue;
+		if (argv[i][n] == '=')
+			prefix = argv[i] + n + 1;
+		else if (argv[i][n] == '\0' && i + 1 < argc)
+			prefix = argv[++i];
+	}
+	return prefix;
+}
+
+/* Whether a running DPDK primary process holds the config file of prefix
+ * where EAL keeps it (eal_create_runtime_dir: /var/run for root, else
+ * $XDG_RUNTIME_DIR or /tmp).  EAL 22.11 fails on such a clash without
+ * setting rte_errno, so the lock is the only sign. */
+static bool
+prefix_taken(const char *prefix)
+{
+	const char *dir = getuid() == 0 ? "/var/run" : getenv("XDG_RUNTIME_DIR");
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/dpdk/%s/config", dir ? dir : "/tmp", prefix);
+	return rte_eal_primary_proc_alive(path) == 1;
+}
+
+/* EAL said no: its reason and what usually gets past it, on one line. */
+static int
+eal_failed(const char *prefix)
+{
+	int e = rte_errno;
+	const char *hint = "see EAL's messages above; sonded --help lists the EAL arguments";
+
+	if (prefix_taken(prefix)) {
+		fprintf(stderr,
+			"sonded: EAL initialisation failed: --file-prefix=%s is in use by another "
+			"DPDK process: give each its own --file-prefix=NAME\n",
+			prefix);
+		return 2;
+	}
+	if (e == EACCES || e == EPERM)
+		hint = "no hugepages? try --no-huge -m 256; and run as root (net_tap, PCI)";
+	else if (e == ENOMEM || e == ENODEV)
+		hint = "not enough hugepage memory: try --no-huge -m 256, or a smaller -m";
+	else if (e == EINVAL)
+		hint = "a bad EAL argument (see EAL's message above; sonded --help lists them)";
+	else if (e == EALREADY)
+		hint = "EAL runs already: give each sonded its own --file-prefix=NAME";
+	fprintf(stderr, "sonded: EAL initialisation failed: %s: %s\n",
+		e ? rte_strerror(e) : "no reason given", hint);
+	return 2;
 }
 
 static int
@@ -127,7 +257,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "ping", required_argument, NULL, 'P' },
 		{ "service", required_argument, NULL, 'S' },
 		{ "busy-poll", no_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -183,7 +312,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->service[o->n_service++] = optarg;
 			break;
 		case 'b': o->busy = true; break;
-		case 'h': usage(stdout); exit(0);
 		default:
 			return bad_arg("option", argv[optind - 1],
 				       "unknown option or missing value");
@@ -594,20 +722,22 @@ main(int argc, char **argv)
 	struct lcore_stack *main_ls = &app.ls[0];
 	uint64_t next_ping = 0, now;
 	unsigned idle = 0, pings = 0, in_use;
+	const char *prefix;
 	uint16_t port;
 	int n, r;
 
+	if (early_opts(argc, argv))
+		return 0;
+	prefix = file_prefix(argc, argv);
 	n = rte_eal_init(argc, argv);
-	if (n < 0) {
-		fprintf(stderr, "sonded: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
-		return 2;
-	}
+	if (n < 0)
+		return eal_failed(prefix);
 	argc -= n;
 	argv += n;
 	argv[0] = (char *)"sonded";
 	r = parse_opts(argc, argv, &o);
 	if (r) {
-		usage(stderr);
+		fprintf(stderr, "sonded: 'sonded --help' lists the options\n");
 		rte_eal_cleanup();
 		return r;
 	}
@@ -621,13 +751,16 @@ main(int argc, char **argv)
 			*comma = '\0';
 			o.ping_count = (unsigned)strtoul(comma + 1, NULL, 10);
 		}
-		if (sonde_prefix_parse(buf, &ping_dst) != 0 || o.ping_count == 0) {
+		if (sonde_prefix_parse(buf, &ping_dst) != 0 || ping_dst.af == AF_UNSPEC ||
+		    o.ping_count == 0) {
 			rte_eal_cleanup();
 			return bad_arg("--ping", o.ping, "expected DEST[,COUNT]");
 		}
 	}
 	if (rte_eth_dev_count_avail() == 0) {
-		fprintf(stderr, "sonded: no DPDK ports (give EAL a --vdev or a device)\n");
+		fprintf(stderr,
+			"sonded: no DPDK ports: give EAL a --vdev or a device (one that "
+			"failed to start is in EAL's messages above; net_tap needs root)\n");
 		rte_eal_cleanup();
 		return 2;
 	}

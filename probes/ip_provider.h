@@ -18,7 +18,8 @@
  * pointers are uint64_t.  The layout is part of sonde's ABI: members are only
  * ever added at the end.
  *
- * Self-contained: needs nothing but <stdint.h>.
+ * docs/probes.md, in sonde's sources, says where each probe fires and what
+ * each member holds.  Self-contained: needs nothing but <stdint.h>.
  */
 #ifndef SONDE_IP_PROVIDER_H
 #define SONDE_IP_PROVIDER_H

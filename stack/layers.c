@@ -15,7 +15,7 @@
 #include "transport.h"
 
 const struct sonde_layer *const sonde_layers[] = {
-	&route_layer, &neigh_layer, &eth_layer,	 &arp_layer,  &nd6_layer, &addr_layer,
+	&route_layer, &neigh_layer, &eth_layer,	 &arp_layer,   &nd6_layer,  &addr_layer,
 	&ipv4_layer,  &ipv6_layer,  &icmp_layer, &icmp6_layer, &frag_layer, &udp_layer,
 };
 

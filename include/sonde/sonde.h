@@ -43,7 +43,7 @@ struct sonde_conf {
 
 /* An address or prefix of either family. */
 struct sonde_prefix {
-	int af; /* AF_INET or AF_INET6; AF_UNSPEC with plen 0: "default" (sonde_route_add) */
+	int af; /* AF_INET or AF_INET6; AF_UNSPEC: "default", see sonde_route_add */
 	uint8_t plen;
 	union {
 		uint8_t v6[16];
@@ -156,9 +156,11 @@ int sonde_addr_add(struct sonde_stack *st, int ifindex, const struct sonde_prefi
  * with the last address of its prefix on the interface, the connected
  * route.  -EADDRNOTAVAIL if the interface has no such address. */
 int sonde_addr_del(struct sonde_stack *st, int ifindex, const struct sonde_prefix *p);
-/* Adds (or replaces) a route to dst via gateway gw, which must be on-link.
- * A dst of "default" (af AF_UNSPEC, plen 0, as sonde_prefix_parse gives)
- * is the default route of gw's family. */
+/* Adds (or replaces) a route to dst via gateway gw (which must be on-link).  A dst of
+ * family AF_UNSPEC (and prefix length 0), as sonde_prefix_parse() makes of
+ * "default", is the default route of gw's family: 0.0.0.0/0 via an IPv4
+ * gateway, ::/0 via an IPv6 one.  -EAFNOSUPPORT if dst and gw are of
+ * different families, or gw of none. */
 int sonde_route_add(struct sonde_stack *st, const struct sonde_prefix *dst,
 		    const struct sonde_prefix *gw);
 /* Removes the route to dst (its family's 0/0 for a default); -ESRCH if none. */
@@ -201,9 +203,11 @@ bool sonde_ready(const struct sonde_stack *st);
 int sonde_ping(struct sonde_stack *st, const struct sonde_prefix *dst, uint16_t id, uint16_t seq,
 	       uint16_t len);
 
-/* Parses "10.0.0.1", "10.0.0.0/24", "fd00::1/64"; "default" is af
- * AF_UNSPEC with plen 0 (the default route of a gateway's family).
- * Without /LEN the prefix length is the full address. */
+/* Parses "10.0.0.1", "10.0.0.0/24", "fd00::1/64".  Without /LEN the prefix
+ * length is the full address.  "default" is 0/0 of no family yet (af
+ * AF_UNSPEC, plen 0: sonde_route_add() gives it the gateway's); "default4"
+ * is 0.0.0.0/0 and "default6" ::/0, like those two spelt out.  Returns 0 or
+ * -EINVAL. */
 int sonde_prefix_parse(const char *s, struct sonde_prefix *p);
 
 /* Calls fn for each counter: "drop.in.bad-checksum", "ipv4.in", ... */

@@ -199,9 +199,17 @@ sonde_prefix_parse(const char *s, struct sonde_prefix *p)
 	long plen = -1;
 
 	memset(p, 0, sizeof(*p));
-	/* The default route of the family of its gateway (sonde_route_add). */
+	/* "default" names no family: sonde_route_add() takes the gateway's. */
 	if (strcmp(s, "default") == 0) {
 		p->af = AF_UNSPEC;
+		return 0;
+	}
+	if (strcmp(s, "default4") == 0) {
+		p->af = AF_INET;
+		return 0;
+	}
+	if (strcmp(s, "default6") == 0) {
+		p->af = AF_INET6;
 		return 0;
 	}
 	if (strlen(s) >= sizeof(buf))

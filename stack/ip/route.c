@@ -259,7 +259,7 @@ route6_lookup(const struct sonde_stack *st, const uint8_t *dst)
 static int
 route_dst_family(const struct sonde_prefix *dst, const struct sonde_prefix *gw)
 {
-	if (dst->af == AF_UNSPEC && dst->plen == 0)
+	if (dst->af == AF_UNSPEC)
 		return gw->af;
 	return dst->af == gw->af ? dst->af : -1;
 }
@@ -272,6 +272,8 @@ sonde_route_add(struct sonde_stack *st, const struct sonde_prefix *dst,
 	const struct route_nh *nh;
 	int af = route_dst_family(dst, gw), r;
 
+	if (dst->af == AF_UNSPEC && dst->plen != 0)
+		return -EINVAL; /* only "default" has no family */
 	if (af != AF_INET && af != AF_INET6)
 		return -EAFNOSUPPORT;
 	/* The gateway must be on-link: reachable by a connected route. */

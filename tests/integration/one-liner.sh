@@ -1,7 +1,8 @@
 #!/bin/bash
 #
-# one-liner: the "who is sending IP packets to us?" one-liner of PROBES.md,
-# run as documented, counts the Linux peer's 10 pings by source address.
+# one-liner: the "who is sending IP packets to us?" one-liner of
+# docs/probes.md and README.md, run as documented, counts the Linux peer's
+# 10 pings by source address.
 #
 #   tests/integration/one-liner.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"

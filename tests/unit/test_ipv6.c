@@ -636,6 +636,51 @@ test_ipv6_route_cache(void **state)
 	fx_finish(fx);
 }
 
+/* sonde_route_add(dst, gw) with dst "default" (AF_UNSPEC, 0/0): the
+ * default route of the gateway's family, the other family's untouched;
+ * "default6" (::/0) is IPv6 whatever the gateway. */
+static void
+test_ipv6_default_route(void **state)
+{
+	struct unit_fx *fx = *state;
+	const struct route_nh *nh;
+	struct sonde_prefix d, g;
+
+	fx_host6(fx, NULL);
+	assert_null(lookup6(fx, "fd09::5"));
+	assert_null(route4_lookup(fx->st, ip4("8.8.8.8")));
+	fx_route(fx, "default", "fd00::2");
+	nh = lookup6(fx, "fd09::5");
+	assert_non_null(nh);
+	assert_int_equal(nh->gw6[15], 2);
+	assert_null(route4_lookup(fx->st, ip4("8.8.8.8")));
+	fx_route(fx, "default", "10.0.0.2");
+	nh = route4_lookup(fx->st, ip4("8.8.8.8"));
+	assert_non_null(nh);
+	assert_int_equal(nh->gw4, ip4("10.0.0.2"));
+	assert_int_equal(lookup6(fx, "fd09::5")->gw6[15], 2);
+	fx_route(fx, "default6", "fd00::3");
+	assert_int_equal(lookup6(fx, "fd09::5")->gw6[15], 3);
+
+	/* Refused: "default6" via an IPv4 gateway, a gateway of no family,
+	 * AF_UNSPEC with a prefix length, a gateway that is not on-link. */
+	assert_int_equal(sonde_prefix_parse("default6", &d), 0);
+	assert_int_equal(sonde_prefix_parse("10.0.0.3", &g), 0);
+	assert_int_equal(sonde_route_add(fx->st, &d, &g), -EAFNOSUPPORT);
+	assert_int_equal(sonde_prefix_parse("default", &d), 0);
+	assert_int_equal(sonde_prefix_parse("default", &g), 0);
+	assert_int_equal(sonde_route_add(fx->st, &d, &g), -EAFNOSUPPORT);
+	assert_int_equal(sonde_prefix_parse("fd00::3", &g), 0);
+	d.plen = 8;
+	assert_int_equal(sonde_route_add(fx->st, &d, &g), -EINVAL);
+	d.plen = 0;
+	assert_int_equal(sonde_prefix_parse("fd08::1", &g), 0);
+	assert_int_equal(sonde_route_add(fx->st, &d, &g), -ENETUNREACH);
+	assert_int_equal(lookup6(fx, "fd09::5")->gw6[15], 3);
+	assert_int_equal(route4_lookup(fx->st, ip4("8.8.8.8"))->gw4, ip4("10.0.0.2"));
+	fx_finish(fx);
+}
+
 /* RFC 4443 2.4(e): no error about an ICMPv6 error or a redirect, to a
  * multicast destination (IP or link) unless packet too big or parameter
  * problem code 2, or to a source that names no single node. */
@@ -800,6 +845,7 @@ main(void)
 		T(test_ipv6_no_error_cases),
 		T(test_ipv6_ratelimit),
 		T(test_ipv6_route_cache),
+		T(test_ipv6_default_route),
 	};
 #undef T
 	int r;

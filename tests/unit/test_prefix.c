@@ -1,7 +1,8 @@
 /*
  * test_prefix.c: sonde_prefix_parse(), the text form of addresses and
  * prefixes used by sonded's command line and the integration scripts:
- * IPv4 and IPv6, with and without /LEN, "default", and what it must refuse.
+ * IPv4 and IPv6, with and without /LEN, "default" (of no family), "default4"
+ * and "default6", and what it must refuse.
  * No EAL: the parser is pure.
  */
 #include <arpa/inet.h>
@@ -60,24 +61,9 @@ test_prefix_ipv4(void **state)
 	expect_v4("192.168.255.254/32", "192.168.255.254", 32);
 	expect_v4("0.0.0.0/0", "0.0.0.0", 0);
 	expect_v4("255.255.255.255", "255.255.255.255", 32);
+	expect_v4("default4", "0.0.0.0", 0);
 	expect_v4("172.16.0.0/12", "172.16.0.0", 12);
 	expect_v4("10.0.0.0/8", "10.0.0.0", 8);
-}
-
-/* "default" is the default route of its gateway's family: no family of
- * its own until sonde_route_add sees the gateway. */
-static void
-test_prefix_default(void **state)
-{
-	struct sonde_prefix p;
-
-	(void)state;
-	memset(&p, 0xee, sizeof(p));
-	assert_int_equal(sonde_prefix_parse("default", &p), 0);
-	assert_int_equal(p.af, AF_UNSPEC);
-	assert_int_equal(p.plen, 0);
-	for (size_t i = 0; i < sizeof(p.addr.v6); i++)
-		assert_int_equal(p.addr.v6[i], 0);
 }
 
 static void
@@ -91,6 +77,24 @@ test_prefix_ipv6(void **state)
 	expect_v6("2001:db8:0:1:2:3:4:5/128", "2001:db8:0:1:2:3:4:5", 128);
 	expect_v6("::ffff:10.0.0.1/96", "::ffff:10.0.0.1", 96);
 	expect_v6("fe80::1/10", "fe80::1", 10);
+	expect_v6("default6", "::", 0);
+}
+
+/* "default" is 0/0 of no family: the route's gateway gives it one
+ * (sonde_route_add, tested in test_ipv6.c), so that "--route default via
+ * fd00::1" is ::/0. */
+static void
+test_prefix_default(void **state)
+{
+	struct sonde_prefix p;
+
+	(void)state;
+	memset(&p, 0xee, sizeof(p));
+	assert_int_equal(sonde_prefix_parse("default", &p), 0);
+	assert_int_equal(p.af, AF_UNSPEC);
+	assert_int_equal(p.plen, 0);
+	for (size_t i = 0; i < sizeof(p.addr.v6); i++)
+		assert_int_equal(p.addr.v6[i], 0);
 }
 
 static void
@@ -119,6 +123,10 @@ test_prefix_bad(void **state)
 		"fd00::g",
 		"default/0",
 		"Default",
+		"default4/0",
+		"default6/0",
+		"default5",
+		"default ",
 		"localhost",
 		"1234567890123456789012345678901234567890123456789012345678901234567890",
 	};
@@ -133,8 +141,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prefix_ipv4),
-		cmocka_unit_test(test_prefix_default),
 		cmocka_unit_test(test_prefix_ipv6),
+		cmocka_unit_test(test_prefix_default),
 		cmocka_unit_test(test_prefix_bad),
 	};
 
