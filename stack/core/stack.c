@@ -76,6 +76,7 @@ sonde_stack_create(const struct sonde_conf *conf)
 	st->forwarding = conf->forwarding;
 	st->dst_gen = 1; /* the zeroed cache slots are not valid */
 	st->tsc_mult = (uint64_t)(((unsigned __int128)1000000000ull << 40) / rte_get_tsc_hz());
+	timer_wheel_init(&st->wheel, 0);
 	r = if_loop_create(st);
 	for (i = 0; r == 0 && i < sonde_n_layers; i++) {
 		r = sonde_layers[i]->init ? sonde_layers[i]->init(st, conf) : 0;
@@ -179,6 +180,7 @@ sonde_poll(struct sonde_stack *st, uint64_t now_ns)
 	}
 	/* lo0 last: what the interfaces' packets looped comes in now. */
 	if_loop_poll(st);
+	timer_run(&st->wheel, now_ns, st);
 	for (unsigned i = 0; i < sonde_n_layers; i++)
 		if (sonde_layers[i]->poll)
 			sonde_layers[i]->poll(st);

@@ -38,6 +38,7 @@
 #include "meta.h"
 #include "neigh.h"
 #include "peer.h"
+#include "timer.h"
 #include "wire.h"
 #include "wire6.h"
 
@@ -248,6 +249,10 @@ struct sonde_stack {
 	ip_upper_fn ip_proto[2][256];
 	reass_fn reass[2];
 	pkt_one_fn icmp6_types[256]; /* ICMPv6 messages by type (ND's, registered by nd6.c) */
+
+	/* Every timer of every layer, run by sonde_poll() on its now; a
+	 * callback gets the stack as its ctx. */
+	struct timer_wheel wheel;
 
 	struct rte_lpm *lpm4;
 	struct rte_lpm6 *lpm6;
