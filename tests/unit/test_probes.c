@@ -18,30 +18,10 @@
 #include <string.h>
 
 #include "packets.h"
-#include "sonde_probes.h"
+#include "probe_sems.h"
 #include "unit.h"
 
-#ifdef _SDT_HAS_SEMAPHORES
-static unsigned short *const semaphores[] = {
-	&ip_send_semaphore,	     &ip_receive_semaphore,
-	&ip_local__send_semaphore,   &ip_local__receive_semaphore,
-	&ipv4_send_semaphore,	     &ipv4_receive_semaphore,
-	&ipv4_local__send_semaphore, &ipv4_local__receive_semaphore,
-	&ipv4_drop__in_semaphore,    &ipv4_drop__out_semaphore,
-	&ipv4_read_semaphore,	     &ipv4_write_semaphore,
-	&ipv6_send_semaphore,	     &ipv6_receive_semaphore,
-	&ipv6_local__send_semaphore, &ipv6_local__receive_semaphore,
-	&ipv6_drop__in_semaphore,    &ipv6_drop__out_semaphore,
-	&ipv6_read_semaphore,	     &ipv6_write_semaphore,
-};
-
-static void
-probes_enable(unsigned short on)
-{
-	for (size_t i = 0; i < sizeof(semaphores) / sizeof(semaphores[0]); i++)
-		*semaphores[i] = on;
-}
-
+#ifdef PROBE_SEMAPHORES
 /* What a run leaves behind: every counter and a digest of every frame sent. */
 struct outcome {
 	struct unit_stat stats[UNIT_MAX_STATS];

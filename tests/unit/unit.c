@@ -17,6 +17,7 @@
 #include <rte_mempool.h>
 
 #include "packets.h"
+#include "ref_sum.h"
 #include "unit.h"
 
 const uint8_t MAC_US0[6] = { 0x02, 0, 0, 0, 0x00, 0x01 };
@@ -498,16 +499,7 @@ frame_init(struct frame *f, const uint8_t *p, size_t len)
 uint16_t
 ref_cksum(const uint8_t *p, size_t len)
 {
-	uint32_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return (uint16_t)~ref_fold(ref_sum(0, p, len));
 }
 
 uint16_t
@@ -715,20 +707,6 @@ ip6(const char *s)
 	return a;
 }
 
-/* The unfolded RFC 1071 sum of len bytes, continuing sum (len even but
- * maybe for the last piece). */
-static uint32_t
-ref_sum(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
 uint16_t
 ref_cksum6(const uint8_t *src, const uint8_t *dst, uint8_t nxt, const uint8_t *p, size_t len)
 {
@@ -744,9 +722,7 @@ ref_cksum6(const uint8_t *src, const uint8_t *dst, uint8_t nxt, const uint8_t *p
 	sum = ref_sum(sum, dst, 16);
 	sum = ref_sum(sum, tail, 8);
 	sum = ref_sum(sum, p, len);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return (uint16_t)~ref_fold(sum);
 }
 
 size_t
