@@ -51,14 +51,20 @@ frag_init(struct sonde_stack *st, const struct sonde_conf *conf)
 	return proto_reass_register(st, 4, frag4_input) ?: proto_reass_register(st, 6, frag6_input);
 }
 
+/* f->held counts mbuf segments, in and out: a fragment is one, but a
+ * datagram whose payload starts with another Fragment header goes back in
+ * as the chain reassembly made of it, and comes out as part of a bigger
+ * one (by nb_segs).  Counted by mbuf going in, the count fell to zero with
+ * fragments still held, which the timer then never dropped. */
 static void
 frag_drain(struct sonde_stack *st, enum drop_reason why)
 {
 	struct frag_state *f = &st->frag;
 
-	for (uint32_t i = 0; i < f->dr.cnt; i++)
+	for (uint32_t i = 0; i < f->dr.cnt; i++) {
+		f->held -= f->dr.row[i]->nb_segs;
 		pkt_drop(st, f->dr.row[i], why);
-	f->held -= f->dr.cnt;
+	}
 	f->dr.cnt = 0;
 }
 
@@ -99,7 +105,7 @@ frag_admit(struct sonde_stack *st, struct rte_mbuf *m)
 		pkt_drop(st, m, DROP_REASSEMBLY_FULL);
 		return false;
 	}
-	f->held++;
+	f->held += m->nb_segs;
 	return true;
 }
 
