@@ -14,19 +14,6 @@
 #define ETYPE_IPV4 0x0800
 #define ETYPE_IPV6 0x86dd
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 bool
 fz_next(const uint8_t *d, size_t n, size_t *pos, struct fz_rec *r)
 {
@@ -34,7 +21,7 @@ fz_next(const uint8_t *d, size_t n, size_t *pos, struct fz_rec *r)
 
 	if (p + FZ_REC_HDR > n)
 		return false;
-	len = get16(d + p + 2);
+	len = fz_get16(d + p + 2);
 	if (len > n - p - FZ_REC_HDR)
 		len = n - p - FZ_REC_HDR;
 	r->flags = d[p];
@@ -81,7 +68,7 @@ fz_write(const struct fz_input *in, uint8_t *out, size_t cap)
 
 		out[pos] = r->flags;
 		out[pos + 1] = r->step;
-		put16(out + pos + 2, r->len);
+		fz_put16(out + pos + 2, r->len);
 		/* memmove: a record may point into out itself (the mutator
 		 * writes over the input it parsed only through a copy, but a
 		 * caller need not know that). */
@@ -141,7 +128,7 @@ walk6(const uint8_t *ip, size_t len, size_t *off, uint8_t *nxt)
 		case 44: /* Fragment */
 			if (o + 8 > len)
 				return -1;
-			if (get16(ip + o + 2) & 0xfff9)
+			if (fz_get16(ip + o + 2) & 0xfff9)
 				return 1;
 			hl = 8;
 			break;
@@ -173,25 +160,25 @@ fix4(uint8_t *ip, size_t n)
 	if (ihl > n)
 		return;
 	tot = n > 65535 ? 65535 : n;
-	put16(ip + 2, (uint32_t)tot);
-	put16(ip + 10, 0);
-	put16(ip + 10, cksum_of(ref_sum(0, ip, ihl)));
-	if (get16(ip + 6) & 0x3fff)
+	fz_put16(ip + 2, (uint32_t)tot);
+	fz_put16(ip + 10, 0);
+	fz_put16(ip + 10, cksum_of(ref_sum(0, ip, ihl)));
+	if (fz_get16(ip + 6) & 0x3fff)
 		return; /* a fragment: its transport checksum is the datagram's */
 	l4 = ip + ihl;
 	l4len = tot - ihl;
 	if (ip[9] == 1 && l4len >= 4) {
-		put16(l4 + 2, 0);
-		put16(l4 + 2, cksum_of(ref_sum(0, l4, l4len)));
+		fz_put16(l4 + 2, 0);
+		fz_put16(l4 + 2, cksum_of(ref_sum(0, l4, l4len)));
 	} else if (ip[9] == 17 && l4len >= 8) {
 		uint16_t c;
 
-		put16(l4 + 4, (uint32_t)l4len);
-		if (get16(l4 + 6) == 0)
+		fz_put16(l4 + 4, (uint32_t)l4len);
+		if (fz_get16(l4 + 6) == 0)
 			return; /* RFC 768: no checksum, and it stays so */
-		put16(l4 + 6, 0);
+		fz_put16(l4 + 6, 0);
 		c = cksum_of(ref_sum(pseudo4(ip, 17, l4len), l4, l4len));
-		put16(l4 + 6, c ? c : 0xffff);
+		fz_put16(l4 + 6, c ? c : 0xffff);
 	}
 }
 
@@ -206,19 +193,19 @@ fix6(uint8_t *ip, size_t n)
 		return;
 	ip[0] = (uint8_t)(0x60 | (ip[0] & 0xf));
 	plen = n - 40 > 65535 ? 65535 : n - 40;
-	put16(ip + 4, (uint32_t)plen);
+	fz_put16(ip + 4, (uint32_t)plen);
 	if (walk6(ip, 40 + plen, &off, &nxt) != 0)
 		return;
 	l4 = ip + off;
 	l4len = 40 + plen - off;
 	if (nxt == 58 && l4len >= 4) {
-		put16(l4 + 2, 0);
-		put16(l4 + 2, cksum_of(ref_sum(pseudo6(ip, 58, l4len), l4, l4len)));
+		fz_put16(l4 + 2, 0);
+		fz_put16(l4 + 2, cksum_of(ref_sum(pseudo6(ip, 58, l4len), l4, l4len)));
 	} else if (nxt == 17 && l4len >= 8) {
-		put16(l4 + 4, (uint32_t)l4len);
-		put16(l4 + 6, 0);
+		fz_put16(l4 + 4, (uint32_t)l4len);
+		fz_put16(l4 + 6, 0);
 		c = cksum_of(ref_sum(pseudo6(ip, 17, l4len), l4, l4len));
-		put16(l4 + 6, c ? c : 0xffff);
+		fz_put16(l4 + 6, c ? c : 0xffff);
 	}
 }
 
@@ -227,9 +214,9 @@ fz_fix(uint8_t *f, size_t len)
 {
 	if (len < ETH_LEN)
 		return;
-	if (get16(f + 12) == ETYPE_IPV4)
+	if (fz_get16(f + 12) == ETYPE_IPV4)
 		fix4(f + ETH_LEN, len - ETH_LEN);
-	else if (get16(f + 12) == ETYPE_IPV6)
+	else if (fz_get16(f + 12) == ETYPE_IPV6)
 		fix6(f + ETH_LEN, len - ETH_LEN);
 }
 
@@ -242,10 +229,10 @@ udp_state(const uint8_t *l4, size_t l4len, uint32_t ps, bool zero_ok)
 
 	if (l4len < 8)
 		return FZ_L4_NONE;
-	ulen = get16(l4 + 4);
+	ulen = fz_get16(l4 + 4);
 	if (ulen < 8 || ulen > l4len)
 		return FZ_L4_INVALID;
-	if (get16(l4 + 6) == 0)
+	if (fz_get16(l4 + 6) == 0)
 		return zero_ok ? FZ_L4_VALID : FZ_L4_INVALID;
 	return ref_fold(ref_sum(ps + (uint32_t)ulen, l4, ulen)) == 0xffff ? FZ_L4_VALID
 									  : FZ_L4_INVALID;
@@ -261,14 +248,14 @@ fz_l4(const uint8_t *f, size_t len)
 	if (len < ETH_LEN)
 		return FZ_L4_NONE;
 	n = len - ETH_LEN;
-	if (get16(f + 12) == ETYPE_IPV4) {
+	if (fz_get16(f + 12) == ETYPE_IPV4) {
 		if (n < 20 || ip[0] >> 4 != 4 || (ip[0] & 0xf) < 5)
 			return FZ_L4_NONE;
 		ihl = (ip[0] & 0xfu) * 4;
-		tot = get16(ip + 2);
+		tot = fz_get16(ip + 2);
 		if (tot < ihl || tot > n)
 			return FZ_L4_NONE;
-		if (get16(ip + 6) & 0x3fff)
+		if (fz_get16(ip + 6) & 0x3fff)
 			return FZ_L4_FRAGMENT;
 		l4 = ip + ihl;
 		l4len = tot - ihl;
@@ -279,10 +266,10 @@ fz_l4(const uint8_t *f, size_t len)
 			return udp_state(l4, l4len, pseudo4(ip, 17, 0), true);
 		return FZ_L4_NONE;
 	}
-	if (get16(f + 12) != ETYPE_IPV6 || n < 40 || ip[0] >> 4 != 6 ||
-	    40 + (size_t)get16(ip + 4) > n)
+	if (fz_get16(f + 12) != ETYPE_IPV6 || n < 40 || ip[0] >> 4 != 6 ||
+	    40 + (size_t)fz_get16(ip + 4) > n)
 		return FZ_L4_NONE;
-	tot = 40 + (size_t)get16(ip + 4);
+	tot = 40 + (size_t)fz_get16(ip + 4);
 	switch (walk6(ip, tot, &off, &nxt)) {
 	case 1: return FZ_L4_FRAGMENT;
 	case 0: break;
@@ -442,10 +429,10 @@ train4(uint8_t *dg, size_t len, uint64_t *rng, uint8_t *out, size_t cap, uint16_
 	if (len < ETH_LEN + 20 || ip[0] >> 4 != 4 || (ip[0] & 0xf) < 5)
 		return 0;
 	ihl = (ip[0] & 0xfu) * 4;
-	tot = get16(ip + 2);
+	tot = fz_get16(ip + 2);
 	if (tot > len - ETH_LEN)
 		tot = len - ETH_LEN;
-	if (tot < ihl + 16 || (get16(ip + 6) & 0x3fff))
+	if (tot < ihl + 16 || (fz_get16(ip + 6) & 0x3fff))
 		return 0;
 	/* The first fragment keeps the header as it is; the others keep
 	 * only the fixed part (a real fragmenter would keep the copied
@@ -479,10 +466,10 @@ train4(uint8_t *dg, size_t len, uint64_t *rng, uint8_t *out, size_t cap, uint16_
 	n = plan(rng, (uint32_t)(tot - ihl), pc);
 	if (n == 0 || n > max)
 		return 0;
-	ident = fz_below(rng, 4) == 0 ? (uint16_t)fz_rand(rng) : get16(ip + 4);
+	ident = fz_below(rng, 4) == 0 ? (uint16_t)fz_rand(rng) : fz_get16(ip + 4);
 	/* DF as the datagram had it, rarely: a fragment with DF set is odd,
 	 * and what the stack makes of it is for the fuzzer to find out. */
-	df = fz_below(rng, 8) == 0 ? get16(ip + 6) & 0x4000u : 0;
+	df = fz_below(rng, 8) == 0 ? fz_get16(ip + 6) & 0x4000u : 0;
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *h = pc[i].off == 0 ? h1 : h2;
 		size_t hl = pc[i].off == 0 ? l1 : l2, flen = ETH_LEN + hl + pc[i].len;
@@ -493,11 +480,11 @@ train4(uint8_t *dg, size_t len, uint64_t *rng, uint8_t *out, size_t cap, uint16_
 		memcpy(f, dg, ETH_LEN);
 		memcpy(fi, h, hl);
 		fi[0] = (uint8_t)(0x40 | hl / 4);
-		put16(fi + 2, (uint32_t)(hl + pc[i].len));
-		put16(fi + 4, ident);
-		put16(fi + 6, df | (pc[i].more ? 0x2000u : 0) | pc[i].off / 8);
-		put16(fi + 10, 0);
-		put16(fi + 10, cksum_of(ref_sum(0, fi, hl)));
+		fz_put16(fi + 2, (uint32_t)(hl + pc[i].len));
+		fz_put16(fi + 4, ident);
+		fz_put16(fi + 6, df | (pc[i].more ? 0x2000u : 0) | pc[i].off / 8);
+		fz_put16(fi + 10, 0);
+		fz_put16(fi + 10, cksum_of(ref_sum(0, fi, hl)));
 		piece_bytes(fi + hl, ip + ihl, &pc[i]);
 		lens[i] = (uint16_t)flen;
 		used += flen;
@@ -518,7 +505,7 @@ train6(uint8_t *dg, size_t len, uint64_t *rng, uint8_t *out, size_t cap, uint16_
 
 	if (len < ETH_LEN + 40 || ip[0] >> 4 != 6)
 		return 0;
-	tot = 40 + (size_t)get16(ip + 4);
+	tot = 40 + (size_t)fz_get16(ip + 4);
 	if (tot > len - ETH_LEN)
 		tot = len - ETH_LEN;
 	/* RFC 8200 4.5: the unfragmentable part is the IPv6 header and the
@@ -548,10 +535,10 @@ train6(uint8_t *dg, size_t len, uint64_t *rng, uint8_t *out, size_t cap, uint16_
 			return 0;
 		memcpy(f, dg, ETH_LEN + u);
 		fi[nh_field] = 44;
-		put16(fi + 4, (uint32_t)(u - 40 + 8 + pc[i].len));
+		fz_put16(fi + 4, (uint32_t)(u - 40 + 8 + pc[i].len));
 		fh[0] = nxt;
 		fh[1] = 0;
-		put16(fh + 2, (pc[i].off & 0xfff8u) | (pc[i].more ? 1u : 0));
+		fz_put16(fh + 2, (pc[i].off & 0xfff8u) | (pc[i].more ? 1u : 0));
 		fh[4] = (uint8_t)(ident >> 24);
 		fh[5] = (uint8_t)(ident >> 16);
 		fh[6] = (uint8_t)(ident >> 8);
@@ -561,6 +548,43 @@ train6(uint8_t *dg, size_t len, uint64_t *rng, uint8_t *out, size_t cap, uint16_
 		used += flen;
 	}
 	return n;
+}
+
+/* The UDP datagram of the whole (fixed) IP packet in frame f made
+ * shorter than the IP payload, the checksum over what is left: RFC 768
+ * says the bytes after it are not UDP's, and a reassembled datagram must
+ * be cut to it (udp_trim, of a chain). */
+static void
+udp_shorten(uint8_t *f, size_t len, uint64_t *rng)
+{
+	uint8_t *ip = f + ETH_LEN, *l4, nxt;
+	size_t off, tot, ulen;
+	uint32_t ps;
+	uint16_t c;
+
+	if (fz_get16(f + 12) == ETYPE_IPV4) {
+		if (len < ETH_LEN + 20 || ip[9] != 17)
+			return;
+		off = (ip[0] & 0xfu) * 4;
+		tot = fz_get16(ip + 2);
+	} else {
+		if (len < ETH_LEN + 40)
+			return;
+		tot = 40 + (size_t)fz_get16(ip + 4);
+		if (tot > len - ETH_LEN || walk6(ip, tot, &off, &nxt) != 0 || nxt != 17)
+			return;
+	}
+	if (tot > len - ETH_LEN || off + 16 > tot)
+		return;
+	l4 = ip + off;
+	ulen = 8 + fz_below(rng, (uint32_t)(tot - off - 8));
+	fz_put16(l4 + 4, (uint32_t)ulen);
+	if (fz_get16(l4 + 6) == 0)
+		return;
+	ps = fz_get16(f + 12) == ETYPE_IPV4 ? pseudo4(ip, 17, ulen) : pseudo6(ip, 17, ulen);
+	fz_put16(l4 + 6, 0);
+	c = cksum_of(ref_sum(ps, l4, ulen));
+	fz_put16(l4 + 6, c ? c : 0xffff);
 }
 
 unsigned
@@ -576,9 +600,11 @@ fz_frag_train(const uint8_t *f, size_t len, uint64_t *rng, uint8_t *out, size_t 
 	 * takes: what is wrong is only what the train does. */
 	if (fz_below(rng, 8) != 0)
 		fz_fix(dg, len);
-	if (get16(dg + 12) == ETYPE_IPV4)
+	if (fz_below(rng, 4) == 0)
+		udp_shorten(dg, len, rng);
+	if (fz_get16(dg + 12) == ETYPE_IPV4)
 		return train4(dg, len, rng, out, cap, lens, max);
-	if (get16(dg + 12) == ETYPE_IPV6)
+	if (fz_get16(dg + 12) == ETYPE_IPV6)
 		return train6(dg, len, rng, out, cap, lens, max);
 	return 0;
 }

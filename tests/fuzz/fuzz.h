@@ -41,7 +41,9 @@
 #define FZ_F_HOLD 0x10	  /* no poll after it: the next frame joins the burst */
 #define FZ_F_OP 0x20	  /* the bytes are an operation, not a frame */
 #define FZ_F_PROBES 0x40  /* every probe on from here, as when a tracer attaches */
-#define FZ_F_BITS 7	  /* the bits that mean something */
+#define FZ_F_OFFLOAD 0x80 /* the link's NIC checks checksums (this frame on) and fills */
+			  /* IPv4 header checksums (from here on) */
+#define FZ_F_BITS 8	  /* the bits that mean something */
 
 /* An operation record's byte 0, modulo FZ_OP_N (fuzz_stack.c's fz_op). */
 enum fz_op {
@@ -110,6 +112,20 @@ enum fz_l4 {
 };
 enum fz_l4 fz_l4(const uint8_t *f, size_t len);
 
+/* Network-order 16-bit fields. */
+static inline uint16_t
+fz_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void
+fz_put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
 /* splitmix64 */
 uint64_t fz_rand(uint64_t *s);
 static inline uint32_t
@@ -120,7 +136,8 @@ fz_below(uint64_t *s, uint32_t n)
 
 /*
  * Cuts the IPv4 or IPv6 datagram in frame f into a train of fragments
- * (Ethernet frames), the datagram fixed first (fz_fix) unless rarely:
+ * (Ethernet frames), the datagram fixed first (fz_fix) unless rarely, its
+ * UDP datagram (if any) now and then made shorter than the IP payload:
  * 2 to 8 pieces at multiples of 8 (now and then one that is not), IPv4
  * options in the first fragment (and the copied ones in all) sometimes,
  * the IPv6 fragment header after the fixed header or, rarely, after the

@@ -38,7 +38,12 @@
  *
  * With FZ_F_PROBES every probe is on from that record to the end of the
  * input (the target raises the semaphores a tracer would): the probe sites
- * then read every packet they see, malformed ones included.
+ * then read every packet they see, malformed ones included.  With
+ * FZ_F_OFFLOAD the link behaves as a NIC with checksum offloads from that
+ * frame on: it marks what it receives with its (true) verdicts on the IPv4
+ * header and UDP checksums (RTE_MBUF_F_RX_*_CKSUM_GOOD or _BAD, unknown
+ * for fragments), and fills the IPv4 header checksum of what the stack
+ * asks it to (RTE_MBUF_F_TX_IP_CKSUM), after checking l2_len and l3_len.
  *
  * SONDE_FUZZ_VERBOSE=1 prints every record as it goes in (after the fixes)
  * and every frame sent, as hex, and the counters at the end: what a unit
@@ -123,6 +128,7 @@ struct fz_link {
 	const uint8_t *mac;
 	int ifindex;	  /* -1 once destroyed */
 	uint16_t mtu_max; /* the largest MTU it had in this input */
+	bool offload;	  /* FZ_F_OFFLOAD seen */
 	struct rte_mbuf *rxq[FZ_RXQ];
 	unsigned head, tail;
 };
@@ -208,10 +214,20 @@ fz_rx(void *arg, struct rte_mbuf **pkts, uint16_t n)
 	return i;
 }
 
-static uint16_t
-get16(const uint8_t *p)
+/* What a NIC does for RTE_MBUF_F_TX_IP_CKSUM: the IPv4 header at l2_len,
+ * l3_len long, its checksum field zero, gets its checksum. */
+static void
+fz_nic_cksum(const struct fz_link *l, struct rte_mbuf *m)
 {
-	return (uint16_t)(p[0] << 8 | p[1]);
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
+
+	if (!l->offload || !(m->ol_flags & RTE_MBUF_F_TX_IPV4) || m->l2_len != 14 ||
+	    rte_pktmbuf_data_len(m) < m->l2_len + 20u || m->l3_len != (ip[0] & 0xfu) * 4 ||
+	    rte_pktmbuf_data_len(m) < (unsigned)m->l2_len + m->l3_len || ip[10] || ip[11])
+		fz_fail("%s: a checksum offload asked wrong (l2_len %u, l3_len %u)", l->name,
+			m->l2_len, m->l3_len);
+	ip[10] = ip[11] = 0;
+	fz_put16(ip + 10, (uint16_t)~ref_fold(ref_sum(0, ip, m->l3_len)));
 }
 
 /* The checks of a frame the stack sends (see the top of the file). */
@@ -227,6 +243,8 @@ fz_check_tx(const struct fz_link *l, struct rte_mbuf *m)
 
 	if (rte_mbuf_check(m, 1, &why) != 0)
 		fz_fail("%s: a malformed mbuf sent: %s", l->name, why);
+	if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM)
+		fz_nic_cksum(l, m);
 	if (len > sizeof(fz_buf))
 		fz_fail("%s: a frame of %u bytes sent", l->name, len);
 	p = rte_pktmbuf_read(m, 0, len, fz_buf);
@@ -243,7 +261,7 @@ fz_check_tx(const struct fz_link *l, struct rte_mbuf *m)
 		fz_fail("%s: a %u-byte frame sent", l->name, len);
 	if (memcmp(p + 6, l->mac, 6) != 0)
 		fz_fail("%s: a frame sent from another MAC", l->name);
-	type = get16(p + 12);
+	type = fz_get16(p + 12);
 	n = len - 14;
 	ip = p + 14;
 	if (type == 0x0806) {
@@ -257,7 +275,7 @@ fz_check_tx(const struct fz_link *l, struct rte_mbuf *m)
 	if (type == 0x0800) {
 		uint32_t ihl = (ip[0] & 0xfu) * 4;
 
-		if (n < 20 || ip[0] >> 4 != 4 || ihl < 20 || get16(ip + 2) != n || ihl > n)
+		if (n < 20 || ip[0] >> 4 != 4 || ihl < 20 || fz_get16(ip + 2) != n || ihl > n)
 			fz_fail("%s: an IPv4 packet sent with a bad version, IHL or length",
 				l->name);
 		if (ref_fold(ref_sum(0, ip, ihl)) != 0xffff)
@@ -266,14 +284,14 @@ fz_check_tx(const struct fz_link *l, struct rte_mbuf *m)
 			fz_fail("%s: an IPv4 packet sent with TTL 0", l->name);
 		/* Fragments of a forwarded packet have new headers but the
 		 * packet's options and bytes: the stack's own only when whole. */
-		if (get16(ip + 6) & 0x3fff)
+		if (fz_get16(ip + 6) & 0x3fff)
 			built = false;
 		if (built && ihl != 20)
 			fz_fail("%s: IPv4 options in a packet the stack built", l->name);
 		if (built && ip[9] == 1 && n > 576 && ip[20] != 0 && ip[20] != 8)
 			fz_fail("%s: an ICMP error of %u bytes (RFC 1812: 576)", l->name, n);
 	} else if (type == 0x86dd) {
-		if (n < 40 || ip[0] >> 4 != 6 || 40u + get16(ip + 4) != n)
+		if (n < 40 || ip[0] >> 4 != 6 || 40u + fz_get16(ip + 4) != n)
 			fz_fail("%s: an IPv6 packet sent with a bad version or length", l->name);
 		if (ip[7] == 0)
 			fz_fail("%s: an IPv6 packet sent with hop limit 0", l->name);
@@ -336,6 +354,34 @@ fz_rx_pending(void)
 	return false;
 }
 
+/* A NIC with checksum offloads: its verdicts on frame f, true ones (an
+ * IPv4 header checksum; a UDP checksum, not of fragments), and from now on
+ * it fills IPv4 header checksums. */
+static void
+fz_nic_verdicts(struct fz_link *l, struct rte_mbuf *m, const uint8_t *f, size_t len, enum fz_l4 l4)
+{
+	const uint8_t *ip = f + 14;
+
+	if (!l->offload && l->ifindex >= 0) {
+		l->offload = true;
+		stack_if(l->owner->st, (uint16_t)l->ifindex)->csum_tx_ipv4 = true;
+	}
+	if (len >= 34 && fz_get16(f + 12) == 0x0800 && ip[0] >> 4 == 4 && (ip[0] & 0xf) >= 5 &&
+	    len >= 14u + (ip[0] & 0xfu) * 4)
+		m->ol_flags |= ref_fold(ref_sum(0, ip, (ip[0] & 0xfu) * 4)) == 0xffff
+				       ? RTE_MBUF_F_RX_IP_CKSUM_GOOD
+				       : RTE_MBUF_F_RX_IP_CKSUM_BAD;
+	if (l4 == FZ_L4_VALID || l4 == FZ_L4_INVALID) {
+		const uint8_t *l4h =
+			f + 14 + (fz_get16(f + 12) == 0x0800 ? (ip[0] & 0xfu) * 4 : 40);
+
+		/* Only UDP right behind the IP header; ICMP is not offloaded. */
+		if ((fz_get16(f + 12) == 0x0800 ? ip[9] : ip[6]) == 17 && l4h + 8 <= f + len)
+			m->ol_flags |= l4 == FZ_L4_VALID ? RTE_MBUF_F_RX_L4_CKSUM_GOOD
+							 : RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	}
+}
+
 static void
 fz_inject(struct fz_link *l, const uint8_t *data, size_t len, uint8_t flags)
 {
@@ -348,9 +394,9 @@ fz_inject(struct fz_link *l, const uint8_t *data, size_t len, uint8_t flags)
 	if (flags & FZ_F_FIX)
 		fz_fix(fz_buf, len);
 	if (fz.verbose) {
-		fprintf(stderr, "record %u: %s%s%s%s at +%llu ms, ", fz.rec, l->name,
+		fprintf(stderr, "record %u: %s%s%s%s%s at +%llu ms, ", fz.rec, l->name,
 			l->owner == &fz.s[1] ? " (stack b)" : "", flags & FZ_F_POOL ? " pool" : "",
-			flags & FZ_F_HOLD ? " held" : "",
+			flags & FZ_F_HOLD ? " held" : "", flags & FZ_F_OFFLOAD ? " offload" : "",
 			(unsigned long long)((fz.now - FZ_T0) / FZ_MS));
 		fz_hex("frame", fz_buf, len);
 	}
@@ -382,6 +428,8 @@ fz_inject(struct fz_link *l, const uint8_t *data, size_t len, uint8_t flags)
 		rte_pktmbuf_append(m, (uint16_t)len);
 		*fz_tag(m) = 0;
 	}
+	if (flags & FZ_F_OFFLOAD)
+		fz_nic_verdicts(l, m, fz_buf, len, l4);
 	l->rxq[l->tail++] = m;
 }
 
@@ -389,7 +437,7 @@ static void
 fz_op(struct fz_stack *s, const uint8_t *d, size_t n)
 {
 	unsigned a = n > 1 ? d[1] : 0, k;
-	uint16_t len = n > 3 ? get16(d + 2) % 2048 : 56;
+	uint16_t len = n > 3 ? fz_get16(d + 2) % 2048 : 56;
 	struct fz_link *l;
 	int r = 0;
 

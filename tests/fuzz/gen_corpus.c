@@ -21,6 +21,7 @@
 #include "fuzz.h"
 #include "packets.h"
 
+static const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0x00, 0x02 };
 static const uint8_t MAC_US1[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
 static const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0x01, 0x02 };
 
@@ -552,6 +553,57 @@ seeds_readers(void)
 	done("pcap");
 }
 
+/* To groups: an echo to all nodes is answered from a unicast address;
+ * UDP echo to a group or a broadcast never. */
+static void
+seeds_groups(void)
+{
+	static const uint8_t allnodes[6] = { 0x33, 0x33, 0, 0, 0, 0x01 };
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct frame f;
+
+	start(0);
+	FRAME(&f, pkt6_echo_req);
+	eth(&f, allnodes, MAC_A);
+	readdr(&f, NULL, "ff02::1", 0);
+	RECF(T0, 0, &f);
+	FRAME(&f, pkt6_udp_echo);
+	eth(&f, allnodes, MAC_A);
+	readdr(&f, NULL, "ff02::1", 0);
+	RECF(T0, 0, &f);
+	FRAME(&f, pkt_udp_echo);
+	eth(&f, bcast, MAC_A);
+	readdr(&f, NULL, "10.0.0.255", 0);
+	RECF(T0, 0, &f);
+	readdr(&f, NULL, "255.255.255.255", 0);
+	RECF(T0, 0, &f);
+	done("groups");
+}
+
+/* A NIC with checksum offloads: verdicts on what comes in, the IPv4
+ * header checksum of what goes out filled by it. */
+static void
+seeds_offload(void)
+{
+	struct frame f;
+
+	start(FZ_CFG_KNOW_AB);
+	REC(T0 | FZ_F_OFFLOAD, 0, pkt_echo_req);
+	REC(T0 | FZ_F_OFFLOAD, 0, pkt_udp_echo);
+	FRAME(&f, pkt_udp_echo);
+	f.b[f.len - 1] ^= 1; /* a bad UDP checksum */
+	RECF(T0 | FZ_F_OFFLOAD, 0, &f);
+	FRAME(&f, pkt_echo_req);
+	f.b[24] ^= 1; /* a bad IPv4 header checksum */
+	RECF(T0 | FZ_F_OFFLOAD, 0, &f);
+	REC(T0 | FZ_F_OFFLOAD, 0, pkt6_udp_echo);
+	REC(T0 | FZ_F_OFFLOAD, 0, pkt_fwd_udp);
+	REC(T0 | FZ_F_OFFLOAD | HOLD, 0, pkt_udp_big_f1);
+	REC(T0 | FZ_F_OFFLOAD | HOLD, 0, pkt_udp_big_f2);
+	REC(T0 | FZ_F_OFFLOAD, 0, pkt_udp_big_f3);
+	done("offload");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -570,5 +622,7 @@ main(int argc, char **argv)
 	seeds_ops();
 	seeds_cfg();
 	seeds_readers();
+	seeds_groups();
+	seeds_offload();
 	return 0;
 }

@@ -84,6 +84,8 @@ mutate_frame(struct fz_rec *r, size_t room, uint64_t *rng)
 
 	if (cap > FZ_MAX_FRAME)
 		cap = r->len > FZ_MAX_FRAME ? r->len : FZ_MAX_FRAME;
+	if (cap == 0)
+		return false; /* LLVMFuzzerMutate needs room for a byte */
 	p = arena_get(cap);
 	if (p == NULL)
 		return false;
