@@ -36,7 +36,7 @@
 /* record flags */
 #define FZ_F_LINK1 0x01	  /* received on test1 (else test0) */
 #define FZ_F_FIX 0x02	  /* lengths and checksums fixed before it goes in (fz_fix) */
-#define FZ_F_POOL 0x04	  /* in a pool mbuf with headroom, not an exact-size buffer */
+#define FZ_F_POOL 0x04	  /* in pool mbufs (512 bytes each, chained), not an exact-size buffer */
 #define FZ_F_STACK_B 0x08 /* for the linked stack (FZ_CFG_LINKED) */
 #define FZ_F_HOLD 0x10	  /* no poll after it: the next frame joins the burst */
 #define FZ_F_OP 0x20	  /* the bytes are an operation, not a frame */

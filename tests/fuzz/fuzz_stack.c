@@ -21,7 +21,9 @@
  *
  * Frames are injected as unit.c does: in malloc'd buffers of exactly their
  * size attached to mbufs (under ASan a read past a frame's end is caught),
- * or with FZ_F_POOL in ordinary pool mbufs with headroom.  What the stack
+ * or with FZ_F_POOL in ordinary pool mbufs with headroom, chained in
+ * segments of 512 bytes as a scatter-gather NIC hands over what does not
+ * fit one receive buffer.  What the stack
  * sends goes to the tx callback, which checks it before freeing it: a
  * well-formed mbuf chain; its source MAC the link's; no bigger than the
  * link's MTU; ARP, IPv4 or IPv6 only; lengths that match the frame; a
@@ -45,11 +47,13 @@
  * for fragments), and fills the IPv4 header checksum of what the stack
  * asks it to (RTE_MBUF_F_TX_IP_CKSUM), after checking l2_len and l3_len.
  *
+ * Each stack's rte_lpm and rte_lpm6 tables come from lpm_keep.c, kept
+ * (emptied) from one input to the next: making them costs 70 ms.
+ *
  * SONDE_FUZZ_VERBOSE=1 prints every record as it goes in (after the fixes)
  * and every frame sent, as hex, and the counters at the end: what a unit
  * test that reproduces a crash needs.
  */
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FZ_RXQ 1024
 #define FZ_T0 (1000ull * 1000000000ull) /* the clock starts at 1000 s, as the unit tests' */
 #define FZ_MS 1000000ull
+#define FZ_SEG 512 /* FZ_F_POOL: a scatter-gather NIC's receive buffers */
 
 static const uint8_t MAC_US0[6] = { 0x02, 0, 0, 0, 0x00, 0x01 };
 static const uint8_t MAC_US1[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
@@ -382,6 +387,32 @@ fz_nic_verdicts(struct fz_link *l, struct rte_mbuf *m, const uint8_t *f, size_t 
 	}
 }
 
+/* Frame f in pool mbufs of FZ_SEG bytes each, chained, as a NIC with
+ * scatter-gather and small receive buffers hands over a long frame. */
+static struct rte_mbuf *
+fz_pool_frame(const uint8_t *f, size_t len)
+{
+	struct rte_mbuf *head = NULL, *seg;
+	size_t off = 0;
+
+	do {
+		size_t n = len - off < FZ_SEG ? len - off : FZ_SEG;
+
+		seg = rte_pktmbuf_alloc(fz.pool);
+		if (seg != NULL)
+			memcpy(rte_pktmbuf_append(seg, (uint16_t)n), f + off, n);
+		if (seg == NULL || (head != NULL && rte_pktmbuf_chain(head, seg) != 0)) {
+			rte_pktmbuf_free(seg);
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		if (head == NULL)
+			head = seg;
+		off += n;
+	} while (off < len);
+	return head;
+}
+
 static void
 fz_inject(struct fz_link *l, const uint8_t *data, size_t len, uint8_t flags)
 {
@@ -406,13 +437,12 @@ fz_inject(struct fz_link *l, const uint8_t *data, size_t len, uint8_t flags)
 	while (l->tail == FZ_RXQ)
 		fz_poll();
 	l4 = fz_l4(fz_buf, len);
-	m = rte_pktmbuf_alloc(fz.pool);
-	if (m == NULL)
-		return; /* the stack holds every mbuf: for the leak check to judge */
-	if ((flags & FZ_F_POOL) && len <= rte_pktmbuf_tailroom(m)) {
-		memcpy(rte_pktmbuf_append(m, (uint16_t)len), fz_buf, len);
-		*fz_tag(m) = (uint8_t)(1 + l4);
+	if (flags & FZ_F_POOL) {
+		m = fz_pool_frame(fz_buf, len);
 	} else {
+		m = rte_pktmbuf_alloc(fz.pool);
+		if (m == NULL)
+			return;
 		ext = malloc(sizeof(*ext));
 		buf = malloc(len ? len : 1);
 		if (ext == NULL || buf == NULL)
@@ -426,8 +456,10 @@ fz_inject(struct fz_link *l, const uint8_t *data, size_t len, uint8_t flags)
 		rte_pktmbuf_attach_extbuf(m, buf, (rte_iova_t)(uintptr_t)buf, (uint16_t)len,
 					  &ext->shinfo);
 		rte_pktmbuf_append(m, (uint16_t)len);
-		*fz_tag(m) = 0;
 	}
+	if (m == NULL)
+		return; /* the stack holds every mbuf: for the leak check to judge */
+	*fz_tag(m) = flags & FZ_F_POOL ? (uint8_t)(1 + l4) : 0;
 	if (flags & FZ_F_OFFLOAD)
 		fz_nic_verdicts(l, m, fz_buf, len, l4);
 	l->rxq[l->tail++] = m;

@@ -580,6 +580,62 @@ seeds_groups(void)
 	done("groups");
 }
 
+/* Corners the first long runs did not reach: an NA claiming our
+ * tentative address (DAD fails), a chain of 17 extension headers (one too
+ * many), a ping to an IPv4 group once there is a route for it, big frames
+ * in chained pool mbufs (linearized, or too big to be). */
+static void
+seeds_corners(void)
+{
+	static const uint8_t allnodes[6] = { 0x33, 0x33, 0, 0, 0, 0x01 };
+	struct frame f, g;
+
+	start(FZ_CFG_DAD_PENDING);
+	FRAME(&f, pkt6_na);
+	eth(&f, allnodes, MAC_A);
+	ip6_set(f.b + 62, "fd00::1");
+	f.b[58] = 0x20; /* O only: unsolicited */
+	readdr(&f, NULL, "ff02::1", 0);
+	RECF(T0, 0, &f);
+	REC(T0, STEP_1S, pkt6_echo_req);
+	done("dad6-na");
+
+	start(0);
+	FRAME(&f, pkt6_echo_req);
+	memcpy(g.b, f.b, 14 + 40);
+	g.b[20] = 60; /* Destination Options, 17 times: Pad1 option 0, PadN */
+	for (int i = 0; i < 17; i++) {
+		uint8_t *h = g.b + 54 + 8 * i;
+
+		memcpy(h, "\x3c\x00\x01\x04\x00\x00\x00\x00", 8);
+		if (i == 16)
+			h[0] = 58;
+	}
+	memcpy(g.b + 54 + 8 * 17, f.b + 54, f.len - 54);
+	g.len = f.len + 8 * 17;
+	fz_fix(g.b, g.len);
+	RECF(T0, 0, &g);
+	done("ext6-too-many");
+
+	start(0);
+	op(0, 0, FZ_OP_ROUTE_ADD, 3, 0); /* default via R */
+	op(0, 0, FZ_OP_PING, 5, 56);	 /* 224.0.0.1 */
+	op(0, 0, FZ_OP_PING, 4, 56);	 /* 10.0.0.255 */
+	done("ping-groups");
+
+	start(FZ_CFG_KNOW_AB);
+	FRAME(&f, pkt_echo_req);
+	grow(&f, 1514);
+	RECF(T0 | FZ_F_POOL, 0, &f);
+	FRAME(&f, pkt6_udp_echo);
+	grow(&f, 1514);
+	RECF(T0 | FZ_F_POOL, 0, &f);
+	FRAME(&f, pkt_udp_echo);
+	grow(&f, 3000);
+	RECF(T0 | FZ_F_POOL, 0, &f);
+	done("pool-chains");
+}
+
 /* A NIC with checksum offloads: verdicts on what comes in, the IPv4
  * header checksum of what goes out filled by it. */
 static void
@@ -624,5 +680,6 @@ main(int argc, char **argv)
 	seeds_readers();
 	seeds_groups();
 	seeds_offload();
+	seeds_corners();
 	return 0;
 }
