@@ -34,10 +34,14 @@ struct pkt_meta {
 	 * none.  Transport layers set it; probes report it. */
 	void *conn;
 	uint16_t ifindex; /* arrived on (input) or leaves by (output); SONDE_IF_NONE */
-	uint8_t af;	  /* 4 or 6 once IP has it; 0 before (ARP, a frame not parsed) */
-	uint8_t flags;	  /* PKT_* */
-	uint8_t depth;	  /* encapsulations the packet has been through (tunnels) */
-	uint8_t spare[3];
+	/* For an upper layer: the IP header and its extension headers, in the
+	 * bytes before the data (not the mbuf's l3_len: a bit-field, and the
+	 * NIC's for offloads). */
+	uint16_t l3_len;
+	uint8_t af;    /* 4 or 6 once IP has it; 0 before (ARP, a frame not parsed) */
+	uint8_t flags; /* PKT_* */
+	uint8_t depth; /* encapsulations the packet has been through (tunnels) */
+	uint8_t spare;
 	/* A layer's own, while that layer holds the packet (reassembly keeps a
 	 * fragment's byte range here): meaningless once handed on. */
 	uint32_t scratch[2];

@@ -30,7 +30,7 @@ icmp_type_is_error(uint8_t t)
 static void
 icmp_drop(struct sonde_stack *st, struct rte_mbuf *m, enum drop_reason r)
 {
-	rte_pktmbuf_prepend(m, m->l3_len);
+	rte_pktmbuf_prepend(m, pkt_meta(m)->l3_len);
 	pkt_drop(st, m, r);
 }
 

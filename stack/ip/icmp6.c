@@ -35,7 +35,7 @@ icmp6_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len, const uint8_t 
 static void
 icmp6_drop(struct sonde_stack *st, struct rte_mbuf *m, enum drop_reason r)
 {
-	rte_pktmbuf_prepend(m, m->l3_len);
+	rte_pktmbuf_prepend(m, pkt_meta(m)->l3_len);
 	pkt_drop(st, m, r);
 }
 

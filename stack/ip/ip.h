@@ -64,44 +64,45 @@ ipv6_if_find_addr(struct sonde_if *ifp, const uint8_t *a)
 #define IP_FORWARD 1
 
 /* The burst after receive: each run of one class to deliver or forward,
- * or dropped with its reason. */
+ * or dropped with its reason.  cls has room for RUN_PAD more. */
 static __rte_always_inline void
-ip_class_runs(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
-	      const uint8_t *cls, uint16_t n, pkt_burst_fn deliver, pkt_burst_fn forward)
+ip_class_runs(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint8_t *cls,
+	      uint16_t n, pkt_burst_fn deliver, pkt_burst_fn forward)
 {
-	uint16_t i, j;
+	uint16_t j;
 
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && cls[j] == cls[i]; j++)
-			;
+	run_close(cls, n);
+	for (uint16_t i = 0; i < n; i += j) {
+		j = run_len(cls, i);
 		if (likely(cls[i] == IP_DELIVER))
-			deliver(st, ifp, pkts + i, (uint16_t)(j - i));
+			deliver(st, ifp, pkts + i, j);
 		else if (cls[i] == IP_FORWARD)
-			forward(st, ifp, pkts + i, (uint16_t)(j - i));
+			forward(st, ifp, pkts + i, j);
 		else
-			for (uint16_t x = i; x < j; x++)
+			for (uint16_t x = i; x < i + j; x++)
 				pkt_drop(st, pkts[x], (enum drop_reason)cls[x]);
 	}
 }
 
 /* Each run of packets with one upper protocol (data at its header) to the
- * handler registered for it; those with none to unknown, one by one. */
+ * handler registered for it; those with none to unknown, one by one.
+ * proto has room for RUN_PAD more. */
 static __rte_always_inline void
-ip_upper_runs(struct sonde_stack *st, int af, struct rte_mbuf **pkts, const uint8_t *proto,
-	      uint16_t n, pkt_one_fn unknown)
+ip_upper_runs(struct sonde_stack *st, int af, struct rte_mbuf **pkts, uint8_t *proto, uint16_t n,
+	      pkt_one_fn unknown)
 {
-	uint16_t i, j;
+	uint16_t j;
 
-	for (i = 0; i < n; i = j) {
+	run_close(proto, n);
+	for (uint16_t i = 0; i < n; i += j) {
 		ip_upper_fn fn = st->ip_proto[af_idx(af)][proto[i]];
 
-		for (j = i + 1; j < n && proto[j] == proto[i]; j++)
-			;
+		j = run_len(proto, i);
 		if (likely(fn != NULL)) {
-			fn(st, pkts + i, (uint16_t)(j - i));
+			fn(st, pkts + i, j);
 			continue;
 		}
-		for (uint16_t x = i; x < j; x++)
+		for (uint16_t x = i; x < i + j; x++)
 			unknown(st, pkts[x]);
 	}
 }
@@ -148,11 +149,39 @@ void ipv4_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t 
  * src 0 picks the outgoing interface's address. */
 int ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t dst,
 		uint8_t proto, uint8_t ttl, uint8_t tos);
+void ipv4_turn_options(struct rte_mbuf *m);
+
 /* m (data at the upper header, the request's IPv4 header before it) turned
  * into the header of its reply (ipv4_output(st, m, dst, src, proto, 64, tos)
  * would write: RFC 1122 3.2.1.7 our TTL, a new ident, no DF, no options),
- * in place; data at the new header. */
-void ipv4_turn(struct sonde_stack *st, struct rte_mbuf *m);
+ * in place; data at the new header.  Inline: every echo takes it. */
+static __rte_always_inline void
+ipv4_turn(struct sonde_stack *st, struct rte_mbuf *m)
+{
+	struct pkt_meta *pm = pkt_meta(m);
+	uint32_t src, dst, w0, w1, w2;
+	uint16_t tot, ck;
+	uint8_t *p;
+
+	if (unlikely(pm->l3_len != IPV4_MIN_HDR_LEN))
+		ipv4_turn_options(m);
+	pkt_prepend(m, IPV4_MIN_HDR_LEN); /* where the request's header was */
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	tot = (uint16_t)m->pkt_len;
+	src = wire_load32(p + 12);
+	dst = wire_load32(p + 16);
+	w0 = rte_cpu_to_be_32(0x45u << 24 | (uint32_t)p[1] << 16 | tot);
+	w1 = rte_cpu_to_be_32((uint32_t)st->ip_ident++ << 16);
+	w2 = rte_cpu_to_be_32(64u << 24 | (uint32_t)p[9] << 16);
+	ck = (uint16_t)~wire_sum_fold((uint64_t)w0 + w1 + w2 + src + dst);
+	memcpy(p, &w0, 4);
+	memcpy(p + 4, &w1, 4);
+	memcpy(p + 8, &w2, 4);
+	memcpy(p + 10, &ck, 2); /* as summed: in the words' own byte order */
+	memcpy(p + 12, &dst, 4);
+	memcpy(p + 16, &src, 4);
+	pm->flags = 0;
+}
 /* To next hop nh on ifp, resolving as needed (fragments, the slow path). */
 void ipv4_send_nh(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, uint32_t nh);
 

@@ -74,31 +74,31 @@ ipv4_check(const uint8_t *p, uint32_t len, uint64_t ck, uint16_t *tot)
 
 /* RFC 1122 3.2.1.3, RFC 1812 5.3.7: martian sources and destinations;
  * then ours, a broadcast of the interface (delivered as to a group),
- * to forward, or not ours. */
+ * to forward, or not ours.  Ours and broadcasts are looked for only where
+ * the filter of our addresses says they may be: most addresses are
+ * nobody's of ours, and a forwarded packet's destination is looked up by
+ * ipv4_forward() anyway. */
 static __rte_always_inline int
 ipv4_classify(struct sonde_stack *st, const struct sonde_if *ifp, const uint8_t *p,
 	      struct pkt_meta *pm)
 {
 	uint32_t src = wire_load32(p + 12), dst = wire_load32(p + 16);
 	uint32_t hs = rte_be_to_cpu_32(src), hd = rte_be_to_cpu_32(dst);
-	uint64_t bit = 1ull << ifp->index;
-	const struct dst *d;
 
 	if (IN_MULTICAST_H(hs) || hs == 0xffffffff || IN_LOOPBACK_H(hs))
 		return DROP_BAD_SOURCE;
-	if (hs != 0) {
-		d = dst4(st, src);
-		if ((d->flags & DST_LOCAL) || (d->ifmask & bit))
-			return DROP_BAD_SOURCE;
-	}
+	if (hs != 0 && unlikely(maybe_local(st->maybe_local4, dst_hash4(src))) &&
+	    (ipv4_is_local(st, src) || ipv4_is_broadcast(st, ifp, src)))
+		return DROP_BAD_SOURCE;
 	if (IN_LOOPBACK_H(hd) || hd == 0)
 		return DROP_BAD_DEST;
-	d = dst4(st, dst);
-	if (d->flags & DST_LOCAL)
-		return IP_DELIVER;
-	if (d->ifmask & bit) {
-		pm->flags |= PKT_IP_BCAST;
-		return IP_DELIVER;
+	if (maybe_local(st->maybe_local4, dst_hash4(dst))) {
+		if (ipv4_is_local(st, dst))
+			return IP_DELIVER;
+		if (ipv4_is_broadcast(st, ifp, dst)) {
+			pm->flags |= PKT_IP_BCAST;
+			return IP_DELIVER;
+		}
 	}
 	/* We join no multicast group yet; RFC 1812 5.3.5 leaves multicast
 	 * forwarding to multicast routers. */
@@ -111,7 +111,7 @@ ipv4_classify(struct sonde_stack *st, const struct sonde_if *ifp, const uint8_t 
 static void
 ipv4_no_protocol(struct sonde_stack *st, struct rte_mbuf *m)
 {
-	rte_pktmbuf_prepend(m, m->l3_len);
+	rte_pktmbuf_prepend(m, pkt_meta(m)->l3_len);
 	icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0);
 	pkt_drop(st, m, DROP_NO_PROTOCOL);
 }
@@ -121,7 +121,7 @@ ipv4_no_protocol(struct sonde_stack *st, struct rte_mbuf *m)
 static void
 ipv4_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint8_t proto[SONDE_BURST];
+	uint8_t proto[SONDE_BURST + RUN_PAD];
 	uint16_t k = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -137,14 +137,13 @@ ipv4_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkt
 			 * completed it. */
 			p = rte_pktmbuf_mtod(m, const uint8_t *);
 		}
-		m->l3_len = (uint8_t)((p[0] & 0xf) * 4);
+		pkt_meta(m)->l3_len = (uint16_t)((p[0] & 0xf) * 4);
 		proto[k] = p[9];
+		pkt_adj(m, pkt_meta(m)->l3_len);
 		pkts[k++] = m;
 	}
 	st->stats.ipv4_in_delivered += k;
-	probe_burst_if(st, PROBE_READ, pkts, k, ifp);
-	for (uint16_t i = 0; i < k; i++)
-		rte_pktmbuf_adj(pkts[i], pkts[i]->l3_len);
+	probe_burst_up(st, PROBE_READ, pkts, k, ifp);
 	ip_upper_runs(st, 4, pkts, proto, k, ipv4_no_protocol);
 }
 
@@ -153,6 +152,7 @@ static void
 ipv4_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct sonde_if *out[SONDE_BURST];
+	uint8_t oix[SONDE_BURST + RUN_PAD];
 	void *l2[SONDE_BURST];
 	uint16_t k = 0;
 
@@ -208,16 +208,17 @@ ipv4_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkt
 			continue;
 		}
 		out[k] = d->out;
+		oix[k] = (uint8_t)d->out->index;
 		l2[k] = d->l2;
 		pkts[k++] = m;
 	}
-	if_send_burst(st, pkts, out, l2, k);
+	if_send_burst(st, pkts, out, l2, oix, k);
 }
 
 static void
 ipv4_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint8_t cls[SONDE_BURST];
+	uint8_t cls[SONDE_BURST + RUN_PAD];
 	uint16_t k = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -303,6 +304,7 @@ void
 ipv4_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct sonde_if *out[SONDE_BURST];
+	uint8_t oix[SONDE_BURST + RUN_PAD];
 	void *l2[SONDE_BURST];
 	uint16_t k = 0;
 
@@ -326,12 +328,13 @@ ipv4_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 		}
 		pkt_meta(m)->ifindex = o->index;
 		out[k] = o;
+		oix[k] = (uint8_t)o->index;
 		l2[k] = d->l2;
 		pkts[k++] = m;
 	}
 	st->stats.ipv4_out += k;
 	probe_burst_out(st, PROBE_WRITE, pkts, k, out);
-	if_send_burst(st, pkts, out, l2, k);
+	if_send_burst(st, pkts, out, l2, oix, k);
 }
 
 int
@@ -374,35 +377,16 @@ ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t d
 	return 0;
 }
 
+/* ipv4_turn() of a request with options: the reply carries none, so the
+ * fixed header moves up to the transport header. */
 void
-ipv4_turn(struct sonde_stack *st, struct rte_mbuf *m)
+ipv4_turn_options(struct rte_mbuf *m)
 {
+	struct pkt_meta *pm = pkt_meta(m);
 	uint8_t *p = pkt_l3(m);
-	uint32_t src, dst, w0, w1, w2;
-	uint16_t tot;
 
-	if (unlikely(m->l3_len != IPV4_MIN_HDR_LEN)) {
-		/* The reply carries no options: the fixed header moves up to
-		 * the transport header. */
-		memmove(p + m->l3_len - IPV4_MIN_HDR_LEN, p, IPV4_MIN_HDR_LEN);
-		p += m->l3_len - IPV4_MIN_HDR_LEN;
-		m->l3_len = IPV4_MIN_HDR_LEN;
-	}
-	rte_pktmbuf_prepend(m, IPV4_MIN_HDR_LEN);
-	tot = (uint16_t)rte_pktmbuf_pkt_len(m);
-	src = wire_load32(p + 12);
-	dst = wire_load32(p + 16);
-	w0 = rte_cpu_to_be_32(0x45u << 24 | (uint32_t)p[1] << 16 | tot);
-	w1 = rte_cpu_to_be_32((uint32_t)st->ip_ident++ << 16);
-	w2 = rte_cpu_to_be_32(64u << 24 | (uint32_t)p[9] << 16);
-	w2 |= rte_cpu_to_be_32(
-		rte_be_to_cpu_16((uint16_t)~wire_sum_fold((uint64_t)w0 + w1 + w2 + src + dst)));
-	memcpy(p, &w0, 4);
-	memcpy(p + 4, &w1, 4);
-	memcpy(p + 8, &w2, 4);
-	memcpy(p + 12, &dst, 4);
-	memcpy(p + 16, &src, 4);
-	pkt_meta(m)->flags = 0;
+	memmove(p + pm->l3_len - IPV4_MIN_HDR_LEN, p, IPV4_MIN_HDR_LEN);
+	pm->l3_len = IPV4_MIN_HDR_LEN;
 }
 
 static int

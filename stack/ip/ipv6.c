@@ -180,7 +180,7 @@ ipv6_is_ext(uint8_t nxt)
 static void
 ipv6_no_protocol(struct sonde_stack *st, struct rte_mbuf *m)
 {
-	rte_pktmbuf_prepend(m, m->l3_len);
+	rte_pktmbuf_prepend(m, pkt_meta(m)->l3_len);
 	icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_NEXTHEADER, pkt_meta(m)->scratch[0]);
 	pkt_drop(st, m, DROP_NO_PROTOCOL);
 }
@@ -191,7 +191,7 @@ ipv6_no_protocol(struct sonde_stack *st, struct rte_mbuf *m)
 static void
 ipv6_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint8_t proto[SONDE_BURST];
+	uint8_t proto[SONDE_BURST + RUN_PAD];
 	uint16_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
@@ -217,15 +217,14 @@ ipv6_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkt
 			pkt_drop(st, m, (enum drop_reason)r);
 			continue;
 		}
-		m->l3_len = w.off;
+		pkt_meta(m)->l3_len = (uint16_t)w.off;
 		pkt_meta(m)->scratch[0] = w.nh_field;
 		proto[k] = w.nxt;
+		pkt_adj(m, (uint16_t)w.off);
 		pkts[k++] = m;
 	}
 	st->stats.ipv6_in_delivered += k;
-	probe_burst_if(st, PROBE_READ, pkts, k, ifp);
-	for (i = 0; i < k; i++)
-		rte_pktmbuf_adj(pkts[i], pkts[i]->l3_len);
+	probe_burst_up(st, PROBE_READ, pkts, k, ifp);
 	ip_upper_runs(st, 6, pkts, proto, k, ipv6_no_protocol);
 }
 
@@ -235,6 +234,7 @@ static void
 ipv6_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct sonde_if *out[SONDE_BURST];
+	uint8_t oix[SONDE_BURST + RUN_PAD];
 	void *l2[SONDE_BURST];
 	uint16_t k = 0;
 
@@ -259,6 +259,13 @@ ipv6_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkt
 			continue;
 		}
 		d = dst6(st, p + 24, ifp->index);
+		/* RFC 4862 5.4: unicast to a tentative address is silently
+		 * discarded (DAD uses the solicited-node group); a duplicate
+		 * one is not ours at all. */
+		if (unlikely(d->ifmask & (1ull << ifp->index))) {
+			pkt_drop(st, m, DROP_NOT_LOCAL);
+			continue;
+		}
 		if (unlikely(!(d->flags & DST_ROUTE))) {
 			icmp6_error(st, m, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE, 0);
 			pkt_drop(st, m, DROP_NO_ROUTE_FWD);
@@ -281,44 +288,39 @@ ipv6_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkt
 			continue;
 		}
 		out[k] = o;
+		oix[k] = (uint8_t)o->index;
 		l2[k] = d->l2;
 		pkts[k++] = m;
 	}
-	if_send_burst(st, pkts, out, l2, k);
+	if_send_burst(st, pkts, out, l2, oix, k);
 }
 
 /* RFC 8200 3 and RFC 4291 2.7: martians; then ours, a group we joined, to
- * forward, or not ours. */
+ * forward, or not ours (as ipv4_classify(): ours only looked for where
+ * the filter says it may be). */
 static __rte_always_inline int
 ipv6_classify(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *p)
 {
 	const uint8_t *src = p + 8, *dst = p + 24;
-	const struct dst *d;
 
 	/* Never from a multicast source; ::1 never on a wire. */
 	if (ipv6_addr_is_multicast(src) || ipv6_addr_is_loopback(src))
 		return DROP_BAD_SOURCE;
-	if (!ipv6_addr_is_unspecified(src) && (dst6(st, src, ifp->index)->flags & DST_LOCAL))
+	if (unlikely(maybe_local(st->maybe_local6, dst_hash6(src))) && ipv6_is_local(st, src))
 		return DROP_BAD_SOURCE;
 	if (ipv6_addr_is_loopback(dst) || ipv6_addr_is_unspecified(dst))
 		return DROP_BAD_DEST;
 	if (ipv6_addr_is_multicast(dst))
 		return ipv6_if_joined(st, ifp, dst) ? IP_DELIVER : DROP_NOT_LOCAL;
-	d = dst6(st, dst, ifp->index);
-	if (d->flags & DST_LOCAL)
+	if (maybe_local(st->maybe_local6, dst_hash6(dst)) && ipv6_is_local(st, dst))
 		return IP_DELIVER;
-	/* RFC 4862 5.4: unicast to a tentative address is silently
-	 * discarded (DAD uses the solicited-node group); a duplicate one is
-	 * not ours at all. */
-	if (!st->forwarding || (d->ifmask & (1ull << ifp->index)))
-		return DROP_NOT_LOCAL;
-	return IP_FORWARD;
+	return st->forwarding ? IP_FORWARD : DROP_NOT_LOCAL;
 }
 
 static void
 ipv6_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint8_t cls[SONDE_BURST];
+	uint8_t cls[SONDE_BURST + RUN_PAD];
 	uint16_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
@@ -435,6 +437,7 @@ void
 ipv6_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct sonde_if *out[SONDE_BURST];
+	uint8_t oix[SONDE_BURST + RUN_PAD];
 	void *l2[SONDE_BURST];
 	uint16_t k = 0;
 
@@ -452,12 +455,13 @@ ipv6_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 		}
 		pm->ifindex = d->out->index;
 		out[k] = d->out;
+		oix[k] = (uint8_t)d->out->index;
 		l2[k] = d->l2;
 		pkts[k++] = m;
 	}
 	st->stats.ipv6_out += k;
 	probe_burst_out(st, PROBE_WRITE, pkts, k, out);
-	if_send_burst(st, pkts, out, l2, k);
+	if_send_burst(st, pkts, out, l2, oix, k);
 }
 
 int
@@ -495,16 +499,16 @@ ipv6_turn(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src)
 	uint8_t *p = pkt_l3(m), a[16];
 	uint8_t nxt;
 
-	if (unlikely(m->l3_len != IPV6_HDR_LEN)) {
+	if (unlikely(pm->l3_len != IPV6_HDR_LEN)) {
 		/* The reply carries no extension headers: the fixed header
 		 * moves up to the upper-layer header, naming it. */
-		uint8_t *q = p + m->l3_len - IPV6_HDR_LEN;
+		uint8_t *q = p + pm->l3_len - IPV6_HDR_LEN;
 
 		nxt = p[pm->scratch[0]]; /* the field that named the upper layer */
 		memmove(q, p, IPV6_HDR_LEN);
 		p = q;
 		p[6] = nxt;
-		m->l3_len = IPV6_HDR_LEN;
+		pm->l3_len = IPV6_HDR_LEN;
 	}
 	rte_pktmbuf_prepend(m, IPV6_HDR_LEN);
 	/* Version, the traffic class kept, flow label 0 (as ipv6_output). */

@@ -383,7 +383,7 @@ nd6_input(struct sonde_stack *st, struct rte_mbuf *m)
 		}
 	}
 	if (r) {
-		rte_pktmbuf_prepend(m, m->l3_len);
+		rte_pktmbuf_prepend(m, pkt_meta(m)->l3_len);
 		pkt_drop(st, m, (enum drop_reason)r);
 		return;
 	}

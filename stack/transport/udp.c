@@ -91,7 +91,8 @@ udp_service(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *p, uint16_t len
 		if (!silent && sport != 0 && sport != UDP_PORT_ECHO && sport != UDP_PORT_CHARGEN) {
 			uint32_t ports = wire_load32(p);
 
-			udp_trim(m, len);
+			if (unlikely(rte_pktmbuf_pkt_len(m) > len))
+				udp_trim(m, len);
 			ports = ports >> 16 | ports << 16;
 			memcpy(p, &ports, 4);
 			st->stats.udp_echoed++;
@@ -130,7 +131,7 @@ udp_unreach(struct sonde_stack *st, struct rte_mbuf *m, int r, bool v6)
 {
 	bool group = pkt_meta(m)->flags & PKT_GROUP;
 
-	rte_pktmbuf_prepend(m, m->l3_len);
+	rte_pktmbuf_prepend(m, pkt_meta(m)->l3_len);
 	if (r) {
 		pkt_drop(st, m, (enum drop_reason)r);
 		return;
