@@ -29,7 +29,6 @@
 
 #include <rte_common.h>
 #include <rte_ip.h>
-#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
 #include "sonde/sonde.h"
@@ -58,6 +57,7 @@ struct sonde_stack;
 struct rte_hash;
 struct rte_lpm;
 struct rte_lpm6;
+struct reass_table;
 struct route_list;
 
 /* A burst of frames or packets for a layer, all from interface ifp. */
@@ -71,7 +71,10 @@ typedef void (*ip_upper_fn)(struct sonde_stack *st, struct rte_mbuf **pkts, uint
 typedef void (*pkt_one_fn)(struct sonde_stack *st, struct rte_mbuf *m);
 /* Reassembly: takes a fragment (data at the IP header; off is the IPv6
  * fragment header's offset) and returns the whole datagram when this one
- * completes it, else NULL (held, or dropped with a reason). */
+ * completes it, else NULL (held, or dropped with a reason).  The datagram
+ * is a chain whose first segment holds its own header, the first
+ * fragment's: what follows reads nothing of the fragment that completed
+ * it. */
 typedef struct rte_mbuf *(*reass_fn)(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off);
 
 /* How frames get in and out of an interface: drivers/ implements these
@@ -198,11 +201,10 @@ struct ratelimit {
 };
 
 struct frag_state {
-	struct rte_ip_frag_tbl *tbl;
-	struct rte_ip_frag_death_row dr;
-	struct rte_mempool *indirect;
+	struct reass_table *reass;    /* datagrams in reassembly (ip/reass.c) */
+	struct rte_mempool *indirect; /* fragmentation's (ip/frag.c) */
 	uint64_t timeout_ns;
-	uint32_t held, held_max; /* fragments in the table, and the cap */
+	uint32_t held, held_max; /* mbufs held for reassembly, and the cap */
 };
 
 struct pmtu6_entry {

@@ -226,8 +226,11 @@ int frag4_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *
 int frag6_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m,
 		 const uint8_t *nh, uint32_t mtu);
 
+/* --- reass.c: reassembly of both families, reached only through the
+ * reass_fn it registers (stack.h); its layer is below. --- */
+
 /* The layers this folder gives the stack (stack/layers.c). */
 extern const struct sonde_layer route_layer, addr_layer, ipv4_layer, ipv6_layer, icmp_layer,
-	icmp6_layer, frag_layer;
+	icmp6_layer, frag_layer, reass_layer;
 
 #endif

@@ -4,7 +4,8 @@
 # sonded hostile IPv6, one case at a time, and after each checks that
 # `ping -6` is still answered:
 #
-#   overlapping fragments (RFC 5722)             frag-overlap, all 3 dropped
+#   overlapping fragments (RFC 5722)             frag-overlap, all 3 dropped (the
+#                                                  third after the datagram went)
 #   a type 0 routing header, segments left 1     routing-header-type-0, and an
 #     (RFC 5095)                                   ICMPv6 parameter problem code 0
 #                                                  pointing at the routing type (42)
@@ -15,11 +16,14 @@
 #   an NS with hop limit 254 (RFC 4861 7.1.1)    nd-bad-hop-limit, and no NA (the
 #                                                  same NS with 255 gets one)
 #   a first fragment never completed             reassembly-timeout, after the
-#                                                  timeout (--frag-timeout 1000)
+#                                                  timeout (--frag-timeout 1000), and
+#                                                  ICMPv6 time exceeded code 1
 #   a flood of FLOOD distinct incomplete          reassembly-full beyond the cap
-#     datagrams                                    (1024 fragments held), then
-#                                                  reassembly-timeout for the 1024;
-#                                                  fragmented pings work again after
+#     datagrams (first fragments)                  (1024 fragments held), then
+#                                                  reassembly-timeout for the 1024,
+#                                                  time exceeded for those the rate
+#                                                  limit lets out; fragmented pings
+#                                                  work again after
 #
 # bpftrace on ipv6:drop-in gives each dropped frame its reason, in order, with
 # the frame's length; the counters agree; sonded answers none of the hostile
@@ -123,8 +127,8 @@ cap_stop "$CAP"
 
 # Every drop, in order, with the frame's length (pkt_len includes the
 # Ethernet header: the frame scapy sent).  Within a run of one reason the
-# order is rte_ip_frag's (the fragments of a datagram go last, first,
-# middle): sorted.
+# order need not be the frames' (what a datagram held goes with the
+# fragment that ends it): sorted.
 runsort()
 {
 	awk '$2 != r { close("sort"); r = $2 } { print | "sort" } END { close("sort") }'
@@ -146,7 +150,7 @@ expect_eq "drop-in source and destination (all but the NS)" \
 	"$(drops | awk '$2 != "nd-bad-hop-limit" { print $5, $6 }' | sort -u)" "$PEER $ME"
 
 # Reassembly timeouts: each fragment dropped TIMEOUT_MS after it came
-# (frag_timer runs every poll), by the same mbuf's receive and drop-in.
+# (each datagram's timer, on the stack's wheel, run every poll), by the same mbuf's receive and drop-in.
 AGES=$(awk '$1 == "receive-fragment" { t[$3] = $2 }
 	$1 == "drop-in" && $2 == "reassembly-timeout" { a = ($7 - t[$8]) / 1e6; print int(a / 100) * 100 }' \
 	"$IT_DIR/drop.out" | sort -n | uniq -c | awk '{ printf "%s%dx%dms", sep, $1, $2; sep = " " }')
@@ -157,10 +161,19 @@ BAD=$(awk '$1 == "receive-fragment" { t[$3] = $2 }
 expect_eq "reassembly-timeout drops outside ${TIMEOUT_MS}..$((TIMEOUT_MS + 500)) ms of their fragment's receive" "$BAD" 0
 
 # What sonded sent back: the two parameter problems (type code pointer dst),
+# the time exceeded of the timeouts,
 # and no reply to any hostile echo request (identifiers 0x5ee0-0x5ee5).
-ERRS=$(tsh "$IT_DIR/linux.pcap" -Y "icmpv6.type < 128 && eth.src == $SMAC" -T fields -E separator=' ' \
+ERRS=$(tsh "$IT_DIR/linux.pcap" -Y "icmpv6.type == 4 && eth.src == $SMAC" -T fields -E separator=' ' \
 	-E occurrence=f -e icmpv6.type -e icmpv6.code -e icmpv6.pointer -e ipv6.src -e ipv6.dst | tr '\n' ';')
 expect_eq "ICMPv6 errors from sonded (type code pointer src dst)" "$ERRS" "4 0 42 $ME $PEER;4 1 40 $ME $PEER;"
+# Time exceeded, code 1 (RFC 8200 4.5), for a datagram that timed out with
+# its first fragment: the timeout case's, and the flood's as far as the
+# rate limit (RFC 4443 2.4(f)) lets them out.
+TE=$(tsh "$IT_DIR/linux.pcap" -Y "icmpv6.type == 3 && eth.src == $SMAC" -T fields -E separator=' ' \
+	-E occurrence=f -e icmpv6.code -e ipv6.src -e ipv6.dst)
+expect_eq "ICMPv6 time exceeded from sonded (code src dst)" "$(echo "$TE" | sort -u)" "1 $ME $PEER"
+NTE=$(echo "$TE" | grep -c .)
+expect_ge "ICMPv6 time exceeded from sonded" "$NTE" 2
 REPL=$(tsh "$IT_DIR/linux.pcap" -Y "icmpv6.type == 129 && icmpv6.echo.identifier >= 0x5ee0 && icmpv6.echo.identifier <= 0x5ee5" | wc -l)
 expect_eq "echo replies to the hostile requests" "$REPL" 0
 NA99=$(tsh "$IT_DIR/linux.pcap" -Y "icmpv6.type == 136 && ipv6.dst == fd00::99" | wc -l)
@@ -180,6 +193,6 @@ expect_counter drop.in.reassembly-full $((FLOOD - HELD_MAX))
 expect_counter frag.in $((3 + 1 + FLOOD + 3 * 3))
 expect_counter frag.reassembled 3
 expect_counter frag.held 0
-expect_counter icmp6.errors_out 2
+expect_counter icmp6.errors_out $((2 + NTE))
 # 1 before, 1 after each of the 6 cases, 1 during the flood, 3 at the end.
 expect_counter icmp6.echo_replies $((1 + 6 + 1 + 3))
