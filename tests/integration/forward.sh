@@ -58,8 +58,12 @@ sed 's/^/    /' "$IT_DIR/ping-ttl1.out"
 grep -q "From $GA icmp_seq=1 Time to live exceeded" "$IT_DIR/ping-ttl1.out" ||
 	fail "no 'Time to live exceeded' from $GA"
 ok "ping -t 1: Time to live exceeded from $GA"
-sleep 0.5
+# Every packet's events before bpftrace stops (fwd.want below), and its
+# packets in tcpdump's files.
+wait_file_lines "$IT_DIR/fwd.out" $((4 * N + 4)) 10 '^(receive|send|read|write|drop-in) '
 bpf_stop "$BT"
+cap_wait "$IT_DIR/a.pcap" $((2 * N + 2)) 10 ip
+cap_wait "$IT_DIR/b.pcap" $((2 * N)) 10 ip
 cap_stop "$CAPA"
 cap_stop "$CAPB"
 

@@ -49,9 +49,13 @@ for dst in $ME4 $ME6; do
 	expect_eq "ping -s $SIZE $dst: exit status" $rc 0
 	ok "all $N pings of $SIZE bytes to $dst answered, $((SIZE + 8)) bytes each, data intact"
 done
-sleep 0.5
+# The last events before bpftrace stops: one receive or send per fragment
+# (ipio01.bt), a read and a write per ping (ipio02.bt).
+wait_file_lines "$IT_DIR/ipio01.out" $((4 * 3 * N)) 10 ' (ICMP|FRAG) *$'
+wait_file_lines "$IT_DIR/ipio02.out" $((4 * N)) 10 " $((SIZE + 8)) "
 bpf_stop "$BT1"
 bpf_stop "$BT2"
+cap_wait "$IT_DIR/linux.pcap" $((4 * 3 * N)) 10 '(ip and ip[9] == 1) or (ip6 and ip6[6] == 44)'
 cap_stop "$CAP"
 
 # The fragments on the wire, per datagram (one identification each):

@@ -26,8 +26,12 @@ cap_start CAP "$NS" "$TAP" "$IT_DIR/linux.pcap"
 say "Linux: ping -c $N -i 0.2 $ME"
 in_ns "$NS" timeout --foreground -k 2 30 ping -n -c $N -i 0.2 -W 2 $ME >"$IT_DIR/ping.out" 2>&1
 PING_RC=$?
-sleep 0.5
+# Every ping's four events before bpftrace stops, and its two packets in
+# tcpdump's file before tcpdump does (it does not write what it has not
+# read by then).
+wait_file_lines "$IT_DIR/ipio03.out" $((4 * N)) 10 ' -> '
 bpf_stop "$BT"
+cap_wait "$IT_DIR/linux.pcap" $((2 * N)) 10 icmp
 cap_stop "$CAP"
 grep -q "$N packets transmitted, $N received" "$IT_DIR/ping.out" || {
 	cat "$IT_DIR/ping.out" >&2
