@@ -341,6 +341,43 @@ tap_to_ns()
 	ip -n "$ns" link set "$tap" up || fail "$tap up"
 }
 
+# veth_to_ns VAR NS ADDR/LEN [INDEX]: a veth pair for a net_af_packet port
+# of sonded (dpdkN in the order of the --vdev arguments): one end where
+# sonded runs (SONDED_NETNS if set, so call sonded_netns first; it must
+# exist before sonded starts), the other in NS with ADDR and the MAC 02:00
+# and ADDR's bytes, transmit checksumming off (a veth leaves UDP checksums
+# to be filled in, CHECKSUM_PARTIAL, which an AF_PACKET reader gets as
+# they are).  Sets VAR to sonded's --vdev=net_af_packetINDEX,iface=... and
+# VETH_PEER to the name of NS's end.  Unlike net_tap, net_af_packet fills
+# no checksum for sonded: its probes see at send the checksum on the wire.
+veth_to_ns()
+{
+	local var=$1 ns=$2 addr=$3 idx=${4:-0} here there mac a b c d
+	local on=(${SONDED_NETNS:+-n "$SONDED_NETNS"})
+	link_new here vs
+	link_new there vl
+	ip "${on[@]}" link add "$here" type veth peer name "$there" || fail "veth $here/$there"
+	ip "${on[@]}" link set "$there" netns "$ns" || fail "moving $there to $ns"
+	ip "${on[@]}" link set "$here" up || fail "$here up"
+	IFS=. read -r a b c d <<<"${addr%/*}"
+	mac=$(printf '02:00:%02x:%02x:%02x:%02x' "$a" "$b" "$c" "$d")
+	ip -n "$ns" link set "$there" address "$mac" || fail "MAC $mac on $there"
+	ip -n "$ns" addr add "$addr" dev "$there" || fail "address $addr on $there"
+	in_ns "$ns" "$IT_PY" -c 'import array, fcntl, socket, struct, sys
+# ETHTOOL_STXCSUM (0x17) with data 0, then ETHTOOL_GTXCSUM (0x16): what ethtool -K IF tx off does.
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def ethtool(cmd, data=0):
+    buf = array.array("B", struct.pack("II", cmd, data))
+    fcntl.ioctl(s, 0x8946, struct.pack("16sP16x", sys.argv[1].encode(), buf.buffer_info()[0]))
+    return struct.unpack("II", buf.tobytes())[1]
+ethtool(0x17, 0)
+sys.exit(ethtool(0x16) != 0)' "$there" || fail "transmit checksumming off on $there"
+	ip -n "$ns" link set "$there" up || fail "$there up"
+	# shellcheck disable=SC2034 # used by the test scripts
+	VETH_PEER=$there
+	printf -v "$var" '%s' "--vdev=net_af_packet$idx,iface=$here"
+}
+
 # --- IPv6 peers --------------------------------------------------------------
 
 # netns_new6 VAR: a new namespace with IPv6 on, for an IPv6 peer: no router
@@ -692,4 +729,98 @@ tsh_check()
 	cat "$IT_DIR/tshark.failed" >&2
 	rm -f "$IT_DIR/tshark.failed"
 	fail "tshark failed"
+}
+
+# --- IPv4 headers: the probes against the wire -------------------------------
+
+# Every ipv4info_t field (and ipinfo_t's length, ifinfo_t's name) at a probe,
+# and the same fields of a packet tcpdump captured, as one line each, so
+# that the two lists compare with diff, packet by packet and in order:
+#
+#   NAME IF ver ihl tos length ident flags offset ttl protocol protostr
+#   checksum saddr daddr ntop(src) ntop(dst) ip_plength
+#
+# flags as ipv4info_t gives them (DF = 4, MF = 2), offset in bytes, the rest
+# in decimal; saddr/daddr are the text members and src/dst the raw ones.
+
+# ipv4_fields_bt PROBE...: a bpftrace script (on stdout) printing that line
+# for each ipv4 PROBE (receive, send, ...) of sonded.
+ipv4_fields_bt()
+{
+	local p v='((struct ipv4info_t *)arg4)' i='((struct ipinfo_t *)arg2)' f='((struct ifinfo_t *)arg3)'
+	echo "#include <sonde/ip_provider.h>"
+	for p in "$@"; do
+		# Two printfs (one line): one would pass bpftrace's 512-byte stack.
+		cat <<BT
+usdt:$SONDED:ipv4:$p
+{
+	printf("$p %s %d %d %d %d %d %d %d %d %d %s %d ", $f->if_name, $v->ipv4_ver, $v->ipv4_ihl,
+	    $v->ipv4_tos, $v->ipv4_length, $v->ipv4_ident, $v->ipv4_flags, $v->ipv4_offset, $v->ipv4_ttl,
+	    $v->ipv4_protocol, $v->ipv4_protostr, $v->ipv4_checksum);
+	printf("%s %s %s %s %d\\n", $v->ipv4_saddr, $v->ipv4_daddr, ntop($v->ipv4_src), ntop($v->ipv4_dst),
+	    $i->ip_plength);
+}
+BT
+	done
+}
+
+# ipv4_wire PCAP PEER_MAC IF [DISPLAY-FILTER]: the same line for each IPv4
+# packet in PCAP (that DISPLAY-FILTER takes), in the capture's order: NAME
+# receive for a frame from PEER_MAC (the Linux side, sending to sonded),
+# send for the others (sonded's), on sonded's interface IF.  Fragments are
+# left as they are (no reassembly); an ICMP error's quoted header is not
+# the packet's.  Every checksum on the wire must be right (tshark checks
+# it): a wrong one is written bad-VALUE, which no probe prints.
+ipv4_wire()
+{
+	local pcap=$1 peer=$2 ifn=$3 filter=${4:-ip}
+	tsh "$pcap" -o ip.defragment:FALSE -o ip.check_checksum:TRUE -Y "$filter" -T fields -E separator=' ' \
+		-E occurrence=f -e eth.src -e ip.version -e ip.hdr_len -e ip.dsfield -e ip.len -e ip.id \
+		-e ip.flags.rb -e ip.flags.df -e ip.flags.mf -e ip.frag_offset -e ip.ttl -e ip.proto \
+		-e ip.checksum -e ip.checksum.status -e ip.src -e ip.dst >"$pcap.fields" || return 1
+	# tshark writes hex as 0x..., flags as 1/0 or True/False (by version),
+	# the offset in units of 8 bytes.  The reserved bit has no place in
+	# ipv4_flags: set, it shows as 8.
+	awk -v peer="$peer" -v ifn="$ifn" '
+	function num(s,   i, v, c) {
+		if (s !~ /^0x/) return s + 0
+		for (i = 3; i <= length(s); i++) {
+			c = index("0123456789abcdef", tolower(substr(s, i, 1)))
+			if (c == 0) return "?" s
+			v = v * 16 + c - 1
+		}
+		return v
+	}
+	function b(s) { return s == "1" || s == "True" ? 1 : s == "0" || s == "False" ? 0 : "?" s }
+	function pstr(p) { return p == 1 ? "ICMP" : p == 6 ? "TCP" : p == 17 ? "UDP" : p }
+	{
+		name = $1 == peer ? "receive" : "send"
+		print name, ifn, $2, $3, num($4), $5, num($6), 8 * b($7) + 4 * b($8) + 2 * b($9), $10 * 8, $11,
+			$12, pstr($12), $14 == 1 ? num($13) : "bad-" $13, $15, $16, $15, $16, $5 - $3
+	}' "$pcap.fields"
+}
+
+# ipv4_compare WHAT WANT GOT [FILLS]: compares such lists, WANT from the
+# wire and GOT from the probes, which must be equal and not empty; prints
+# the differences.  FILLS 1: the port fills the header checksum of what
+# sonded leaves to it (net_tap offers RTE_ETH_TX_OFFLOAD_IPV4_CKSUM): such
+# a packet has checksum 0 at send (README), so a send's 0 stands for the
+# wire's checksum (right, as every checksum on the wire must be).  Sets
+# IPV4_LEFT to the number of sends with checksum 0 taken so.
+ipv4_compare()
+{
+	local what=$1 want=$2 got=$3 fills=${4:-0} n
+	n=$(wc -l <"$want")
+	[ "$n" -gt 0 ] || fail "$what: no packet on the wire to compare"
+	awk -v fills="$fills" -v left="$got.left" 'NR == FNR { w[FNR] = $13; next }
+		fills == 1 && $1 == "send" && $13 == "0" && w[FNR] ~ /^[0-9]+$/ { $13 = w[FNR]; k++ }
+		{ print } END { print k + 0 >left }' "$want" "$got" >"$got.cmp"
+	# shellcheck disable=SC2034 # used by the test scripts
+	IPV4_LEFT=$(cat "$got.left")
+	diff -u "$want" "$got.cmp" >"$got.diff" || {
+		head -60 "$got.diff" >&2
+		fail "$what: the probes' IPv4 headers differ from the wire's (- wire, + probes$([ "$fills" = 1 ] &&
+			echo "; a send's checksum 0 taken as the wire's"))"
+	}
+	ok "$what: ipv4info_t = the wire's header for all $n packets, in order (ident flags offset tos checksum ttl length protocol addresses)"
 }
