@@ -586,7 +586,8 @@ bpf_start()
 # (50 us after 256 empty ones, in nanosleep: a voluntary context switch of
 # the polling thread), and the poll after a sleep reads the semaphores
 # anew.  So once every polling thread has slept twice after the attach,
-# every packet sent from then on meets a poll that knows.
+# every packet sent from then on meets a poll that knows.  (sonded
+# --busy-poll never sleeps: start bpftrace before such a sonded.)
 
 # sonded_sleeps: the voluntary context switches of each of sonded's
 # polling threads (the main one and DPDK 22.11's rte-worker-N), "TID N" a
