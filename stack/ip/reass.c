@@ -88,12 +88,12 @@ struct reass_dgram {
 	struct timer timer;
 	struct reass_key key;
 	uint32_t hash;
-	uint32_t next;		     /* the bucket's next entry, or the free list's */
+	uint32_t next;		      /* the bucket's next entry, or the free list's */
 	struct rte_mbuf *head, *tail; /* the fragments with the lowest and highest offsets */
-	uint32_t end;		     /* payload bytes in all, once the last fragment came; else 0 */
-	uint32_t max_end;	     /* the furthest end of a fragment held */
-	uint32_t have;		     /* payload bytes held (no overlap: the bytes covered) */
-	uint32_t segs;		     /* mbufs held */
+	uint32_t end;	  /* payload bytes in all, once the last fragment came; else 0 */
+	uint32_t max_end; /* the furthest end of a fragment held */
+	uint32_t have;	  /* payload bytes held (no overlap: the bytes covered) */
+	uint32_t segs;	  /* mbufs held */
 	uint16_t nfrags;
 	/* Header bytes the datagram's length field counts, the offset-zero
 	 * fragment's: IPv4 its IHL, IPv6 its extension headers before the
@@ -351,8 +351,7 @@ reass_fit(struct rte_mbuf *m, uint32_t iplen)
 {
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 
-	return len == iplen ||
-	       (len > iplen && rte_pktmbuf_trim(m, (uint16_t)(len - iplen)) == 0);
+	return len == iplen || (len > iplen && rte_pktmbuf_trim(m, (uint16_t)(len - iplen)) == 0);
 }
 
 static void
@@ -517,7 +516,8 @@ reass_init(struct sonde_stack *st, const struct sonde_conf *conf)
 		t->dg[i].next = i + 1 < n ? i + 1 : REASS_NIL;
 	t->free = 0;
 	fs->reass = t;
-	return proto_reass_register(st, 4, reass4_input) ?: proto_reass_register(st, 6, reass6_input);
+	return proto_reass_register(st, 4, reass4_input)
+		       ?: proto_reass_register(st, 6, reass6_input);
 }
 
 /* The stack goes: every fragment still held with it (shutdown). */

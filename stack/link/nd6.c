@@ -38,6 +38,10 @@ nd6_send(struct sonde_stack *st, struct sonde_if *ifp, uint8_t type, uint32_t fl
 	if (m == NULL)
 		return;
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+	if (p == NULL) { /* a pool whose buffers cannot hold 32 bytes */
+		rte_pktmbuf_free(m);
+		return;
+	}
 	memset(p, 0, len);
 	p[0] = type;
 	wire_put32(p + 4, flags);
