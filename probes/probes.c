@@ -270,19 +270,3 @@ probe_burst_fire(const struct sonde_stack *st, enum probe_kind kind, struct rte_
 	for (uint16_t i = 0; i < n; i++)
 		probe_fire(st, kind, pkts[i], out ? out[i] : ifp, 0, NULL);
 }
-
-void
-probe_burst_fire_up(const struct sonde_stack *st, enum probe_kind kind,
-		    struct rte_mbuf *const *pkts, uint16_t n, const struct sonde_if *ifp)
-{
-	if (!probe_on(kind))
-		return;
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		uint16_t l3 = pkt_meta(m)->l3_len;
-
-		rte_pktmbuf_prepend(m, l3);
-		probe_fire(st, kind, m, ifp, 0, NULL);
-		rte_pktmbuf_adj(m, l3);
-	}
-}

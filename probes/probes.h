@@ -107,19 +107,6 @@ probe_burst_if(const struct sonde_stack *st, enum probe_kind kind, struct rte_mb
 		probe_burst_fire(st, kind, pkts, n, ifp, NULL);
 }
 
-/* The same for packets whose data is already at the upper-layer header
- * (read, fired as IP hands them up): each is shown from its IP header. */
-void probe_burst_fire_up(const struct sonde_stack *st, enum probe_kind kind,
-			 struct rte_mbuf *const *pkts, uint16_t n, const struct sonde_if *ifp);
-
-static __rte_always_inline void
-probe_burst_up(const struct sonde_stack *st, enum probe_kind kind, struct rte_mbuf *const *pkts,
-	       uint16_t n, const struct sonde_if *ifp)
-{
-	if (unlikely(probe_gate(st)))
-		probe_burst_fire_up(st, kind, pkts, n, ifp);
-}
-
 static __rte_always_inline void
 probe_burst_out(const struct sonde_stack *st, enum probe_kind kind, struct rte_mbuf *const *pkts,
 		uint16_t n, struct sonde_if *const *out)

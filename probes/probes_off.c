@@ -25,10 +25,3 @@ probe_burst_fire(const struct sonde_stack *st, enum probe_kind kind, struct rte_
 {
 	(void)st, (void)kind, (void)pkts, (void)n, (void)ifp, (void)out;
 }
-
-void
-probe_burst_fire_up(const struct sonde_stack *st, enum probe_kind kind,
-		    struct rte_mbuf *const *pkts, uint16_t n, const struct sonde_if *ifp)
-{
-	(void)st, (void)kind, (void)pkts, (void)n, (void)ifp;
-}

@@ -63,9 +63,9 @@ struct route_list;
 /* A burst of frames or packets for a layer, all from interface ifp. */
 typedef void (*pkt_burst_fn)(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
 			     uint16_t n);
-/* A run of packets for an upper protocol: data at the upper-layer header,
- * the IP header (with any extension headers) in the pkt_meta l3_len bytes before
- * it, the in-interface and family in pkt_meta. */
+/* A run of packets for an upper protocol: data at the IP header, its
+ * length (with any extension headers) in pkt_meta's l3_len, the upper
+ * header after it (pkt_l4), the in-interface and family in pkt_meta. */
 typedef void (*ip_upper_fn)(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n);
 /* One packet for a handler that consumes it. */
 typedef void (*pkt_one_fn)(struct sonde_stack *st, struct rte_mbuf *m);
@@ -205,6 +205,7 @@ struct frag_state {
 	struct rte_mempool *indirect; /* fragmentation's (ip/frag.c) */
 	uint64_t timeout_ns;
 	uint32_t held, held_max; /* mbufs held for reassembly, and the cap */
+	uint32_t held_peak;	 /* the most held at once, since the stack began */
 };
 
 struct pmtu6_entry {
@@ -360,12 +361,19 @@ pkt_prepend(struct rte_mbuf *m, uint16_t len)
 	m->pkt_len += len;
 }
 
-/* The IP header in front of an upper-layer packet (data at the upper
- * header): always in the first segment. */
-static inline uint8_t *
-pkt_l3(struct rte_mbuf *m)
+/* An upper layer's view of a packet to it (data at the IP header, whose
+ * length with its extension headers is pkt_meta's l3_len): where its own
+ * header starts, in the first segment, and how many bytes are its. */
+static __rte_always_inline uint8_t *
+pkt_l4(struct rte_mbuf *m)
 {
-	return rte_pktmbuf_mtod_offset(m, uint8_t *, -(int)pkt_meta(m)->l3_len);
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, pkt_meta(m)->l3_len);
+}
+
+static __rte_always_inline uint32_t
+pkt_l4_len(const struct rte_mbuf *m)
+{
+	return rte_pktmbuf_pkt_len(m) - pkt_meta_c(m)->l3_len;
 }
 
 /* --- core: registration (proto.c) --- */

@@ -428,6 +428,8 @@ reass_add(struct sonde_stack *st, struct rte_mbuf *m, const struct reass_key *k,
 	if (!more)
 		e->end = off + len;
 	fs->held += m->nb_segs;
+	if (fs->held > fs->held_peak)
+		fs->held_peak = fs->held;
 	/* No overlaps: the bytes held are the bytes covered. */
 	if (e->end != 0 && e->have == e->end)
 		return reass_done(st, e);

@@ -353,14 +353,16 @@ static void
 nd6_input(struct sonde_stack *st, struct rte_mbuf *m)
 {
 	struct sonde_if *ifp = stack_if(st, pkt_meta(m)->ifindex);
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t len = rte_pktmbuf_data_len(m);
+	const uint8_t *p = pkt_l4(m);
+	uint32_t len = rte_pktmbuf_data_len(m) - pkt_meta(m)->l3_len;
 	struct ipv6_view ipv;
 	const struct ipv6_view *ip = &ipv;
 	int r = 0;
 
-	/* The IPv6 header in front: checked by IP already. */
-	wire_ipv6_parse(pkt_l3(m), IPV6_HDR_LEN + rte_pktmbuf_pkt_len(m), &ipv);
+	/* The IPv6 header: checked by IP already, but a reassembled message
+	 * is a chain, which ND refuses (below). */
+	if (wire_ipv6_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &ipv))
+		memset(&ipv, 0, sizeof(ipv));
 
 	/* RFC 4861 6.1, 7.1: on-link only, code 0. */
 	if (ip->hlim != 255)
@@ -369,7 +371,7 @@ nd6_input(struct sonde_stack *st, struct rte_mbuf *m)
 		r = DROP_ND_BAD_CODE;
 	else if (ifp == NULL || ifp->kind != &eth_kind)
 		r = DROP_ND_MALFORMED;
-	else if (len != rte_pktmbuf_pkt_len(m))
+	else if (len != pkt_l4_len(m))
 		r = DROP_ND_MALFORMED;
 	if (r == 0) {
 		switch (p[0]) {
@@ -387,7 +389,6 @@ nd6_input(struct sonde_stack *st, struct rte_mbuf *m)
 		}
 	}
 	if (r) {
-		rte_pktmbuf_prepend(m, pkt_meta(m)->l3_len);
 		pkt_drop(st, m, (enum drop_reason)r);
 		return;
 	}

@@ -581,8 +581,8 @@ bpf_start()
 }
 
 # Attached is not yet seen: sonded reads its USDT semaphores once a poll,
-# and a packet taken by a poll that began before the attach goes through
-# the fast path, which fires no probe.  An idle sonded sleeps between polls
+# and a packet taken by a poll that began before the attach is not traced:
+# its burst passed the probe sites' gate already.  An idle sonded sleeps between polls
 # (50 us after 256 empty ones, in nanosleep: a voluntary context switch of
 # the polling thread), and the poll after a sleep reads the semaphores
 # anew.  So once every polling thread has slept twice after the attach,
