@@ -186,9 +186,6 @@ sonde_poll(struct sonde_stack *st, uint64_t now_ns)
 	/* lo0 last: what the interfaces' packets looped comes in now. */
 	if_loop_poll(st);
 	timer_run(&st->wheel, now_ns, st);
-	for (unsigned i = 0; i < sonde_n_layers; i++)
-		if (sonde_layers[i]->poll)
-			sonde_layers[i]->poll(st);
 	for (unsigned i = 0; i < st->n_ifs; i++)
 		if (st->ifs[i] != NULL && st->ifs[i]->n_txq)
 			if_flush(st, st->ifs[i]);

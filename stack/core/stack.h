@@ -212,6 +212,7 @@ struct pmtu6_entry {
 	uint8_t dst[16];
 	uint32_t mtu;
 	uint64_t expires;
+	struct timer timer; /* at expires: the entry goes (icmp6.c) */
 };
 
 struct stats {
@@ -294,7 +295,8 @@ struct sonde_stack {
 	uint64_t maybe_local4[4], maybe_local6[4];
 
 	uint16_t ip_ident;
-	uint32_t dad_pending; /* tentative addresses: nd6_timer has work only then */
+	uint32_t dad_pending;	/* tentative addresses */
+	struct timer dad_timer; /* their DAD's (nd6.c) */
 	uint32_t frag6_ident;
 
 	/* ICMP error rate limits (RFC 1812 4.3.2.8, RFC 4443 2.4(f)). */
@@ -386,8 +388,6 @@ struct sonde_layer {
 	void (*fini)(struct sonde_stack *st);
 	/* Interface ifp is going away: forget what this layer has on it. */
 	void (*if_detach)(struct sonde_stack *st, struct sonde_if *ifp);
-	/* Until every timer is on the wheel: what the layer does each poll. */
-	void (*poll)(struct sonde_stack *st);
 };
 extern const struct sonde_layer *const sonde_layers[];
 extern const unsigned sonde_n_layers;

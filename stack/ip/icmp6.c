@@ -238,16 +238,12 @@ icmp6_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint
 		    inif && inif != st->lo ? inif->index : -1);
 }
 
-/* The path MTU cache: direct-mapped, bounded, entries expire (RFC 8201 5.3). */
+/* The path MTU cache: direct-mapped, bounded, entries expire (RFC 8201
+ * 5.3) by a timer each, which then tells the destination cache. */
 static struct pmtu6_entry *
 pmtu6_slot(struct sonde_stack *st, const uint8_t *dst)
 {
-	uint32_t w[4];
-
-	memcpy(w, dst, 16);
-	w[0] ^= w[1] ^ w[2] ^ w[3];
-	w[0] ^= w[0] >> 16;
-	return &st->pmtu6[(w[0] ^ w[0] >> 8) % SONDE_PMTU6_SLOTS];
+	return &st->pmtu6[dst_hash6(dst) % SONDE_PMTU6_SLOTS];
 }
 
 uint32_t
@@ -260,6 +256,15 @@ pmtu6_get(struct sonde_stack *st, const uint8_t *dst)
 	return UINT32_MAX;
 }
 
+static void
+pmtu6_expire(struct timer *t, void *ctx)
+{
+	struct pmtu6_entry *e = container_of(t, struct pmtu6_entry, timer);
+
+	e->expires = 0;
+	dst_invalidate(ctx);
+}
+
 void
 pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu)
 {
@@ -270,18 +275,29 @@ pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu)
 	memcpy(e->dst, dst, 16);
 	e->mtu = mtu;
 	e->expires = st->now + PMTU6_EXPIRE_NS;
+	timer_arm(&st->wheel, &e->timer, e->expires);
 	st->stats.pmtu6_updates++;
 	dst_invalidate(st); /* the destination cache holds path MTUs */
+}
+
+static void
+icmp6_fini(struct sonde_stack *st)
+{
+	for (unsigned i = 0; i < SONDE_PMTU6_SLOTS; i++)
+		timer_cancel(&st->wheel, &st->pmtu6[i].timer);
 }
 
 static int
 icmp6_init(struct sonde_stack *st, const struct sonde_conf *conf)
 {
 	(void)conf;
+	for (unsigned i = 0; i < SONDE_PMTU6_SLOTS; i++)
+		timer_init(&st->pmtu6[i].timer, pmtu6_expire);
 	return proto_ip_register(st, 6, IPPROTO_ICMPV6_, icmp6_input);
 }
 
 const struct sonde_layer icmp6_layer = {
 	.name = "icmp6",
 	.init = icmp6_init,
+	.fini = icmp6_fini,
 };
