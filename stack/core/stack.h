@@ -502,6 +502,18 @@ dst4(struct sonde_stack *st, uint32_t a)
 	return dst_fill(st, h, 4, (const uint8_t *)&a);
 }
 
+/* The bit of an IPv6 address in the filter of our addresses: a hash of
+ * its interface identifier alone (one multiply; the prefix rarely tells
+ * our addresses apart from a peer's). */
+static __rte_always_inline uint32_t
+maybe_hash6(const uint8_t *a)
+{
+	uint64_t y;
+
+	memcpy(&y, a + 8, 8);
+	return (uint32_t)(y * 0x9e3779b97f4a7c15ull >> 56);
+}
+
 /* Whether maybe_local[4] has the bit of hash h. */
 static __rte_always_inline bool
 maybe_local(const uint64_t *bits, uint32_t h)

@@ -59,11 +59,18 @@ ipv6_local_rebuild(struct sonde_stack *st)
 	dst_invalidate(st);
 	st->n_local6 = 0;
 	memset(st->maybe_local6, 0, sizeof(st->maybe_local6));
-	for (unsigned i = 0; i < st->n_ifs; i++)
-		for (unsigned j = 0; st->ifs[i] != NULL && j < st->ifs[i]->n_v6; j++)
-			if (st->ifs[i]->v6[j].state == ADDR6_PREFERRED) {
-				memcpy(st->local6[st->n_local6++], st->ifs[i]->v6[j].addr, 16);
-				addr_maybe(st->maybe_local6, dst_hash6(st->ifs[i]->v6[j].addr));
+	/* Global addresses first: most packets to us are to one, and the
+	 * scan stops at the first match. */
+	for (int ll = 0; ll < 2; ll++)
+		for (unsigned i = 0; i < st->n_ifs; i++)
+			for (unsigned j = 0; st->ifs[i] != NULL && j < st->ifs[i]->n_v6; j++) {
+				const uint8_t *a = st->ifs[i]->v6[j].addr;
+
+				if (st->ifs[i]->v6[j].state != ADDR6_PREFERRED ||
+				    ipv6_addr_is_linklocal(a) != ll)
+					continue;
+				memcpy(st->local6[st->n_local6++], a, 16);
+				addr_maybe(st->maybe_local6, maybe_hash6(a));
 			}
 }
 
@@ -151,7 +158,9 @@ addr4_add(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde_prefi
 	uint32_t h = rte_be_to_cpu_32(p->addr.v4);
 	int r;
 
-	if (p->plen > 32 || h == 0 || (h >> 28) >= 0xe)
+	/* RFC 1122 3.2.1.3: not 0, not on 127/8 (never on a network), not
+	 * multicast or class E. */
+	if (p->plen > 32 || h == 0 || IN_LOOPBACK_H(h) || (h >> 28) >= 0xe)
 		return -EINVAL;
 	if (ipv4_is_local(st, p->addr.v4))
 		return -EEXIST;

@@ -53,7 +53,7 @@ icmp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct ip_out out;
 
-	out.n = 0;
+	ip_out_init(&out);
 	st->stats.icmp_in += n;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

@@ -85,7 +85,7 @@ icmp6_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 	struct ip_out out;
 	uint16_t replies = 0;
 
-	out.n = 0;
+	ip_out_init(&out);
 	st->stats.icmp6_in += n;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

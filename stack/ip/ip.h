@@ -136,7 +136,35 @@ struct ip_out {
 	void *l2[SONDE_BURST];
 	uint8_t oix[SONDE_BURST + RUN_PAD];
 	uint16_t n;
+	/* The destination of the packet before, and what the destination
+	 * cache said of it (ready to leave), good while st->dst_gen is
+	 * last_gen: a burst of answers to one peer looks it up once. */
+	uint32_t last_gen; /* 0: none (the cache's generations start at 1) */
+	uint32_t last_tag;
+	uint8_t last_addr[16];
+	struct sonde_if *last_out;
+	void *last_l2;
+	uint32_t last_mtu;
 };
+
+static __rte_always_inline void
+ip_out_init(struct ip_out *o)
+{
+	o->n = 0;
+	o->last_gen = 0;
+}
+
+/* What o remembers of d, for the next packet to the same address. */
+static __rte_always_inline void
+ip_out_remember(struct sonde_stack *st, struct ip_out *o, const struct dst *d)
+{
+	o->last_gen = st->dst_gen;
+	o->last_tag = d->tag;
+	memcpy(o->last_addr, d->addr, 16);
+	o->last_out = d->out;
+	o->last_l2 = d->l2;
+	o->last_mtu = d->mtu;
+}
 
 void ipv4_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d);
 void ipv6_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d);
@@ -167,19 +195,28 @@ static __rte_always_inline void
 ipv4_out_add(struct sonde_stack *st, struct ip_out *o, struct rte_mbuf *m)
 {
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-	const struct dst *d = dst4(st, wire_load32(p + 16));
+	uint32_t a = wire_load32(p + 16);
 
 	/* Only the receive flags go: EXTERNAL says whose buffer this is
 	 * (rte_pktmbuf_reset() keeps it too). */
 	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
-	if (unlikely(!(d->flags & DST_READY) || rte_pktmbuf_pkt_len(m) > d->mtu ||
-		     wire_load32(p + 12) == 0)) {
-		ipv4_output_slow(st, m, d);
+	if (unlikely(o->last_gen != st->dst_gen || o->last_tag != 4 ||
+		     wire_load32(o->last_addr) != a)) {
+		const struct dst *d = dst4(st, a);
+
+		if (unlikely(!(d->flags & DST_READY))) {
+			ipv4_output_slow(st, m, d);
+			return;
+		}
+		ip_out_remember(st, o, d);
+	}
+	if (unlikely(rte_pktmbuf_pkt_len(m) > o->last_mtu || wire_load32(p + 12) == 0)) {
+		ipv4_output_slow(st, m, dst4(st, a));
 		return;
 	}
-	if (unlikely(d->out->csum_tx_ipv4))
+	if (unlikely(o->last_out->csum_tx_ipv4))
 		ipv4_offload(m, p);
-	ip_out_put(o, m, d->out, d->l2);
+	ip_out_put(o, m, o->last_out, o->last_l2);
 }
 
 /* m, its IPv6 header written (data at it, meta.af 6, meta.ifindex the
@@ -188,14 +225,24 @@ static __rte_always_inline void
 ipv6_out_add(struct sonde_stack *st, struct ip_out *o, struct rte_mbuf *m)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	const struct dst *d = dst6(st, p + 24, pkt_meta(m)->ifindex);
+	uint16_t scope = pkt_meta(m)->ifindex;
 
 	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
-	if (unlikely(!(d->flags & DST_READY) || rte_pktmbuf_pkt_len(m) > d->mtu)) {
-		ipv6_output_slow(st, m, d);
+	if (unlikely(o->last_gen != st->dst_gen || o->last_tag != dst_tag6(p + 24, scope) ||
+		     !ipv6_addr_eq(o->last_addr, p + 24))) {
+		const struct dst *d = dst6(st, p + 24, scope);
+
+		if (unlikely(!(d->flags & DST_READY))) {
+			ipv6_output_slow(st, m, d);
+			return;
+		}
+		ip_out_remember(st, o, d);
+	}
+	if (unlikely(rte_pktmbuf_pkt_len(m) > o->last_mtu)) {
+		ipv6_output_slow(st, m, dst6(st, p + 24, scope));
 		return;
 	}
-	ip_out_put(o, m, d->out, d->l2);
+	ip_out_put(o, m, o->last_out, o->last_l2);
 }
 
 /* Packets whose IPv4 header is written (data at it, meta.af 4), to their
@@ -249,6 +296,17 @@ void ipv6_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t 
 int ipv6_output(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src, const uint8_t *dst,
 		uint8_t nxt, uint8_t hlim, uint8_t tclass, int ifhint);
 void ipv6_turn_ext(struct rte_mbuf *m);
+
+/* The offset of the field that named a delivered packet's upper layer:
+ * the IPv6 header's own when there is no extension header, else where
+ * the walk left it (pkt_meta's scratch[0]). */
+static inline uint32_t
+ipv6_nh_field(const struct rte_mbuf *m)
+{
+	const struct pkt_meta *pm = pkt_meta_c(m);
+
+	return pm->l3_len == IPV6_HDR_LEN ? 6 : pm->scratch[0];
+}
 
 /* As ipv4_turn(), for IPv6: from src (NULL: the address the request was
  * sent to), the traffic class kept, flow label 0 and hop limit 64 (as

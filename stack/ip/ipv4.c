@@ -91,8 +91,8 @@ ipv4_classify(struct sonde_stack *st, const struct sonde_if *ifp, const uint8_t 
 	if (hs != 0 && unlikely(maybe_local(st->maybe_local4, dst_hash4(src))) &&
 	    (ipv4_is_local(st, src) || ipv4_is_broadcast(st, ifp, src)))
 		return DROP_BAD_SOURCE;
-	if (IN_LOOPBACK_H(hd) || hd == 0)
-		return DROP_BAD_DEST;
+	/* Ours first: none of our addresses is 0.0.0.0 or on 127/8
+	 * (addr.c refuses them), so what is ours needs no more checks. */
 	if (maybe_local(st->maybe_local4, dst_hash4(dst))) {
 		if (ipv4_is_local(st, dst))
 			return IP_DELIVER;
@@ -101,6 +101,8 @@ ipv4_classify(struct sonde_stack *st, const struct sonde_if *ifp, const uint8_t 
 			return IP_DELIVER;
 		}
 	}
+	if (IN_LOOPBACK_H(hd) || hd == 0)
+		return DROP_BAD_DEST;
 	/* We join no multicast group yet; RFC 1812 5.3.5 leaves multicast
 	 * forwarding to multicast routers. */
 	if (IN_MULTICAST_H(hd) || !st->forwarding)
@@ -359,7 +361,7 @@ ipv4_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct ip_out o;
 
-	o.n = 0;
+	ip_out_init(&o);
 	for (uint16_t i = 0; i < n; i++)
 		ipv4_out_add(st, &o, pkts[i]);
 	ip_out_send(st, &o, 4);

@@ -169,11 +169,16 @@ ipv6_ext(struct sonde_stack *st, struct rte_mbuf **mp, struct ipv6_walk *w)
 	return 0;
 }
 
-static bool
+/* An extension header (or No Next Header) the walk takes: all are below
+ * 64, so one test of a mask. */
+static __rte_always_inline bool
 ipv6_is_ext(uint8_t nxt)
 {
-	return nxt == IPPROTO_HOPOPTS_ || nxt == IPPROTO_ROUTING_ || nxt == IPPROTO_DSTOPTS_ ||
-	       nxt == IPPROTO_FRAGMENT_ || nxt == IPPROTO_NONE_;
+	const uint64_t ext = 1ull << IPPROTO_HOPOPTS_ | 1ull << IPPROTO_ROUTING_ |
+			     1ull << IPPROTO_DSTOPTS_ | 1ull << IPPROTO_FRAGMENT_ |
+			     1ull << IPPROTO_NONE_;
+
+	return nxt < 64 && ((ext >> nxt) & 1);
 }
 
 /* RFC 8200 3 (hop limit), RFC 4291 2.5.6 (link-local never forwarded),
@@ -247,7 +252,7 @@ ipv6_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkt
 static void
 ipv6_no_protocol(struct sonde_stack *st, struct rte_mbuf *m)
 {
-	icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_NEXTHEADER, pkt_meta(m)->scratch[0]);
+	icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_NEXTHEADER, ipv6_nh_field(m));
 	pkt_drop(st, m, DROP_NO_PROTOCOL);
 }
 
@@ -328,8 +333,7 @@ ipv6_deliver_key(const uint8_t *p, struct pkt_meta *pm)
 {
 	if (unlikely(ipv6_is_ext(p[6])))
 		return IP_KEY_REASS;
-	pm->l3_len = IPV6_HDR_LEN;
-	pm->scratch[0] = 6; /* the field that names it, for a parameter problem */
+	pm->l3_len = IPV6_HDR_LEN; /* and it is named at offset 6 (ipv6_nh_field) */
 	return p[6];
 }
 
@@ -344,14 +348,16 @@ ipv6_classify(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *p)
 	/* Never from a multicast source; ::1 never on a wire. */
 	if (ipv6_addr_is_multicast(src) || ipv6_addr_is_loopback(src))
 		return DROP_BAD_SOURCE;
-	if (unlikely(maybe_local(st->maybe_local6, dst_hash6(src))) && ipv6_is_local(st, src))
+	if (unlikely(maybe_local(st->maybe_local6, maybe_hash6(src))) && ipv6_is_local(st, src))
 		return DROP_BAD_SOURCE;
+	/* Ours first: none of our addresses is :: or ::1 (addr.c refuses
+	 * them), so what is ours needs no more checks. */
+	if (maybe_local(st->maybe_local6, maybe_hash6(dst)) && ipv6_is_local(st, dst))
+		return IP_DELIVER;
 	if (ipv6_addr_is_loopback(dst) || ipv6_addr_is_unspecified(dst))
 		return DROP_BAD_DEST;
 	if (ipv6_addr_is_multicast(dst))
 		return ipv6_if_joined(st, ifp, dst) ? IP_DELIVER : DROP_NOT_LOCAL;
-	if (maybe_local(st->maybe_local6, dst_hash6(dst)) && ipv6_is_local(st, dst))
-		return IP_DELIVER;
 	return st->forwarding ? IP_FORWARD : DROP_NOT_LOCAL;
 }
 
@@ -483,7 +489,7 @@ ipv6_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct ip_out o;
 
-	o.n = 0;
+	ip_out_init(&o);
 	for (uint16_t i = 0; i < n; i++)
 		ipv6_out_add(st, &o, pkts[i]);
 	ip_out_send(st, &o, 6);
@@ -526,7 +532,7 @@ ipv6_turn_ext(struct rte_mbuf *m)
 	struct pkt_meta *pm = pkt_meta(m);
 	uint16_t ext = (uint16_t)(pm->l3_len - IPV6_HDR_LEN);
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-	uint8_t nxt = p[pm->scratch[0]]; /* the field that named the upper layer */
+	uint8_t nxt = p[ipv6_nh_field(m)];
 
 	memmove(p + ext, p, IPV6_HDR_LEN);
 	p[ext + 6] = nxt;

@@ -16,9 +16,11 @@
 #include "peer.h"
 #include "stack.h"
 
-/* Ports whose datagrams are never echoed: the classic echo/chargen loop. */
+/* Ports whose datagrams are never echoed: the classic echo/chargen loop,
+ * and 0 (no port to answer to). */
 #define UDP_PORT_ECHO 7
 #define UDP_PORT_CHARGEN 19
+#define UDP_PORTS_QUIET (1u << 0 | 1u << UDP_PORT_ECHO | 1u << UDP_PORT_CHARGEN)
 
 /* The datagram at p (off bytes into m), len bytes (a chain, if
  * reassembled), against its checksum: 0 or the drop reason.  psum_nolen is
@@ -89,7 +91,7 @@ udp_service(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *p, uint16_t len
 
 	switch (st->udp_service[wire_get16(p + 2)]) {
 	case SONDE_SERVICE_ECHO:
-		if (!silent && sport != 0 && sport != UDP_PORT_ECHO && sport != UDP_PORT_CHARGEN) {
+		if (!silent && (sport > UDP_PORT_CHARGEN || !((UDP_PORTS_QUIET >> sport) & 1))) {
 			uint32_t ports = wire_load32(p);
 
 			if (unlikely(pkt_l4_len(m) > len))
@@ -116,11 +118,13 @@ udp_parse(const struct rte_mbuf *m, const uint8_t *p, uint32_t off, uint16_t *le
 	uint32_t iplen = rte_pktmbuf_pkt_len(m) - off;
 
 	/* The header is read only once it is known to be there, in the
-	 * first segment. */
-	if (unlikely(iplen < UDP_HDR_LEN || rte_pktmbuf_data_len(m) < off + UDP_HDR_LEN))
+	 * first segment (and so in the packet: data_len <= pkt_len). */
+	if (unlikely(rte_pktmbuf_data_len(m) < off + UDP_HDR_LEN))
 		return DROP_UDP_TRUNCATED;
 	*len = wire_get16(p + 4);
-	if (unlikely(*len < UDP_HDR_LEN || *len > iplen))
+	/* Shorter than its header, or longer than what IP carries: one
+	 * unsigned compare (iplen is at least the header, above). */
+	if (unlikely((uint32_t)(*len - UDP_HDR_LEN) > iplen - UDP_HDR_LEN))
 		return DROP_UDP_BAD_LENGTH;
 	return 0;
 }
@@ -151,7 +155,7 @@ udp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n, bool v6)
 {
 	struct ip_out out;
 
-	out.n = 0;
+	ip_out_init(&out);
 	st->stats.udp_in += n;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
