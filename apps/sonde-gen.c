@@ -514,7 +514,7 @@ main(int argc, char **argv)
 	static struct gen the_gen;
 	struct gen *g;
 	struct rte_mbuf *burst[BURST];
-	uint64_t start, end, now, next, gap, drain_end;
+	uint64_t start, end, now, next, gap, drain_end, last, got;
 	double secs;
 	int n, r;
 
@@ -588,9 +588,18 @@ main(int argc, char **argv)
 		now = rte_get_tsc_cycles();
 	}
 	secs = (double)(now - start) / (double)g->hz;
-	/* What is still in flight has 100 ms to come back. */
-	for (drain_end = now + g->hz / 10; rte_get_tsc_cycles() < drain_end;)
+	/* What is still in flight comes back: until all has, or nothing has
+	 * for a second (a loss, not a delay: the target may be descheduled
+	 * for a while on a busy machine), and 10 s at the most. */
+	for (drain_end = now + 10 * g->hz, last = now, got = g->received;
+	     g->received < g->sent && (now = rte_get_tsc_cycles()) < drain_end &&
+	     now - last < g->hz;) {
 		gen_rx(g);
+		if (g->received != got) {
+			got = g->received;
+			last = now;
+		}
+	}
 	if (g->json)
 		printf("{\"mode\": \"%s\", \"sent\": %" PRIu64 ", \"received\": %" PRIu64
 		       ", \"lost\": %" PRId64

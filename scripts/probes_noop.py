@@ -10,20 +10,27 @@ import re
 import sys
 
 
-def main():
-    src, out = sys.argv[1], sys.argv[2]
+def provider_probes(src, tool):
+    """Every probe of provider.d at src, in order: (provider, probe, args,
+    the macro name dtrace -h gives it).  Exits, naming tool, when there is
+    none.  probes_record.py reads provider.d through this too."""
     text = re.sub(r"/\*.*?\*/", "", open(src).read(), flags=re.S)
-    lines = ["/* Generated from provider.d by scripts/probes_noop.py: probes compiled out. */",
-             "#ifndef SONDE_PROBES_NOOP_H", "#define SONDE_PROBES_NOOP_H"]
-    n = 0
+    probes = []
     for prov, body in re.findall(r"provider\s+(\w+)\s*\{(.*?)\};", text, flags=re.S):
         for name, args in re.findall(r"probe\s+(\w+)\s*\(([^)]*)\)\s*;", body):
-            macro = (prov + "_" + name.replace("__", "_")).upper()
-            lines.append("#define %s_ENABLED() (0)" % macro)
-            lines.append("#define %s(...) do { } while (0)" % macro)
-            n += 1
-    if n == 0:
-        sys.exit("probes_noop.py: no probes found in " + src)
+            probes.append((prov, name, args, (prov + "_" + name.replace("__", "_")).upper()))
+    if not probes:
+        sys.exit("%s: no probes found in %s" % (tool, src))
+    return probes
+
+
+def main():
+    src, out = sys.argv[1], sys.argv[2]
+    lines = ["/* Generated from provider.d by scripts/probes_noop.py: probes compiled out. */",
+             "#ifndef SONDE_PROBES_NOOP_H", "#define SONDE_PROBES_NOOP_H"]
+    for _, _, _, macro in provider_probes(src, "probes_noop.py"):
+        lines.append("#define %s_ENABLED() (0)" % macro)
+        lines.append("#define %s(...) do { } while (0)" % macro)
     lines.append("#endif")
     open(out, "w").write("\n".join(lines) + "\n")
 

@@ -7,7 +7,9 @@
  *
  * The order matters only where one layer's init uses another's tables:
  * routes and neighbours exist before anything can add an address, and the
- * link layer before the IP layer above it.
+ * link layer before the IP layer above it; and where one layer's fini
+ * drops what may hold another's buffers: reassembly's held fragments go
+ * before fragmentation's indirect pool.
  */
 #include "ip.h"
 #include "link.h"
@@ -15,8 +17,9 @@
 #include "transport.h"
 
 const struct sonde_layer *const sonde_layers[] = {
-	&route_layer, &neigh_layer, &eth_layer,	 &arp_layer,   &nd6_layer,  &addr_layer,
-	&ipv4_layer,  &ipv6_layer,  &icmp_layer, &icmp6_layer, &frag_layer, &udp_layer,
+	&route_layer, &neigh_layer, &eth_layer,	 &arp_layer,  &nd6_layer,
+	&addr_layer,  &ipv4_layer,  &ipv6_layer, &icmp_layer, &icmp6_layer,
+	&frag_layer,  &reass_layer, &udp_layer,
 };
 
 const unsigned sonde_n_layers = RTE_DIM(sonde_layers);

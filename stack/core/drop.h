@@ -59,7 +59,8 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_TINY_FRAGMENT, "tiny-fragment", DROP_DIR_IN, DROP_IP)            \
 	X(DROP_FRAG_BAD_LENGTH, "frag-bad-length", DROP_DIR_IN, DROP_IP)        \
 	X(DROP_FRAG_OVERLAP, "frag-overlap", DROP_DIR_IN, DROP_IP)              \
-	X(DROP_FRAG_CHAIN, "frag-header-not-first", DROP_DIR_IN, DROP_IP)       \
+	X(DROP_FRAG_DUPLICATE, "frag-duplicate", DROP_DIR_IN, DROP_IP)          \
+	X(DROP_FRAG_TOO_MANY, "frag-too-many", DROP_DIR_IN, DROP_IP)            \
 	X(DROP_REASSEMBLY_TIMEOUT, "reassembly-timeout", DROP_DIR_IN, DROP_IP)  \
 	X(DROP_REASSEMBLY_FULL, "reassembly-full", DROP_DIR_IN, DROP_IP)        \
 	X(DROP_ND_BAD_HLIM, "nd-bad-hop-limit", DROP_DIR_IN, DROP_IP)           \

@@ -78,8 +78,6 @@ if_flush(struct sonde_stack *st, struct sonde_if *ifp)
 	if (ifp->pcap)
 		for (i = 0; i < n; i++)
 			pcap_capture_write(ifp->pcap, ifp->txq[i], st->now);
-	for (i = 0; i < n; i++)
-		ifp->tx_bytes += rte_pktmbuf_pkt_len(ifp->txq[i]);
 	sent = ifp->drv->tx(ifp, ifp->txq, (uint16_t)n);
 	ifp->tx_pkts += sent;
 	for (i = sent; i < n; i++) {
@@ -98,14 +96,14 @@ if_flush(struct sonde_stack *st, struct sonde_if *ifp)
 
 void
 if_send_burst(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if *const *out,
-	      void *const *l2, uint16_t n)
+	      void *const *l2, uint8_t *oix, uint16_t n)
 {
-	uint16_t i, j;
+	uint16_t j;
 
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && out[j] == out[i]; j++)
-			;
-		out[i]->kind->xmit(st, out[i], pkts + i, l2 + i, (uint16_t)(j - i));
+	run_close(oix, n);
+	for (uint16_t i = 0; i < n; i += j) {
+		j = run_len(oix, i);
+		out[i]->kind->xmit(st, out[i], pkts + i, l2 + i, j);
 	}
 }
 
@@ -119,13 +117,9 @@ if_rx(struct sonde_stack *st, struct sonde_if *ifp)
 
 	if (n == 0)
 		return 0;
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-
-		rte_prefetch0(rte_pktmbuf_mtod(m, void *));
-		pkt_meta_init(m, ifp->index, 0);
-		ifp->rx_bytes += rte_pktmbuf_pkt_len(m);
-	}
+	/* The kind's input writes each frame's metadata and counts its bytes
+	 * (if_rx_frame) in its first loop over the burst. */
+	rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
 	if (unlikely(ifp->pcap != NULL))
 		for (uint16_t i = 0; i < n; i++)
 			pcap_capture_write(ifp->pcap, pkts[i], st->now);
@@ -181,20 +175,21 @@ if_loop_drain(struct sonde_stack *st)
 static void
 loop_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint8_t af[SONDE_BURST];
+	uint8_t af[SONDE_BURST + RUN_PAD];
 	uint16_t i, j;
 
 	for (i = 0; i < n; i++) {
 		const uint8_t *p = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
 
+		if_rx_frame(ifp, pkts[i]);
 		af[i] = p[0] >> 4 == 6 ? 6 : 4;
 		pkt_meta(pkts[i])->af = af[i];
 	}
 	probe_burst_if(st, PROBE_LOCAL_RECEIVE, pkts, n, ifp);
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && af[j] == af[i]; j++)
-			;
-		st->l3_local[af_idx(af[i])](st, ifp, pkts + i, (uint16_t)(j - i));
+	run_close(af, n);
+	for (i = 0; i < n; i += j) {
+		j = run_len(af, i);
+		st->l3_local[af_idx(af[i])](st, ifp, pkts + i, j);
 	}
 }
 
@@ -408,6 +403,8 @@ sonde_if_create(struct sonde_stack *st, const struct sonde_if_conf *conf)
 		if_free(st, ifp);
 		return r;
 	}
+	if (kind->attach)
+		kind->attach(ifp);
 	if (!conf->no_linklocal) {
 		if_linklocal(ifp->mac, &ll);
 		r = sonde_addr_add(st, ifp->index, &ll);

@@ -8,15 +8,19 @@
  * enters the stack (received, or built by a layer), so no field is ever
  * stale from an earlier life of the mbuf.
  *
- * The field's offset is a fact of the process, not of a stack: DPDK
- * registers dynamic fields process-wide, under a name, and gives the same
- * offset to every caller that registers the same name and size.  It is the
- * one global the stack has, written once by meta_register() (from
- * sonde_stack_create) before any packet is touched.
+ * The field is registered at a fixed offset, the last 24 bytes of the
+ * mbuf's dynamic field space (rte_mbuf_dynfield_register_offset), so
+ * every access is an address the compiler knows: with the offset in a
+ * variable, each one was a load the compiler could not keep across the
+ * stores to packet bytes (which may alias anything), some ten a packet.
+ * DPDK gives dynamic fields the lowest offsets free, so a driver's (a
+ * timestamp, say) lands below; if this space is taken, creating a stack
+ * fails (EBUSY) and says so.
  */
 #ifndef SONDE_META_H
 #define SONDE_META_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_mbuf.h>
@@ -34,27 +38,33 @@ struct pkt_meta {
 	 * none.  Transport layers set it; probes report it. */
 	void *conn;
 	uint16_t ifindex; /* arrived on (input) or leaves by (output); SONDE_IF_NONE */
-	uint8_t af;	  /* 4 or 6 once IP has it; 0 before (ARP, a frame not parsed) */
-	uint8_t flags;	  /* PKT_* */
-	uint8_t depth;	  /* encapsulations the packet has been through (tunnels) */
-	uint8_t spare[3];
+	/* For an upper layer: the IP header and its extension headers, in the
+	 * bytes before the data (not the mbuf's l3_len: a bit-field, and the
+	 * NIC's for offloads). */
+	uint16_t l3_len;
+	uint8_t af;    /* 4 or 6 once IP has it; 0 before (ARP, a frame not parsed) */
+	uint8_t flags; /* PKT_* */
+	uint8_t depth; /* encapsulations the packet has been through (tunnels) */
+	uint8_t spare;
 	/* A layer's own, while that layer holds the packet (reassembly keeps a
 	 * fragment's byte range here): meaningless once handed on. */
 	uint32_t scratch[2];
 };
 
-extern int sonde_meta_offset;
+#define SONDE_META_OFFSET                                                                   \
+	(offsetof(struct rte_mbuf, dynfield1) + sizeof(((struct rte_mbuf *)0)->dynfield1) - \
+	 sizeof(struct pkt_meta))
 
 static inline struct pkt_meta *
 pkt_meta(struct rte_mbuf *m)
 {
-	return RTE_MBUF_DYNFIELD(m, sonde_meta_offset, struct pkt_meta *);
+	return RTE_MBUF_DYNFIELD(m, SONDE_META_OFFSET, struct pkt_meta *);
 }
 
 static inline const struct pkt_meta *
 pkt_meta_c(const struct rte_mbuf *m)
 {
-	return RTE_MBUF_DYNFIELD(m, sonde_meta_offset, const struct pkt_meta *);
+	return RTE_MBUF_DYNFIELD(m, SONDE_META_OFFSET, const struct pkt_meta *);
 }
 
 /* A packet entering the stack: every field set. */

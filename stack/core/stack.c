@@ -22,7 +22,8 @@
 #include "probes.h"
 #include "stack.h"
 
-int sonde_meta_offset = -1;
+_Static_assert(SONDE_META_OFFSET % __alignof__(struct pkt_meta) == 0, "pkt_meta aligned");
+_Static_assert(SONDE_META_OFFSET >= offsetof(struct rte_mbuf, dynfield1), "pkt_meta in dynfield1");
 
 int
 meta_register(void)
@@ -32,11 +33,15 @@ meta_register(void)
 		.size = sizeof(struct pkt_meta),
 		.align = __alignof__(struct pkt_meta),
 	};
-	int off = rte_mbuf_dynfield_register(&desc);
 
-	if (off < 0)
+	if (rte_mbuf_dynfield_register_offset(&desc, SONDE_META_OFFSET) < 0) {
+		RTE_LOG(ERR, USER1,
+			"sonde: the mbuf dynamic field space at offset %zu (%zu bytes) is taken: "
+			"%s\n",
+			(size_t)SONDE_META_OFFSET, sizeof(struct pkt_meta),
+			rte_strerror(rte_errno));
 		return -rte_errno;
-	sonde_meta_offset = off;
+	}
 	return 0;
 }
 
@@ -181,9 +186,6 @@ sonde_poll(struct sonde_stack *st, uint64_t now_ns)
 	/* lo0 last: what the interfaces' packets looped comes in now. */
 	if_loop_poll(st);
 	timer_run(&st->wheel, now_ns, st);
-	for (unsigned i = 0; i < sonde_n_layers; i++)
-		if (sonde_layers[i]->poll)
-			sonde_layers[i]->poll(st);
 	for (unsigned i = 0; i < st->n_ifs; i++)
 		if (st->ifs[i] != NULL && st->ifs[i]->n_txq)
 			if_flush(st, st->ifs[i]);
@@ -281,6 +283,7 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("frag.in", s->frag_in);
 	S("frag.reassembled", s->frag_reassembled);
 	S("frag.held", st->frag.held);
+	S("frag.held_peak", st->frag.held_peak);
 	S("frag.out", s->frag_out);
 	S("frag.fragmented", s->frag_fragmented);
 	S("udp.in", s->udp_in);

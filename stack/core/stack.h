@@ -29,7 +29,6 @@
 
 #include <rte_common.h>
 #include <rte_ip.h>
-#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
 #include "sonde/sonde.h"
@@ -38,6 +37,7 @@
 #include "meta.h"
 #include "neigh.h"
 #include "peer.h"
+#include "runs.h"
 #include "timer.h"
 #include "wire.h"
 #include "wire6.h"
@@ -57,20 +57,24 @@ struct sonde_stack;
 struct rte_hash;
 struct rte_lpm;
 struct rte_lpm6;
+struct reass_table;
 struct route_list;
 
 /* A burst of frames or packets for a layer, all from interface ifp. */
 typedef void (*pkt_burst_fn)(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
 			     uint16_t n);
-/* A run of packets for an upper protocol: data at the upper-layer header,
- * the IP header (with any extension headers) in the m->l3_len bytes before
- * it, the in-interface and family in pkt_meta. */
+/* A run of packets for an upper protocol: data at the IP header, its
+ * length (with any extension headers) in pkt_meta's l3_len, the upper
+ * header after it (pkt_l4), the in-interface and family in pkt_meta. */
 typedef void (*ip_upper_fn)(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n);
 /* One packet for a handler that consumes it. */
 typedef void (*pkt_one_fn)(struct sonde_stack *st, struct rte_mbuf *m);
 /* Reassembly: takes a fragment (data at the IP header; off is the IPv6
  * fragment header's offset) and returns the whole datagram when this one
- * completes it, else NULL (held, or dropped with a reason). */
+ * completes it, else NULL (held, or dropped with a reason).  The datagram
+ * is a chain whose first segment holds its own header, the first
+ * fragment's: what follows reads nothing of the fragment that completed
+ * it. */
 typedef struct rte_mbuf *(*reass_fn)(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off);
 
 /* How frames get in and out of an interface: drivers/ implements these
@@ -104,6 +108,8 @@ struct if_kind {
 	/* One IP packet to next hop nh, resolving it first as needed. */
 	void (*output)(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, int af,
 		       const uint8_t *nh);
+	/* Once the interface's MAC and MTU are known (may be NULL). */
+	void (*attach)(struct sonde_if *ifp);
 };
 
 struct sonde_if_addr4 {
@@ -132,6 +138,9 @@ struct sonde_if {
 	uint16_t queue_id; /* the port's rx/tx queue pair this stack uses */
 	uint8_t mac[ETH_ADDR_LEN];
 	uint16_t mtu;
+	/* Ethernet: the header's last 8 bytes (our MAC, the EtherType) for
+	 * IPv4 [0] and IPv6 [1], written in one store a frame. */
+	uint8_t eth_tail[2][8];
 	bool csum_rx_ipv4; /* the NIC validates IPv4 header checksums */
 	bool csum_tx_ipv4; /* the NIC fills IPv4 header checksums */
 	struct sonde_pcap *pcap;
@@ -192,17 +201,18 @@ struct ratelimit {
 };
 
 struct frag_state {
-	struct rte_ip_frag_tbl *tbl;
-	struct rte_ip_frag_death_row dr;
-	struct rte_mempool *indirect;
+	struct reass_table *reass;    /* datagrams in reassembly (ip/reass.c) */
+	struct rte_mempool *indirect; /* fragmentation's (ip/frag.c) */
 	uint64_t timeout_ns;
-	uint32_t held, held_max; /* fragments in the table, and the cap */
+	uint32_t held, held_max; /* mbufs held for reassembly, and the cap */
+	uint32_t held_peak;	 /* the most held at once, since the stack began */
 };
 
 struct pmtu6_entry {
 	uint8_t dst[16];
 	uint32_t mtu;
 	uint64_t expires;
+	struct timer timer; /* at expires: the entry goes (icmp6.c) */
 };
 
 struct stats {
@@ -279,9 +289,14 @@ struct sonde_stack {
 	unsigned n_local4;
 	uint8_t local6[SONDE_MAX_IFS * SONDE_MAX_ADDRS][16]; /* the preferred ones (RFC 4862) */
 	unsigned n_local6;
+	/* Which addresses may be ours (or, IPv4, a broadcast of ours): a bit
+	 * by a hash of each, set when the arrays above are rebuilt.  Most
+	 * sources are nobody's of ours, and this says so without a lookup. */
+	uint64_t maybe_local4[4], maybe_local6[4];
 
 	uint16_t ip_ident;
-	uint32_t dad_pending; /* tentative addresses: nd6_timer has work only then */
+	uint32_t dad_pending;	/* tentative addresses */
+	struct timer dad_timer; /* their DAD's (nd6.c) */
 	uint32_t frag6_ident;
 
 	/* ICMP error rate limits (RFC 1812 4.3.2.8, RFC 4443 2.4(f)). */
@@ -330,12 +345,37 @@ pkt_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint32_t sum, uint
 	return 0;
 }
 
-/* The IP header in front of an upper-layer packet (data at the upper
- * header): always in the first segment. */
-static inline uint8_t *
-pkt_l3(struct rte_mbuf *m)
+/* rte_pktmbuf_adj() and _prepend() for a length known to fit (the data or
+ * the headroom checked before): no check, no return. */
+static __rte_always_inline void
+pkt_adj(struct rte_mbuf *m, uint16_t len)
 {
-	return rte_pktmbuf_mtod_offset(m, uint8_t *, -(int)m->l3_len);
+	m->data_off += len;
+	m->data_len -= len;
+	m->pkt_len -= len;
+}
+
+static __rte_always_inline void
+pkt_prepend(struct rte_mbuf *m, uint16_t len)
+{
+	m->data_off -= len;
+	m->data_len += len;
+	m->pkt_len += len;
+}
+
+/* An upper layer's view of a packet to it (data at the IP header, whose
+ * length with its extension headers is pkt_meta's l3_len): where its own
+ * header starts, in the first segment, and how many bytes are its. */
+static __rte_always_inline uint8_t *
+pkt_l4(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, pkt_meta(m)->l3_len);
+}
+
+static __rte_always_inline uint32_t
+pkt_l4_len(const struct rte_mbuf *m)
+{
+	return rte_pktmbuf_pkt_len(m) - pkt_meta_c(m)->l3_len;
 }
 
 /* --- core: registration (proto.c) --- */
@@ -348,8 +388,6 @@ struct sonde_layer {
 	void (*fini)(struct sonde_stack *st);
 	/* Interface ifp is going away: forget what this layer has on it. */
 	void (*if_detach)(struct sonde_stack *st, struct sonde_if *ifp);
-	/* Until every timer is on the wheel: what the layer does each poll. */
-	void (*poll)(struct sonde_stack *st);
 };
 extern const struct sonde_layer *const sonde_layers[];
 extern const unsigned sonde_n_layers;
@@ -358,14 +396,23 @@ int proto_eth_register(struct sonde_stack *st, uint16_t type, pkt_burst_fn fn);
 int proto_l3_register(struct sonde_stack *st, int af, pkt_burst_fn input, pkt_burst_fn local);
 int proto_ip_register(struct sonde_stack *st, int af, uint8_t proto, ip_upper_fn fn);
 int proto_reass_register(struct sonde_stack *st, int af, reass_fn fn);
-/* The handler registered for EtherType type, or NULL. */
-static inline pkt_burst_fn
-proto_eth_find(const struct sonde_stack *st, uint16_t type)
+/* The index of the handler registered for EtherType type, or
+ * SONDE_ETH_TYPES if none. */
+static inline uint8_t
+proto_eth_index(const struct sonde_stack *st, uint16_t type)
 {
 	for (unsigned i = 0; i < st->n_eth_types; i++)
 		if (st->eth_types[i].type == type)
-			return st->eth_types[i].fn;
-	return NULL;
+			return (uint8_t)i;
+	return SONDE_ETH_TYPES;
+}
+
+static inline pkt_burst_fn
+proto_eth_find(const struct sonde_stack *st, uint16_t type)
+{
+	uint8_t i = proto_eth_index(st, type);
+
+	return i < SONDE_ETH_TYPES ? st->eth_types[i].fn : NULL;
 }
 
 /* --- core: interfaces (iface.c) --- */
@@ -383,15 +430,27 @@ int if_kind_register(struct sonde_stack *st, enum sonde_if_type type, const stru
 static __rte_always_inline void
 if_enqueue(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
 {
+	ifp->tx_bytes += rte_pktmbuf_pkt_len(m); /* if_flush() takes back what the driver refuses */
 	ifp->txq[ifp->n_txq++] = m;
 	if (ifp->n_txq == SONDE_BURST)
 		if_flush(st, ifp);
 }
 
+/* What a kind's input does first with each frame of a driver's burst (in
+ * its own loop over the burst, rather than one loop more): the packet's
+ * metadata written whole, its bytes counted. */
+static __rte_always_inline void
+if_rx_frame(struct sonde_if *ifp, struct rte_mbuf *m)
+{
+	pkt_meta_init(m, ifp->index, 0);
+	ifp->rx_bytes += rte_pktmbuf_pkt_len(m);
+}
+
 /* Hands IP packets (data at the IP header, each to leave by out[i] as its
- * dst said, l2[i] its resolve()) to their interfaces, a run per interface. */
+ * dst said, l2[i] its resolve()) to their interfaces, a run per interface:
+ * oix[i] is out[i]'s index, in an array with room for RUN_PAD more. */
 void if_send_burst(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if *const *out,
-		   void *const *l2, uint16_t n);
+		   void *const *l2, uint8_t *oix, uint16_t n);
 
 /* lo0: fires local-send and queues m (data at the IP header) for the next poll. */
 void loop_enqueue(struct sonde_stack *st, struct rte_mbuf *m);
@@ -409,12 +468,23 @@ dst_invalidate(struct sonde_stack *st)
 	st->dst_gen++;
 }
 
+/* A slot (and a bit of the filters of our addresses) by address: a
+ * multiplicative hash, whose top byte depends on every bit of the address
+ * (a fold by xor, tried first, made 10.77.0.1 and 10.78.0.2 one slot). */
 static __rte_always_inline uint32_t
 dst_hash4(uint32_t a)
 {
-	uint32_t h = a ^ a >> 16;
+	return (a * 0x9e3779b1u) >> 24;
+}
 
-	return (h ^ h >> 8) & (DST_SLOTS - 1);
+static __rte_always_inline uint32_t
+dst_hash6(const uint8_t *a)
+{
+	uint64_t x, y;
+
+	memcpy(&x, a, 8);
+	memcpy(&y, a + 8, 8);
+	return (uint32_t)(((x * 0x9e3779b97f4a7c15ull) ^ y) * 0xc2b2ae3d27d4eb4full >> 56);
 }
 
 /* The entry for IPv4 address a (network order). */
@@ -430,6 +500,25 @@ dst4(struct sonde_stack *st, uint32_t a)
 	if (d->gen == st->dst_gen && d->tag == 4 && wire_load32(d->addr) == a)
 		return d;
 	return dst_fill(st, h, 4, (const uint8_t *)&a);
+}
+
+/* The bit of an IPv6 address in the filter of our addresses: a hash of
+ * its interface identifier alone (one multiply; the prefix rarely tells
+ * our addresses apart from a peer's). */
+static __rte_always_inline uint32_t
+maybe_hash6(const uint8_t *a)
+{
+	uint64_t y;
+
+	memcpy(&y, a + 8, 8);
+	return (uint32_t)(y * 0x9e3779b97f4a7c15ull >> 56);
+}
+
+/* Whether maybe_local[4] has the bit of hash h. */
+static __rte_always_inline bool
+maybe_local(const uint64_t *bits, uint32_t h)
+{
+	return (bits[h >> 6 & 3] >> (h & 63)) & 1;
 }
 
 /* The scope an IPv6 address is looked up in: the interface, for link-local
@@ -448,8 +537,7 @@ static __rte_always_inline const struct dst *
 dst6(struct sonde_stack *st, const uint8_t *a, uint16_t scope)
 {
 	uint32_t tag = dst_tag6(a, scope);
-	uint32_t h = dst_hash4(wire_load32(a) ^ wire_load32(a + 4) ^ wire_load32(a + 8) ^
-			       wire_load32(a + 12) ^ tag);
+	uint32_t h = (dst_hash6(a) ^ tag >> 8) & (DST_SLOTS - 1);
 	const struct dst *d = &st->dst[h];
 
 	if (likely(d->gen == st->dst_gen && d->tag == tag && ipv6_addr_eq(d->addr, a)))

@@ -27,14 +27,27 @@ static const uint8_t ipv6_all_routers[16] = {
 	0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2
 };
 
+static void
+addr_maybe(uint64_t *bits, uint32_t h)
+{
+	bits[h >> 6 & 3] |= 1ull << (h & 63);
+}
+
 void
 ipv4_local_rebuild(struct sonde_stack *st)
 {
 	dst_invalidate(st);
 	st->n_local4 = 0;
+	memset(st->maybe_local4, 0, sizeof(st->maybe_local4));
+	addr_maybe(st->maybe_local4, dst_hash4(0xffffffff));
 	for (unsigned i = 0; i < st->n_ifs; i++)
-		for (unsigned j = 0; st->ifs[i] != NULL && j < st->ifs[i]->n_v4; j++)
-			st->local4[st->n_local4++] = st->ifs[i]->v4[j].addr;
+		for (unsigned j = 0; st->ifs[i] != NULL && j < st->ifs[i]->n_v4; j++) {
+			const struct sonde_if_addr4 *a = &st->ifs[i]->v4[j];
+
+			st->local4[st->n_local4++] = a->addr;
+			addr_maybe(st->maybe_local4, dst_hash4(a->addr));
+			addr_maybe(st->maybe_local4, dst_hash4(a->bcast));
+		}
 }
 
 /* Every change of an IPv6 address's state ends here: ipv6_is_local()
@@ -45,10 +58,20 @@ ipv6_local_rebuild(struct sonde_stack *st)
 {
 	dst_invalidate(st);
 	st->n_local6 = 0;
-	for (unsigned i = 0; i < st->n_ifs; i++)
-		for (unsigned j = 0; st->ifs[i] != NULL && j < st->ifs[i]->n_v6; j++)
-			if (st->ifs[i]->v6[j].state == ADDR6_PREFERRED)
-				memcpy(st->local6[st->n_local6++], st->ifs[i]->v6[j].addr, 16);
+	memset(st->maybe_local6, 0, sizeof(st->maybe_local6));
+	/* Global addresses first: most packets to us are to one, and the
+	 * scan stops at the first match. */
+	for (int ll = 0; ll < 2; ll++)
+		for (unsigned i = 0; i < st->n_ifs; i++)
+			for (unsigned j = 0; st->ifs[i] != NULL && j < st->ifs[i]->n_v6; j++) {
+				const uint8_t *a = st->ifs[i]->v6[j].addr;
+
+				if (st->ifs[i]->v6[j].state != ADDR6_PREFERRED ||
+				    ipv6_addr_is_linklocal(a) != ll)
+					continue;
+				memcpy(st->local6[st->n_local6++], a, 16);
+				addr_maybe(st->maybe_local6, maybe_hash6(a));
+			}
 }
 
 uint32_t
@@ -135,7 +158,9 @@ addr4_add(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde_prefi
 	uint32_t h = rte_be_to_cpu_32(p->addr.v4);
 	int r;
 
-	if (p->plen > 32 || h == 0 || (h >> 28) >= 0xe)
+	/* RFC 1122 3.2.1.3: not 0, not on 127/8 (never on a network), not
+	 * multicast or class E. */
+	if (p->plen > 32 || h == 0 || IN_LOOPBACK_H(h) || (h >> 28) >= 0xe)
 		return -EINVAL;
 	if (ipv4_is_local(st, p->addr.v4))
 		return -EEXIST;

@@ -26,19 +26,11 @@ icmp_type_is_error(uint8_t t)
 	       t == ICMP_TIMXCEED || t == ICMP_PARAMPROB;
 }
 
-/* Data back at the IP header, then dropped: drop probes see the whole packet. */
-static void
-icmp_drop(struct sonde_stack *st, struct rte_mbuf *m, enum drop_reason r)
-{
-	rte_pktmbuf_prepend(m, m->l3_len);
-	pkt_drop(st, m, r);
-}
-
 /* An echo request turned into its reply, in place (RFC 792): 0 or why not. */
 static int
 icmp_echo(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *p)
 {
-	const uint8_t *ip = pkt_l3(m);
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
 
 	/* RFC 1122 3.2.2.6 allows silence for broadcast echo; Linux's
 	 * default too (icmp_echo_ignore_broadcasts). */
@@ -49,8 +41,7 @@ icmp_echo(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *p)
 		return DROP_BAD_SOURCE;
 	/* Only the type changes, and the checksum with it (RFC 1624). */
 	p[0] = ICMP_ECHOREPLY;
-	wire_put16(p + 2, wire_cksum_adjust(wire_get16(p + 2), (uint16_t)(ICMP_ECHO << 8 | p[1]),
-					    (uint16_t)(ICMP_ECHOREPLY << 8 | p[1])));
+	wire_put16(p + 2, wire_cksum_adjust_hi(wire_get16(p + 2), ICMP_ECHO, ICMP_ECHOREPLY));
 	st->stats.icmp_echo_replies++;
 	st->stats.icmp_out++;
 	ipv4_turn(st, m);
@@ -60,37 +51,37 @@ icmp_echo(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *p)
 static void
 icmp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf *out[SONDE_BURST];
-	uint16_t k = 0;
+	struct ip_out out;
 
+	ip_out_init(&out);
 	st->stats.icmp_in += n;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-		uint32_t len = rte_pktmbuf_pkt_len(m);
+		uint8_t *p = pkt_l4(m);
+		uint32_t off = pkt_meta(m)->l3_len, len = pkt_l4_len(m);
 		struct icmp_view ic;
 		uint16_t sum;
 		int r;
 
-		r = wire_icmp_parse_hdr(p, rte_pktmbuf_data_len(m), &ic);
+		r = wire_icmp_parse_hdr(p, rte_pktmbuf_data_len(m) - off, &ic);
 		/* Over the whole message: a reassembled one is a chain of mbufs. */
-		if (r == 0 && (pkt_sum(m, 0, len, 0, &sum) != 0 || sum != 0xffff))
+		if (r == 0 && (pkt_sum(m, off, len, 0, &sum) != 0 || sum != 0xffff))
 			r = DROP_ICMP_BAD_CHECKSUM;
 		if (r == 0 && ic.type == ICMP_ECHO) {
 			r = icmp_echo(st, m, p);
 			if (r == 0) {
-				out[k++] = m;
+				ipv4_out_add(st, &out, m);
 				continue;
 			}
 		}
 		if (r) {
-			icmp_drop(st, m, (enum drop_reason)r);
+			pkt_drop(st, m, (enum drop_reason)r);
 			continue;
 		}
 		/* Replies and errors end here until sockets can take them. */
 		rte_pktmbuf_free(m);
 	}
-	ipv4_output_burst(st, out, k);
+	ip_out_send(st, &out, 4);
 }
 
 static bool

@@ -32,13 +32,6 @@ icmp6_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len, const uint8_t 
 	return (uint16_t)~sum;
 }
 
-static void
-icmp6_drop(struct sonde_stack *st, struct rte_mbuf *m, enum drop_reason r)
-{
-	rte_pktmbuf_prepend(m, m->l3_len);
-	pkt_drop(st, m, r);
-}
-
 /* RFC 8201 4: remember a smaller path MTU, never below 1280. */
 static void
 icmp6_packet_too_big(struct sonde_stack *st, const uint8_t *p, uint32_t len)
@@ -54,9 +47,8 @@ icmp6_packet_too_big(struct sonde_stack *st, const uint8_t *p, uint32_t len)
 static int
 icmp6_echo(struct sonde_stack *st, struct rte_mbuf *m)
 {
-	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-	const uint8_t *ip = pkt_l3(m);
-	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint8_t *p = pkt_l4(m);
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct sonde_if *inif = stack_if(st, pkt_meta(m)->ifindex);
 	uint8_t src[16];
 	uint16_t ck;
@@ -68,22 +60,21 @@ icmp6_echo(struct sonde_stack *st, struct rte_mbuf *m)
 	 * address of the interface it arrived on. */
 	if (ipv6_addr_is_multicast(ip + 24) && !ipv6_select_source(inif, ip + 8, src))
 		return DROP_NO_SOURCE;
-	st->stats.icmp6_echo_replies++;
-	st->stats.icmp6_out++;
 	p[0] = ICMP6_ECHO_REPLY;
 	if (!ipv6_addr_is_multicast(ip + 24)) {
 		/* The pseudo-header sum does not see source and destination
 		 * swap; only the type changes (RFC 1624). */
-		wire_put16(p + 2, wire_cksum_adjust(wire_get16(p + 2),
-						    (uint16_t)(ICMP6_ECHO_REQUEST << 8 | p[1]),
-						    (uint16_t)(ICMP6_ECHO_REPLY << 8 | p[1])));
+		wire_put16(p + 2, wire_cksum_adjust_hi(wire_get16(p + 2), ICMP6_ECHO_REQUEST,
+						       ICMP6_ECHO_REPLY));
 		ipv6_turn(st, m, NULL);
 		return 0;
 	}
 	ipv6_turn(st, m, src);
+	/* Both moved, if there were extension headers. */
 	ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	p = pkt_l4(m);
 	p[2] = p[3] = 0;
-	ck = icmp6_cksum(m, IPV6_HDR_LEN, len, ip + 8, ip + 24);
+	ck = icmp6_cksum(m, IPV6_HDR_LEN, pkt_l4_len(m), ip + 8, ip + 24);
 	wire_put16(p + 2, rte_be_to_cpu_16(ck));
 	return 0;
 }
@@ -91,31 +82,40 @@ icmp6_echo(struct sonde_stack *st, struct rte_mbuf *m)
 static void
 icmp6_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf *out[SONDE_BURST];
-	uint16_t k = 0;
+	struct ip_out out;
+	uint16_t replies = 0;
 
+	ip_out_init(&out);
 	st->stats.icmp6_in += n;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *), *ip = pkt_l3(m);
-		uint32_t len = rte_pktmbuf_pkt_len(m);
+		const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *), *p = pkt_l4(m);
+		uint32_t off = pkt_meta(m)->l3_len, len = pkt_l4_len(m);
 		pkt_one_fn fn;
 		int r;
 
-		if (len < ICMP_HDR_LEN || rte_pktmbuf_data_len(m) < ICMP_HDR_LEN) {
-			icmp6_drop(st, m, DROP_ICMP_TRUNCATED);
+		if (len < ICMP_HDR_LEN || rte_pktmbuf_data_len(m) < off + ICMP_HDR_LEN) {
+			pkt_drop(st, m, DROP_ICMP_TRUNCATED);
 			continue;
 		}
-		if (icmp6_cksum(m, 0, len, ip + 8, ip + 24) != 0) {
-			icmp6_drop(st, m, DROP_ICMP_BAD_CHECKSUM);
+		/* Inline for a message in one segment (every echo): the
+		 * pseudo-header's sum and the message's, folded. */
+		if (likely(off + len <= rte_pktmbuf_data_len(m))
+			    ? wire_sum_fold(wire_sum(p, len,
+						     wire_pseudo6_sum(ip + 8, ip + 24, len,
+								      IPPROTO_ICMPV6_))) != 0xffff
+			    : icmp6_cksum(m, off, len, ip + 8, ip + 24) != 0) {
+			pkt_drop(st, m, DROP_ICMP_BAD_CHECKSUM);
 			continue;
 		}
 		if (p[0] == ICMP6_ECHO_REQUEST) {
 			r = icmp6_echo(st, m);
-			if (r == 0)
-				out[k++] = m;
-			else
-				icmp6_drop(st, m, (enum drop_reason)r);
+			if (r == 0) {
+				ipv6_out_add(st, &out, m);
+				replies++;
+			} else {
+				pkt_drop(st, m, (enum drop_reason)r);
+			}
 			continue;
 		}
 		fn = st->icmp6_types[p[0]];
@@ -124,11 +124,13 @@ icmp6_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		if (p[0] == ICMP6_PACKET_TOO_BIG)
-			icmp6_packet_too_big(st, p, rte_pktmbuf_data_len(m));
+			icmp6_packet_too_big(st, p, rte_pktmbuf_data_len(m) - off);
 		/* Replies and errors end here until sockets can take them. */
 		rte_pktmbuf_free(m);
 	}
-	ipv6_output_burst(st, out, k);
+	st->stats.icmp6_echo_replies += replies;
+	st->stats.icmp6_out += replies;
+	ip_out_send(st, &out, 6);
 }
 
 int
@@ -236,16 +238,12 @@ icmp6_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint
 		    inif && inif != st->lo ? inif->index : -1);
 }
 
-/* The path MTU cache: direct-mapped, bounded, entries expire (RFC 8201 5.3). */
+/* The path MTU cache: direct-mapped, bounded, entries expire (RFC 8201
+ * 5.3) by a timer each, which then tells the destination cache. */
 static struct pmtu6_entry *
 pmtu6_slot(struct sonde_stack *st, const uint8_t *dst)
 {
-	uint32_t w[4];
-
-	memcpy(w, dst, 16);
-	w[0] ^= w[1] ^ w[2] ^ w[3];
-	w[0] ^= w[0] >> 16;
-	return &st->pmtu6[(w[0] ^ w[0] >> 8) % SONDE_PMTU6_SLOTS];
+	return &st->pmtu6[dst_hash6(dst) % SONDE_PMTU6_SLOTS];
 }
 
 uint32_t
@@ -258,6 +256,15 @@ pmtu6_get(struct sonde_stack *st, const uint8_t *dst)
 	return UINT32_MAX;
 }
 
+static void
+pmtu6_expire(struct timer *t, void *ctx)
+{
+	struct pmtu6_entry *e = container_of(t, struct pmtu6_entry, timer);
+
+	e->expires = 0;
+	dst_invalidate(ctx);
+}
+
 void
 pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu)
 {
@@ -268,18 +275,29 @@ pmtu6_set(struct sonde_stack *st, const uint8_t *dst, uint32_t mtu)
 	memcpy(e->dst, dst, 16);
 	e->mtu = mtu;
 	e->expires = st->now + PMTU6_EXPIRE_NS;
+	timer_arm(&st->wheel, &e->timer, e->expires);
 	st->stats.pmtu6_updates++;
 	dst_invalidate(st); /* the destination cache holds path MTUs */
+}
+
+static void
+icmp6_fini(struct sonde_stack *st)
+{
+	for (unsigned i = 0; i < SONDE_PMTU6_SLOTS; i++)
+		timer_cancel(&st->wheel, &st->pmtu6[i].timer);
 }
 
 static int
 icmp6_init(struct sonde_stack *st, const struct sonde_conf *conf)
 {
 	(void)conf;
+	for (unsigned i = 0; i < SONDE_PMTU6_SLOTS; i++)
+		timer_init(&st->pmtu6[i].timer, pmtu6_expire);
 	return proto_ip_register(st, 6, IPPROTO_ICMPV6_, icmp6_input);
 }
 
 const struct sonde_layer icmp6_layer = {
 	.name = "icmp6",
 	.init = icmp6_init,
+	.fini = icmp6_fini,
 };

@@ -6,14 +6,15 @@
  * delivers), RFC 1812 5.2-5.3 (what a router checks and changes when it
  * forwards), RFC 1624 (the incremental checksum update on forwarding).
  * Validate, then route, then deliver or forward: ipv4_input() checks each
- * header and classifies the packet by what the destination cache says of
- * its addresses, fires receive for the burst, then hands runs to
- * ipv4_deliver() (which hands runs to the protocol registered for them) or
- * ipv4_forward().  Output takes bursts too: a reply turned around in place
- * (ipv4_turn) or a header written by ipv4_output() goes through
- * ipv4_output_burst(), which routes by the destination cache and hands
- * runs to the interfaces.  Options are carried but never acted on (no
- * source routing, RFC 7126).
+ * header and gives the packet a key (its protocol, to deliver; forward; a
+ * fragment; a drop reason), fires receive for the burst, then hands each
+ * run of one key on (ipv4_dispatch): to the protocol registered for it,
+ * with the IP header still in front (read fires for the run), to
+ * ipv4_forward(), to reassembly, or to pkt_drop().  Output takes bursts
+ * too: a reply turned around in place (ipv4_turn) or a header written by
+ * ipv4_output() goes through ipv4_output_burst(), which routes by the
+ * destination cache and hands runs to the interfaces.  Options are carried
+ * but never acted on (no source routing, RFC 7126).
  */
 #include <errno.h>
 #include <string.h>
@@ -74,32 +75,34 @@ ipv4_check(const uint8_t *p, uint32_t len, uint64_t ck, uint16_t *tot)
 
 /* RFC 1122 3.2.1.3, RFC 1812 5.3.7: martian sources and destinations;
  * then ours, a broadcast of the interface (delivered as to a group),
- * to forward, or not ours. */
+ * to forward, or not ours.  Ours and broadcasts are looked for only where
+ * the filter of our addresses says they may be: most addresses are
+ * nobody's of ours, and a forwarded packet's destination is looked up by
+ * ipv4_forward() anyway. */
 static __rte_always_inline int
 ipv4_classify(struct sonde_stack *st, const struct sonde_if *ifp, const uint8_t *p,
 	      struct pkt_meta *pm)
 {
 	uint32_t src = wire_load32(p + 12), dst = wire_load32(p + 16);
 	uint32_t hs = rte_be_to_cpu_32(src), hd = rte_be_to_cpu_32(dst);
-	uint64_t bit = 1ull << ifp->index;
-	const struct dst *d;
 
 	if (IN_MULTICAST_H(hs) || hs == 0xffffffff || IN_LOOPBACK_H(hs))
 		return DROP_BAD_SOURCE;
-	if (hs != 0) {
-		d = dst4(st, src);
-		if ((d->flags & DST_LOCAL) || (d->ifmask & bit))
-			return DROP_BAD_SOURCE;
+	if (hs != 0 && unlikely(maybe_local(st->maybe_local4, dst_hash4(src))) &&
+	    (ipv4_is_local(st, src) || ipv4_is_broadcast(st, ifp, src)))
+		return DROP_BAD_SOURCE;
+	/* Ours first: none of our addresses is 0.0.0.0 or on 127/8
+	 * (addr.c refuses them), so what is ours needs no more checks. */
+	if (maybe_local(st->maybe_local4, dst_hash4(dst))) {
+		if (ipv4_is_local(st, dst))
+			return IP_DELIVER;
+		if (ipv4_is_broadcast(st, ifp, dst)) {
+			pm->flags |= PKT_IP_BCAST;
+			return IP_DELIVER;
+		}
 	}
 	if (IN_LOOPBACK_H(hd) || hd == 0)
 		return DROP_BAD_DEST;
-	d = dst4(st, dst);
-	if (d->flags & DST_LOCAL)
-		return IP_DELIVER;
-	if (d->ifmask & bit) {
-		pm->flags |= PKT_IP_BCAST;
-		return IP_DELIVER;
-	}
 	/* We join no multicast group yet; RFC 1812 5.3.5 leaves multicast
 	 * forwarding to multicast routers. */
 	if (IN_MULTICAST_H(hd) || !st->forwarding)
@@ -107,52 +110,12 @@ ipv4_classify(struct sonde_stack *st, const struct sonde_if *ifp, const uint8_t 
 	return IP_FORWARD;
 }
 
-/* RFC 1122 3.2.2.1: protocol unreachable for a transport we lack. */
-static void
-ipv4_no_protocol(struct sonde_stack *st, struct rte_mbuf *m)
-{
-	rte_pktmbuf_prepend(m, m->l3_len);
-	icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0);
-	pkt_drop(st, m, DROP_NO_PROTOCOL);
-}
-
-/* Packets to us (data at their IPv4 header): fragments to reassembly, read
- * for what is whole, then each protocol's run to its handler. */
-static void
-ipv4_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
-{
-	uint8_t proto[SONDE_BURST];
-	uint16_t k = 0;
-
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-
-		if (unlikely(wire_get16(p + 6) & (IPV4_FLAG_MF | IPV4_OFFSET_MASK))) {
-			m = st->reass[0](st, m, 0);
-			if (m == NULL)
-				continue; /* held for reassembly, or dropped there */
-			/* The datagram's own header, the first fragment's:
-			 * what follows reads nothing of the fragment that
-			 * completed it. */
-			p = rte_pktmbuf_mtod(m, const uint8_t *);
-		}
-		m->l3_len = (uint8_t)((p[0] & 0xf) * 4);
-		proto[k] = p[9];
-		pkts[k++] = m;
-	}
-	st->stats.ipv4_in_delivered += k;
-	probe_burst_if(st, PROBE_READ, pkts, k, ifp);
-	for (uint16_t i = 0; i < k; i++)
-		rte_pktmbuf_adj(pkts[i], pkts[i]->l3_len);
-	ip_upper_runs(st, 4, pkts, proto, k, ipv4_no_protocol);
-}
-
 /* RFC 1812 5.2.1 and 5.3: TTL, route, MTU, then the header rewrite. */
 static void
 ipv4_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct sonde_if *out[SONDE_BURST];
+	uint8_t oix[SONDE_BURST + RUN_PAD];
 	void *l2[SONDE_BURST];
 	uint16_t k = 0;
 
@@ -190,9 +153,7 @@ ipv4_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkt
 		}
 		/* TTL and protocol share a 16-bit word: adjust the checksum for it. */
 		p[8] = (uint8_t)(ttl - 1);
-		wire_put16(p + 10,
-			   wire_cksum_adjust(wire_get16(p + 10), (uint16_t)(ttl << 8 | p[9]),
-					     (uint16_t)((ttl - 1) << 8 | p[9])));
+		wire_put16(p + 10, wire_cksum_ttl_dec(wire_get16(p + 10)));
 		st->stats.ipv4_forwarded++;
 		pkt_meta(m)->ifindex = d->out->index;
 		/* Only the receive flags go: EXTERNAL says whose buffer this is
@@ -208,21 +169,96 @@ ipv4_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkt
 			continue;
 		}
 		out[k] = d->out;
+		oix[k] = (uint8_t)d->out->index;
 		l2[k] = d->l2;
 		pkts[k++] = m;
 	}
-	if_send_burst(st, pkts, out, l2, k);
+	if_send_burst(st, pkts, out, l2, oix, k);
+}
+
+/* RFC 1122 3.2.2.1: protocol unreachable for a transport we lack. */
+static void
+ipv4_no_protocol(struct sonde_stack *st, struct rte_mbuf *m)
+{
+	icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0);
+	pkt_drop(st, m, DROP_NO_PROTOCOL);
+}
+
+static void ipv4_dispatch(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
+			  uint16_t *key, uint16_t n);
+
+/* Fragments to us: each to reassembly; what that makes whole goes on as
+ * a burst of its own. */
+static void
+ipv4_reass(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t key[SONDE_BURST + RUN_PAD16];
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = st->reass[0](st, pkts[i], 0);
+		const uint8_t *p;
+
+		if (m == NULL)
+			continue; /* held for reassembly, or dropped there */
+		/* The datagram's own header, the first fragment's: what
+		 * follows reads nothing of the fragment that completed it. */
+		p = rte_pktmbuf_mtod(m, const uint8_t *);
+		pkt_meta(m)->l3_len = (uint16_t)((p[0] & 0xf) * 4);
+		key[k] = p[9];
+		pkts[k++] = m;
+	}
+	ipv4_dispatch(st, ifp, pkts, key, k);
+}
+
+/* Each run of one key on its way (see the top of the file). */
+static void
+ipv4_dispatch(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t *key,
+	      uint16_t n)
+{
+	uint16_t j;
+
+	run_close16(key, n);
+	for (uint16_t i = 0; i < n; i += j) {
+		uint16_t kv = key[i];
+
+		j = run_len16(key, i);
+		if (likely(kv < IP_KEY_FORWARD)) {
+			st->stats.ipv4_in_delivered += j;
+			probe_burst_if(st, PROBE_READ, pkts + i, j, ifp);
+			ip_upper(st, 4, (uint8_t)kv, pkts + i, j, ipv4_no_protocol);
+		} else if (kv == IP_KEY_FORWARD) {
+			ipv4_forward(st, ifp, pkts + i, j);
+		} else if (kv == IP_KEY_REASS) {
+			ipv4_reass(st, ifp, pkts + i, j);
+		} else {
+			for (uint16_t x = i; x < i + j; x++)
+				pkt_drop(st, pkts[x], (enum drop_reason)(kv - IP_KEY_DROP));
+		}
+	}
+}
+
+/* The key of a packet to us (see ipv4_dispatch): its protocol, with the
+ * header's length in pkt_meta, or reassembly for a fragment. */
+static __rte_always_inline uint16_t
+ipv4_deliver_key(const uint8_t *p, struct pkt_meta *pm)
+{
+	if (unlikely(wire_get16(p + 6) & (IPV4_FLAG_MF | IPV4_OFFSET_MASK)))
+		return IP_KEY_REASS;
+	pm->l3_len = (uint16_t)((p[0] & 0xf) * 4);
+	return p[9];
 }
 
 static void
 ipv4_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint8_t cls[SONDE_BURST];
+	uint16_t key[SONDE_BURST + RUN_PAD16];
 	uint16_t k = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pkt_meta *pm = pkt_meta(m);
+		const uint8_t *p;
 		uint16_t tot = 0;
 		int r;
 
@@ -233,7 +269,8 @@ ipv4_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
 			pkt_drop(st, m, DROP_BAD_LENGTH);
 			continue;
 		}
-		r = ipv4_check(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+		p = rte_pktmbuf_mtod(m, const uint8_t *);
+		r = ipv4_check(p, rte_pktmbuf_data_len(m),
 			       m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK, &tot);
 		if (unlikely(r)) {
 			pkt_drop(st, m, (enum drop_reason)r);
@@ -242,39 +279,45 @@ ipv4_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
 		/* Ethernet pads short frames: the header says where the packet ends. */
 		if (unlikely(rte_pktmbuf_pkt_len(m) > tot))
 			rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - tot));
-		cls[k] = (uint8_t)ipv4_classify(st, ifp, rte_pktmbuf_mtod(m, const uint8_t *), pm);
+		r = ipv4_classify(st, ifp, p, pm);
+		key[k] = likely(r == IP_DELIVER) ? ipv4_deliver_key(p, pm)
+			 : r == IP_FORWARD	 ? IP_KEY_FORWARD
+						 : (uint16_t)(IP_KEY_DROP + r);
 		pkts[k++] = m;
 	}
 	st->stats.ipv4_in += k;
 	probe_burst_if(st, PROBE_RECEIVE, pkts, k, ifp);
-	ip_class_runs(st, ifp, pkts, cls, k, ipv4_deliver, ipv4_forward);
+	ipv4_dispatch(st, ifp, pkts, key, k);
 }
 
 /* lo0: packets the stack sent to itself come back in here. */
 static void
 ipv4_local(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
+	uint16_t key[SONDE_BURST + RUN_PAD16];
 	struct ipv4_view ip;
 	uint16_t k = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
-		int r = wire_ipv4_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
-					rte_pktmbuf_data_len(pkts[i]), 1, &ip);
+		struct rte_mbuf *m = pkts[i];
+		int r = wire_ipv4_parse(rte_pktmbuf_mtod(m, const uint8_t *),
+					rte_pktmbuf_data_len(m), 1, &ip);
 
 		if (unlikely(r)) {
-			pkt_drop(st, pkts[i], (enum drop_reason)r);
+			pkt_drop(st, m, (enum drop_reason)r);
 			continue;
 		}
-		pkts[k++] = pkts[i];
+		key[k] = ipv4_deliver_key(rte_pktmbuf_mtod(m, const uint8_t *), pkt_meta(m));
+		pkts[k++] = m;
 	}
-	ipv4_deliver(st, ifp, pkts, k);
+	ipv4_dispatch(st, ifp, pkts, key, k);
 }
 
 /* A packet that cannot leave the burst's way: with no route or source it
  * is dropped; too big it is fragmented (RFC 791 2.3, RFC 1122 3.3.3: ours,
  * without DF); to a next hop not yet resolved it goes to its interface's
  * output, which resolves. */
-static void
+void
 ipv4_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -293,45 +336,35 @@ ipv4_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d
 	}
 	probe_write(st, m, out);
 	st->stats.ipv4_out++;
-	if (rte_pktmbuf_pkt_len(m) > out->mtu)
+	if (rte_pktmbuf_pkt_len(m) > out->mtu) {
 		frag4_output(st, out, m, nh);
+		return;
+	}
+	if (out->csum_tx_ipv4)
+		ipv4_offload(m, rte_pktmbuf_mtod(m, uint8_t *));
+	ipv4_send_nh(st, out, m, nh);
+}
+
+void
+ip_out_send(struct sonde_stack *st, struct ip_out *o, int af)
+{
+	if (af == 4)
+		st->stats.ipv4_out += o->n;
 	else
-		ipv4_send_nh(st, out, m, nh);
+		st->stats.ipv6_out += o->n;
+	probe_burst_out(st, PROBE_WRITE, o->pkts, o->n, o->out);
+	if_send_burst(st, o->pkts, o->out, o->l2, o->oix, o->n);
 }
 
 void
 ipv4_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct sonde_if *out[SONDE_BURST];
-	void *l2[SONDE_BURST];
-	uint16_t k = 0;
+	struct ip_out o;
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-		const struct dst *d = dst4(st, wire_load32(p + 16));
-		struct sonde_if *o = d->out;
-
-		m->ol_flags &= RTE_MBUF_F_EXTERNAL; /* as in ipv4_forward() */
-		if (unlikely((d->flags & (DST_ROUTE | DST_READY)) != (DST_ROUTE | DST_READY) ||
-			     rte_pktmbuf_pkt_len(m) > d->mtu || wire_load32(p + 12) == 0)) {
-			ipv4_output_slow(st, m, d);
-			continue;
-		}
-		if (unlikely(o->csum_tx_ipv4)) {
-			/* The NIC fills the checksum (and wants the field zero). */
-			wire_put16(p + 10, 0);
-			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
-			m->l3_len = (uint8_t)((p[0] & 0xf) * 4);
-		}
-		pkt_meta(m)->ifindex = o->index;
-		out[k] = o;
-		l2[k] = d->l2;
-		pkts[k++] = m;
-	}
-	st->stats.ipv4_out += k;
-	probe_burst_out(st, PROBE_WRITE, pkts, k, out);
-	if_send_burst(st, pkts, out, l2, k);
+	ip_out_init(&o);
+	for (uint16_t i = 0; i < n; i++)
+		ipv4_out_add(st, &o, pkts[i]);
+	ip_out_send(st, &o, 4);
 }
 
 int
@@ -374,35 +407,18 @@ ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t d
 	return 0;
 }
 
+/* ipv4_turn() of a request with options: the reply carries none, so the
+ * fixed header moves up to the transport header. */
 void
-ipv4_turn(struct sonde_stack *st, struct rte_mbuf *m)
+ipv4_turn_options(struct rte_mbuf *m)
 {
-	uint8_t *p = pkt_l3(m);
-	uint32_t src, dst, w0, w1, w2;
-	uint16_t tot;
+	struct pkt_meta *pm = pkt_meta(m);
+	uint16_t opt = (uint16_t)(pm->l3_len - IPV4_MIN_HDR_LEN);
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 
-	if (unlikely(m->l3_len != IPV4_MIN_HDR_LEN)) {
-		/* The reply carries no options: the fixed header moves up to
-		 * the transport header. */
-		memmove(p + m->l3_len - IPV4_MIN_HDR_LEN, p, IPV4_MIN_HDR_LEN);
-		p += m->l3_len - IPV4_MIN_HDR_LEN;
-		m->l3_len = IPV4_MIN_HDR_LEN;
-	}
-	rte_pktmbuf_prepend(m, IPV4_MIN_HDR_LEN);
-	tot = (uint16_t)rte_pktmbuf_pkt_len(m);
-	src = wire_load32(p + 12);
-	dst = wire_load32(p + 16);
-	w0 = rte_cpu_to_be_32(0x45u << 24 | (uint32_t)p[1] << 16 | tot);
-	w1 = rte_cpu_to_be_32((uint32_t)st->ip_ident++ << 16);
-	w2 = rte_cpu_to_be_32(64u << 24 | (uint32_t)p[9] << 16);
-	w2 |= rte_cpu_to_be_32(
-		rte_be_to_cpu_16((uint16_t)~wire_sum_fold((uint64_t)w0 + w1 + w2 + src + dst)));
-	memcpy(p, &w0, 4);
-	memcpy(p + 4, &w1, 4);
-	memcpy(p + 8, &w2, 4);
-	memcpy(p + 12, &dst, 4);
-	memcpy(p + 16, &src, 4);
-	pkt_meta(m)->flags = 0;
+	memmove(p + opt, p, IPV4_MIN_HDR_LEN);
+	pkt_adj(m, opt);
+	pm->l3_len = IPV4_MIN_HDR_LEN;
 }
 
 static int

@@ -169,64 +169,16 @@ ipv6_ext(struct sonde_stack *st, struct rte_mbuf **mp, struct ipv6_walk *w)
 	return 0;
 }
 
-static bool
+/* An extension header (or No Next Header) the walk takes: all are below
+ * 64, so one test of a mask. */
+static __rte_always_inline bool
 ipv6_is_ext(uint8_t nxt)
 {
-	return nxt == IPPROTO_HOPOPTS_ || nxt == IPPROTO_ROUTING_ || nxt == IPPROTO_DSTOPTS_ ||
-	       nxt == IPPROTO_FRAGMENT_ || nxt == IPPROTO_NONE_;
-}
+	const uint64_t ext = 1ull << IPPROTO_HOPOPTS_ | 1ull << IPPROTO_ROUTING_ |
+			     1ull << IPPROTO_DSTOPTS_ | 1ull << IPPROTO_FRAGMENT_ |
+			     1ull << IPPROTO_NONE_;
 
-/* RFC 8200 4: an unrecognised Next Header value. */
-static void
-ipv6_no_protocol(struct sonde_stack *st, struct rte_mbuf *m)
-{
-	rte_pktmbuf_prepend(m, m->l3_len);
-	icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_NEXTHEADER, pkt_meta(m)->scratch[0]);
-	pkt_drop(st, m, DROP_NO_PROTOCOL);
-}
-
-/* Packets to us (data at their IPv6 header): the extension headers walked
- * (RFC 8200 4.1 order: Hop-by-Hop first), read for what reaches an upper
- * layer, then each protocol's run to its handler. */
-static void
-ipv6_deliver(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
-{
-	uint8_t proto[SONDE_BURST];
-	uint16_t i, k = 0;
-
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		struct ipv6_walk w = { IPV6_HDR_LEN, 6, rte_pktmbuf_mtod(m, const uint8_t *)[6] };
-		int r = 0;
-
-		for (int x = 0; m != NULL; x++) {
-			/* The upper layer too must come within the limits. */
-			if (x == IPV6_MAX_EXT_HDRS || w.off > 511) {
-				r = DROP_EXT_TOO_MANY;
-				break;
-			}
-			if (!ipv6_is_ext(w.nxt))
-				break;
-			r = ipv6_ext(st, &m, &w);
-			if (r)
-				break;
-		}
-		if (m == NULL)
-			continue;
-		if (r) {
-			pkt_drop(st, m, (enum drop_reason)r);
-			continue;
-		}
-		m->l3_len = w.off;
-		pkt_meta(m)->scratch[0] = w.nh_field;
-		proto[k] = w.nxt;
-		pkts[k++] = m;
-	}
-	st->stats.ipv6_in_delivered += k;
-	probe_burst_if(st, PROBE_READ, pkts, k, ifp);
-	for (i = 0; i < k; i++)
-		rte_pktmbuf_adj(pkts[i], pkts[i]->l3_len);
-	ip_upper_runs(st, 6, pkts, proto, k, ipv6_no_protocol);
+	return nxt < 64 && ((ext >> nxt) & 1);
 }
 
 /* RFC 8200 3 (hop limit), RFC 4291 2.5.6 (link-local never forwarded),
@@ -235,6 +187,7 @@ static void
 ipv6_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct sonde_if *out[SONDE_BURST];
+	uint8_t oix[SONDE_BURST + RUN_PAD];
 	void *l2[SONDE_BURST];
 	uint16_t k = 0;
 
@@ -259,6 +212,13 @@ ipv6_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkt
 			continue;
 		}
 		d = dst6(st, p + 24, ifp->index);
+		/* RFC 4862 5.4: unicast to a tentative address is silently
+		 * discarded (DAD uses the solicited-node group); a duplicate
+		 * one is not ours at all. */
+		if (unlikely(d->ifmask & (1ull << ifp->index))) {
+			pkt_drop(st, m, DROP_NOT_LOCAL);
+			continue;
+		}
 		if (unlikely(!(d->flags & DST_ROUTE))) {
 			icmp6_error(st, m, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE, 0);
 			pkt_drop(st, m, DROP_NO_ROUTE_FWD);
@@ -281,44 +241,130 @@ ipv6_forward(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkt
 			continue;
 		}
 		out[k] = o;
+		oix[k] = (uint8_t)o->index;
 		l2[k] = d->l2;
 		pkts[k++] = m;
 	}
-	if_send_burst(st, pkts, out, l2, k);
+	if_send_burst(st, pkts, out, l2, oix, k);
+}
+
+/* RFC 8200 4: an unrecognised Next Header value. */
+static void
+ipv6_no_protocol(struct sonde_stack *st, struct rte_mbuf *m)
+{
+	icmp6_error(st, m, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_NEXTHEADER, ipv6_nh_field(m));
+	pkt_drop(st, m, DROP_NO_PROTOCOL);
+}
+
+static void ipv6_dispatch(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
+			  uint16_t *key, uint16_t n);
+
+/* Packets to us with extension headers: each walked (RFC 8200 4.1 order:
+ * Hop-by-Hop first), reassembled at its Fragment header; what reaches an
+ * upper layer goes on as a burst of its own. */
+static void
+ipv6_walk(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t key[SONDE_BURST + RUN_PAD16];
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct ipv6_walk w = { IPV6_HDR_LEN, 6, rte_pktmbuf_mtod(m, const uint8_t *)[6] };
+		int r = 0;
+
+		for (int x = 0; m != NULL; x++) {
+			/* The upper layer too must come within the limits. */
+			if (x == IPV6_MAX_EXT_HDRS || w.off > 511) {
+				r = DROP_EXT_TOO_MANY;
+				break;
+			}
+			if (!ipv6_is_ext(w.nxt))
+				break;
+			r = ipv6_ext(st, &m, &w);
+			if (r)
+				break;
+		}
+		if (m == NULL)
+			continue;
+		if (r) {
+			pkt_drop(st, m, (enum drop_reason)r);
+			continue;
+		}
+		pkt_meta(m)->l3_len = (uint16_t)w.off;
+		pkt_meta(m)->scratch[0] = w.nh_field;
+		key[k] = w.nxt;
+		pkts[k++] = m;
+	}
+	ipv6_dispatch(st, ifp, pkts, key, k);
+}
+
+/* Each run of one key on its way, as ipv4_dispatch(). */
+static void
+ipv6_dispatch(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t *key,
+	      uint16_t n)
+{
+	uint16_t j;
+
+	run_close16(key, n);
+	for (uint16_t i = 0; i < n; i += j) {
+		uint16_t kv = key[i];
+
+		j = run_len16(key, i);
+		if (likely(kv < IP_KEY_FORWARD)) {
+			st->stats.ipv6_in_delivered += j;
+			probe_burst_if(st, PROBE_READ, pkts + i, j, ifp);
+			ip_upper(st, 6, (uint8_t)kv, pkts + i, j, ipv6_no_protocol);
+		} else if (kv == IP_KEY_FORWARD) {
+			ipv6_forward(st, ifp, pkts + i, j);
+		} else if (kv == IP_KEY_REASS) {
+			ipv6_walk(st, ifp, pkts + i, j);
+		} else {
+			for (uint16_t x = i; x < i + j; x++)
+				pkt_drop(st, pkts[x], (enum drop_reason)(kv - IP_KEY_DROP));
+		}
+	}
+}
+
+/* The key of a packet to us (see ipv6_dispatch): its upper protocol, with
+ * the header's length in pkt_meta, or the walk for extension headers. */
+static __rte_always_inline uint16_t
+ipv6_deliver_key(const uint8_t *p, struct pkt_meta *pm)
+{
+	if (unlikely(ipv6_is_ext(p[6])))
+		return IP_KEY_REASS;
+	pm->l3_len = IPV6_HDR_LEN; /* and it is named at offset 6 (ipv6_nh_field) */
+	return p[6];
 }
 
 /* RFC 8200 3 and RFC 4291 2.7: martians; then ours, a group we joined, to
- * forward, or not ours. */
+ * forward, or not ours (as ipv4_classify(): ours only looked for where
+ * the filter says it may be). */
 static __rte_always_inline int
 ipv6_classify(struct sonde_stack *st, struct sonde_if *ifp, const uint8_t *p)
 {
 	const uint8_t *src = p + 8, *dst = p + 24;
-	const struct dst *d;
 
 	/* Never from a multicast source; ::1 never on a wire. */
 	if (ipv6_addr_is_multicast(src) || ipv6_addr_is_loopback(src))
 		return DROP_BAD_SOURCE;
-	if (!ipv6_addr_is_unspecified(src) && (dst6(st, src, ifp->index)->flags & DST_LOCAL))
+	if (unlikely(maybe_local(st->maybe_local6, maybe_hash6(src))) && ipv6_is_local(st, src))
 		return DROP_BAD_SOURCE;
+	/* Ours first: none of our addresses is :: or ::1 (addr.c refuses
+	 * them), so what is ours needs no more checks. */
+	if (maybe_local(st->maybe_local6, maybe_hash6(dst)) && ipv6_is_local(st, dst))
+		return IP_DELIVER;
 	if (ipv6_addr_is_loopback(dst) || ipv6_addr_is_unspecified(dst))
 		return DROP_BAD_DEST;
 	if (ipv6_addr_is_multicast(dst))
 		return ipv6_if_joined(st, ifp, dst) ? IP_DELIVER : DROP_NOT_LOCAL;
-	d = dst6(st, dst, ifp->index);
-	if (d->flags & DST_LOCAL)
-		return IP_DELIVER;
-	/* RFC 4862 5.4: unicast to a tentative address is silently
-	 * discarded (DAD uses the solicited-node group); a duplicate one is
-	 * not ours at all. */
-	if (!st->forwarding || (d->ifmask & (1ull << ifp->index)))
-		return DROP_NOT_LOCAL;
-	return IP_FORWARD;
+	return st->forwarding ? IP_FORWARD : DROP_NOT_LOCAL;
 }
 
 static void
 ipv6_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint8_t cls[SONDE_BURST];
+	uint16_t key[SONDE_BURST + RUN_PAD16];
 	uint16_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
@@ -326,6 +372,7 @@ ipv6_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
 		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 		uint32_t len;
 		uint16_t plen;
+		int r;
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
@@ -355,32 +402,38 @@ ipv6_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
 		}
 		if (unlikely(len > IPV6_HDR_LEN + (uint32_t)plen))
 			rte_pktmbuf_trim(m, (uint16_t)(len - IPV6_HDR_LEN - plen));
-		cls[k] = (uint8_t)ipv6_classify(st, ifp, p);
+		r = ipv6_classify(st, ifp, p);
+		key[k] = likely(r == IP_DELIVER) ? ipv6_deliver_key(p, pkt_meta(m))
+			 : r == IP_FORWARD	 ? IP_KEY_FORWARD
+						 : (uint16_t)(IP_KEY_DROP + r);
 		pkts[k++] = m;
 	}
 	st->stats.ipv6_in += k;
 	probe_burst_if(st, PROBE_RECEIVE, pkts, k, ifp);
-	ip_class_runs(st, ifp, pkts, cls, k, ipv6_deliver, ipv6_forward);
+	ipv6_dispatch(st, ifp, pkts, key, k);
 }
 
 /* lo0: packets the stack sent to itself come back in here. */
 static void
 ipv6_local(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
+	uint16_t key[SONDE_BURST + RUN_PAD16];
 	struct ipv6_view ip;
 	uint16_t k = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
-		int r = wire_ipv6_parse(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
-					rte_pktmbuf_data_len(pkts[i]), &ip);
+		struct rte_mbuf *m = pkts[i];
+		int r = wire_ipv6_parse(rte_pktmbuf_mtod(m, const uint8_t *),
+					rte_pktmbuf_data_len(m), &ip);
 
 		if (unlikely(r)) {
-			pkt_drop(st, pkts[i], (enum drop_reason)r);
+			pkt_drop(st, m, (enum drop_reason)r);
 			continue;
 		}
-		pkts[k++] = pkts[i];
+		key[k] = ipv6_deliver_key(rte_pktmbuf_mtod(m, const uint8_t *), pkt_meta(m));
+		pkts[k++] = m;
 	}
-	ipv6_deliver(st, ifp, pkts, k);
+	ipv6_dispatch(st, ifp, pkts, key, k);
 }
 
 /* Finds where a packet to dst leaves: lo0 for our own addresses, the hinted
@@ -405,7 +458,7 @@ ipv6_route(struct sonde_stack *st, const uint8_t *dst, int ifhint, uint8_t *nh)
 
 /* As ipv4_output_slow(): no route, too big (fragmented at the source,
  * RFC 8200 4.5), or a next hop to resolve. */
-static void
+void
 ipv6_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -434,30 +487,12 @@ ipv6_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d
 void
 ipv6_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct sonde_if *out[SONDE_BURST];
-	void *l2[SONDE_BURST];
-	uint16_t k = 0;
+	struct ip_out o;
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		struct pkt_meta *pm = pkt_meta(m);
-		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-		const struct dst *d = dst6(st, p + 24, pm->ifindex);
-
-		m->ol_flags &= RTE_MBUF_F_EXTERNAL;
-		if (unlikely((d->flags & (DST_ROUTE | DST_READY)) != (DST_ROUTE | DST_READY) ||
-			     rte_pktmbuf_pkt_len(m) > d->mtu)) {
-			ipv6_output_slow(st, m, d);
-			continue;
-		}
-		pm->ifindex = d->out->index;
-		out[k] = d->out;
-		l2[k] = d->l2;
-		pkts[k++] = m;
-	}
-	st->stats.ipv6_out += k;
-	probe_burst_out(st, PROBE_WRITE, pkts, k, out);
-	if_send_burst(st, pkts, out, l2, k);
+	ip_out_init(&o);
+	for (uint16_t i = 0; i < n; i++)
+		ipv6_out_add(st, &o, pkts[i]);
+	ip_out_send(st, &o, 6);
 }
 
 int
@@ -488,40 +523,21 @@ ipv6_output(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src, cons
 	return 0;
 }
 
+/* ipv6_turn() of a request with extension headers: the reply carries
+ * none, so the fixed header moves up to the upper-layer header, naming
+ * it. */
 void
-ipv6_turn(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src)
+ipv6_turn_ext(struct rte_mbuf *m)
 {
 	struct pkt_meta *pm = pkt_meta(m);
-	uint8_t *p = pkt_l3(m), a[16];
-	uint8_t nxt;
+	uint16_t ext = (uint16_t)(pm->l3_len - IPV6_HDR_LEN);
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t nxt = p[ipv6_nh_field(m)];
 
-	if (unlikely(m->l3_len != IPV6_HDR_LEN)) {
-		/* The reply carries no extension headers: the fixed header
-		 * moves up to the upper-layer header, naming it. */
-		uint8_t *q = p + m->l3_len - IPV6_HDR_LEN;
-
-		nxt = p[pm->scratch[0]]; /* the field that named the upper layer */
-		memmove(q, p, IPV6_HDR_LEN);
-		p = q;
-		p[6] = nxt;
-		m->l3_len = IPV6_HDR_LEN;
-	}
-	rte_pktmbuf_prepend(m, IPV6_HDR_LEN);
-	/* Version, the traffic class kept, flow label 0 (as ipv6_output). */
-	wire_put32(p, 6u << 28 | (wire_get32(p) & 0x0ff00000));
-	wire_put16(p + 4, (uint16_t)(rte_pktmbuf_pkt_len(m) - IPV6_HDR_LEN));
-	p[7] = 64;
-	memcpy(a, p + 8, 16);
-	if (src != NULL)
-		memcpy(p + 8, src, 16);
-	else
-		memcpy(p + 8, p + 24, 16);
-	memcpy(p + 24, a, 16);
-	/* The in-interface is the hint for a link-local destination (not
-	 * lo0: what came over it goes back over it by the route). */
-	pm->flags = 0;
-	if (pm->ifindex == st->lo->index)
-		pm->ifindex = SONDE_IF_NONE;
+	memmove(p + ext, p, IPV6_HDR_LEN);
+	p[ext + 6] = nxt;
+	pkt_adj(m, ext);
+	pm->l3_len = IPV6_HDR_LEN;
 }
 
 static int

@@ -45,8 +45,8 @@ eth_check(const struct sonde_if *ifp, const uint8_t *p, uint32_t len, struct pkt
 static void
 eth_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint16_t type[SONDE_BURST];
-	uint16_t i, j, k = 0;
+	uint8_t key[SONDE_BURST + RUN_PAD], lk = SONDE_ETH_TYPES;
+	uint16_t i, j, k = 0, lt = 0;
 	int why = 0;
 
 	for (i = 0; i < n; i++) {
@@ -55,26 +55,30 @@ eth_input(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, 
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if_rx_frame(ifp, m);
 		t = eth_check(ifp, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
 			      pkt_meta(m), &why);
 		if (unlikely(t == 0)) {
 			pkt_drop(st, m, (enum drop_reason)why);
 			continue;
 		}
-		rte_pktmbuf_adj(m, ETH_HDR_LEN);
+		/* The handler of the frame before, most often. */
+		if (unlikely(t != lt)) {
+			lt = t;
+			lk = proto_eth_index(st, t);
+		}
+		pkt_adj(m, ETH_HDR_LEN); /* eth_check saw it there */
 		pkts[k] = m;
-		type[k++] = t;
+		key[k++] = lk;
 	}
-	for (i = 0; i < k; i = j) {
-		pkt_burst_fn fn = proto_eth_find(st, type[i]);
-
-		for (j = i + 1; j < k && type[j] == type[i]; j++)
-			;
-		if (likely(fn != NULL)) {
-			fn(st, ifp, pkts + i, (uint16_t)(j - i));
+	run_close(key, k);
+	for (i = 0; i < k; i += j) {
+		j = run_len(key, i);
+		if (likely(key[i] < SONDE_ETH_TYPES)) {
+			st->eth_types[key[i]].fn(st, ifp, pkts + i, j);
 			continue;
 		}
-		for (uint16_t x = i; x < j; x++)
+		for (uint16_t x = i; x < i + j; x++)
 			pkt_drop(st, pkts[x], DROP_ETH_UNKNOWN_TYPE);
 	}
 }
@@ -132,18 +136,20 @@ eth_resolve(struct sonde_stack *st, struct sonde_if *ifp, int af, const uint8_t 
 static __rte_always_inline void
 eth_frame(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, const uint8_t *dst)
 {
-	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HDR_LEN);
-	uint16_t type;
+	uint8_t *p;
 
-	if (unlikely(p == NULL)) {
+	if (unlikely(m->data_off < ETH_HDR_LEN)) {
 		pkt_drop(st, m, DROP_NO_HEADROOM);
 		return;
 	}
-	type = pkt_meta(m)->af == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
-	memcpy(p, dst, ETH_ADDR_LEN);
-	memcpy(p + ETH_ADDR_LEN, ifp->mac, ETH_ADDR_LEN);
-	wire_put16(p + 12, type);
-	m->l2_len = ETH_HDR_LEN;
+	pkt_prepend(m, ETH_HDR_LEN);
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	memcpy(p, dst, 4);
+	memcpy(p + 4, dst + 4, 2);
+	memcpy(p + 6, ifp->eth_tail[pkt_meta(m)->af == 6], 8);
+	/* What a NIC filling checksums (and the capture of its frames) reads. */
+	if (unlikely(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM))
+		m->l2_len = ETH_HDR_LEN;
 	if_enqueue(st, ifp, m);
 }
 
@@ -190,6 +196,15 @@ eth_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, int
 	neigh_output(st, neigh_family_of(af), ifp, m, af, nh);
 }
 
+static void
+eth_attach(struct sonde_if *ifp)
+{
+	for (int v6 = 0; v6 < 2; v6++) {
+		memcpy(ifp->eth_tail[v6], ifp->mac, ETH_ADDR_LEN);
+		wire_put16(ifp->eth_tail[v6] + 6, v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
+	}
+}
+
 const struct if_kind eth_kind = {
 	.name = "ethernet",
 	.l2_len = ETH_HDR_LEN,
@@ -198,6 +213,7 @@ const struct if_kind eth_kind = {
 	.resolve = eth_resolve,
 	.xmit = eth_xmit,
 	.output = eth_output,
+	.attach = eth_attach,
 };
 
 const uint8_t *

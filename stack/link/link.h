@@ -40,7 +40,6 @@ extern const struct neigh_family nd6_family;
 void nd6_dad_start(struct sonde_stack *st, struct sonde_if *ifp, struct sonde_if_addr6 *a);
 /* The address goes (or its interface): no verdict is waited for any more. */
 void nd6_dad_cancel(struct sonde_stack *st, struct sonde_if *ifp, struct sonde_if_addr6 *a);
-void nd6_timer(struct sonde_stack *st);
 /* A sibling stack's news (peer.c): an advertisement for target (tllao NULL
  * when it had no link-layer address option) with flags ND_NA_FLAG_*, and
  * the verdict of DAD on addr. */

@@ -38,6 +38,10 @@ nd6_send(struct sonde_stack *st, struct sonde_if *ifp, uint8_t type, uint32_t fl
 	if (m == NULL)
 		return;
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+	if (p == NULL) { /* a pool whose buffers cannot hold 32 bytes */
+		rte_pktmbuf_free(m);
+		return;
+	}
 	memset(p, 0, len);
 	p[0] = type;
 	wire_put32(p + 4, flags);
@@ -103,11 +107,12 @@ nd6_dad_start(struct sonde_stack *st, struct sonde_if *ifp, struct sonde_if_addr
 		return;
 	}
 	a->dad_sent = 1;
-	/* Armed by the next nd6_timer(): an address is usually added before
-	 * the first poll, when the stack's clock is not yet running, and the
-	 * wait must start from a real now (RFC 4862 5.4: RetransTimer after
-	 * the probe). */
+	/* Timed from the next poll: an address is usually added before the
+	 * first poll, when the stack's clock is not yet running, and the wait
+	 * must start from a real now (RFC 4862 5.4: RetransTimer after the
+	 * probe).  The DAD timer fires at that poll and starts it. */
 	a->dad_deadline = 0;
+	timer_arm(&st->wheel, &st->dad_timer, st->now);
 	ipv6_solicited_node(dst, a->addr);
 	nd6_send(st, ifp, ND_NEIGHBOR_SOLICIT, 0, a->addr, 0, ipv6_unspec, dst);
 }
@@ -163,32 +168,41 @@ nd6_dad_cancel(struct sonde_stack *st, struct sonde_if *ifp, struct sonde_if_add
 	}
 }
 
-void
-nd6_timer(struct sonde_stack *st)
+/* The stack's DAD timer (one for every tentative address: DAD is rare and
+ * short, and the addresses are few): what started waits RetransTimer from
+ * now; what waited that long with no answer is ours; then again at the
+ * next deadline. */
+static void
+nd6_dad_expire(struct timer *t, void *ctx)
 {
-	/* Called every poll: nothing to walk once DAD is done. */
-	if (st->dad_pending == 0)
-		return;
+	struct sonde_stack *st = ctx;
+	uint64_t next = UINT64_MAX;
+
+	(void)t;
 	for (unsigned i = 0; i < st->n_ifs; i++) {
 		struct sonde_if *ifp = st->ifs[i];
 
 		for (unsigned j = 0; ifp != NULL && j < ifp->n_v6; j++) {
 			struct sonde_if_addr6 *a = &ifp->v6[j];
 
-			/* RFC 4862 5.4: no answer within RetransTimer after
-			 * the last probe: the address is ours. */
-			if (a->state == ADDR6_TENTATIVE && a->dad_deadline == 0) {
-				a->dad_deadline = st->now + ND_DAD_NS;
+			if (a->state != ADDR6_TENTATIVE)
 				continue;
-			}
-			if (a->state == ADDR6_TENTATIVE && st->now >= a->dad_deadline) {
+			if (a->dad_deadline == 0)
+				a->dad_deadline = st->now + ND_DAD_NS;
+			/* RFC 4862 5.4: no answer within RetransTimer after
+			 * the probe: the address is ours. */
+			if (st->now >= a->dad_deadline) {
 				a->state = ADDR6_PREFERRED;
 				ipv6_local_rebuild(st);
 				st->dad_pending--;
 				nd6_dad_post(st, ifp, a);
+			} else if (a->dad_deadline < next) {
+				next = a->dad_deadline; /* UINT64_MAX: a follower's, waiting */
 			}
 		}
 	}
+	if (next != UINT64_MAX)
+		timer_arm(&st->wheel, &st->dad_timer, next);
 }
 
 /* RFC 4861 7.2.3-7.2.4: answer a solicitation for one of our addresses. */
@@ -256,11 +270,7 @@ nd6_na_merge(struct sonde_stack *st, struct sonde_if *ifp, struct neigh_entry *e
 		differs = tllao && memcmp(tllao, e->mac, ETH_ADDR_LEN) != 0;
 		if (!(flags & ND_NA_FLAG_OVERRIDE) && differs) {
 			/* Not allowed to override: only doubt the entry. */
-			if (e->state == NEIGH_REACHABLE) {
-				dst_invalidate(st);
-				e->state = NEIGH_STALE;
-				e->deadline = st->now + 60000000000ull;
-			}
+			neigh_doubt(st, e);
 		} else if (flags & ND_NA_FLAG_SOLICITED) {
 			neigh_update(st, ifp, 6, target, tllao ? tllao : e->mac,
 				     NEIGH_NEWS_CONFIRMED, false);
@@ -349,14 +359,16 @@ static void
 nd6_input(struct sonde_stack *st, struct rte_mbuf *m)
 {
 	struct sonde_if *ifp = stack_if(st, pkt_meta(m)->ifindex);
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t len = rte_pktmbuf_data_len(m);
+	const uint8_t *p = pkt_l4(m);
+	uint32_t len = rte_pktmbuf_data_len(m) - pkt_meta(m)->l3_len;
 	struct ipv6_view ipv;
 	const struct ipv6_view *ip = &ipv;
 	int r = 0;
 
-	/* The IPv6 header in front: checked by IP already. */
-	wire_ipv6_parse(pkt_l3(m), IPV6_HDR_LEN + rte_pktmbuf_pkt_len(m), &ipv);
+	/* The IPv6 header: checked by IP already, but a reassembled message
+	 * is a chain, which ND refuses (below). */
+	if (wire_ipv6_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &ipv))
+		memset(&ipv, 0, sizeof(ipv));
 
 	/* RFC 4861 6.1, 7.1: on-link only, code 0. */
 	if (ip->hlim != 255)
@@ -365,7 +377,7 @@ nd6_input(struct sonde_stack *st, struct rte_mbuf *m)
 		r = DROP_ND_BAD_CODE;
 	else if (ifp == NULL || ifp->kind != &eth_kind)
 		r = DROP_ND_MALFORMED;
-	else if (len != rte_pktmbuf_pkt_len(m))
+	else if (len != pkt_l4_len(m))
 		r = DROP_ND_MALFORMED;
 	if (r == 0) {
 		switch (p[0]) {
@@ -383,17 +395,23 @@ nd6_input(struct sonde_stack *st, struct rte_mbuf *m)
 		}
 	}
 	if (r) {
-		rte_pktmbuf_prepend(m, m->l3_len);
 		pkt_drop(st, m, (enum drop_reason)r);
 		return;
 	}
 	rte_pktmbuf_free(m);
 }
 
+static void
+nd6_fini(struct sonde_stack *st)
+{
+	timer_cancel(&st->wheel, &st->dad_timer);
+}
+
 static int
 nd6_init(struct sonde_stack *st, const struct sonde_conf *conf)
 {
 	(void)conf;
+	timer_init(&st->dad_timer, nd6_dad_expire);
 	for (uint8_t t = ND_ROUTER_SOLICIT; t <= ND_REDIRECT; t++) {
 		int r = icmp6_register(st, t, nd6_input);
 
@@ -406,5 +424,5 @@ nd6_init(struct sonde_stack *st, const struct sonde_conf *conf)
 const struct sonde_layer nd6_layer = {
 	.name = "nd6",
 	.init = nd6_init,
-	.poll = nd6_timer,
+	.fini = nd6_fini,
 };

@@ -6,8 +6,8 @@
  * RFC 1122 2.3.2.1/2.3.2.2 for ARP: at most one request a second per
  * neighbour, a small queue of packets waiting for resolution.
  * Entries live in an rte_hash keyed by (interface, family, address); the
- * entry array is indexed by the key's position.  Timers are a scan of the
- * table ten times a second: the table is small and bounded.  In front of the
+ * entry array is indexed by the key's position.  Each entry's state has
+ * its timer on the stack's wheel (timer.h).  In front of the
  * hash, a direct-mapped cache of entry pointers answers the common case (the
  * same few next hops, packet after packet) without hashing the key; a slot
  * is checked against the entry's key and state, so a stale slot only misses.
@@ -26,9 +26,10 @@
 #include "stack.h"
 
 #define NEIGH_MAX_SOLICIT 3
-#define NEIGH_SCAN_NS 100000000ull
 /* An unused STALE entry is forgotten after this (Linux: gc_stale_time). */
 #define NEIGH_STALE_NS 60000000000ull
+
+static void neigh_expire(struct timer *t, void *ctx);
 
 static int
 neigh_init(struct sonde_stack *st, const struct sonde_conf *conf)
@@ -58,8 +59,10 @@ neigh_init(struct sonde_stack *st, const struct sonde_conf *conf)
 				sizeof(struct rte_mbuf *) * t->n_slots * t->queue_max, 0);
 	if (t->entries == NULL || t->qstore == NULL)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < t->n_slots; i++)
+	for (uint32_t i = 0; i < t->n_slots; i++) {
 		t->entries[i].q = t->qstore + (size_t)i * t->queue_max;
+		timer_init(&t->entries[i].timer, neigh_expire);
+	}
 	return 0;
 }
 
@@ -70,6 +73,7 @@ neigh_delete(struct sonde_stack *st, struct neigh_entry *e, enum drop_reason why
 		pkt_drop(st, e->q[i], why);
 	e->qlen = 0;
 	e->state = NEIGH_FREE;
+	timer_cancel(&st->wheel, &e->timer);
 	dst_invalidate(st);
 	rte_hash_del_key(st->neigh.hash, &e->key);
 	st->neigh.used--;
@@ -135,6 +139,17 @@ neigh_create(struct sonde_stack *st, uint16_t ifindex, int af, const void *addr)
 	return e;
 }
 
+/* The entry's timer, at deadline (none for 0 or UINT64_MAX). */
+static void
+neigh_arm(struct sonde_stack *st, struct neigh_entry *e, uint64_t deadline)
+{
+	e->deadline = deadline;
+	if (deadline == 0 || deadline == UINT64_MAX)
+		timer_cancel(&st->wheel, &e->timer);
+	else
+		timer_arm(&st->wheel, &e->timer, deadline);
+}
+
 /* Every change of an entry's state or MAC comes through here or
  * neigh_delete(): the destination cache's copy of it is then stale. */
 static void
@@ -142,8 +157,15 @@ neigh_set(struct sonde_stack *st, struct neigh_entry *e, enum neigh_state s, uin
 {
 	dst_invalidate(st);
 	e->state = s;
-	e->deadline = deadline;
 	e->probes = 0;
+	neigh_arm(st, e, deadline);
+}
+
+void
+neigh_doubt(struct sonde_stack *st, struct neigh_entry *e)
+{
+	if (e->state == NEIGH_REACHABLE)
+		neigh_set(st, e, NEIGH_STALE, st->now + NEIGH_STALE_NS);
 }
 
 static void
@@ -152,7 +174,7 @@ neigh_solicit(struct sonde_stack *st, struct neigh_entry *e, bool unicast)
 	struct sonde_if *ifp = stack_if(st, e->key.ifindex);
 
 	e->probes++;
-	e->deadline = st->now + st->neigh.retrans_ns;
+	neigh_arm(st, e, st->now + st->neigh.retrans_ns);
 	if (ifp != NULL)
 		neigh_family_of(e->key.af)->solicit(st, ifp, e, unicast ? e->mac : NULL);
 }
@@ -235,43 +257,30 @@ neigh_family_of(int af)
 	return af == 6 ? &nd6_family : &arp_family;
 }
 
+/* RFC 4861 7.3.3: the state's time is up. */
 static void
-neigh_timer(struct sonde_stack *st)
+neigh_expire(struct timer *t, void *ctx)
 {
-	struct neigh_table *t = &st->neigh;
-	const void *key;
-	void *data;
-	uint32_t iter = 0;
-	int32_t pos;
+	struct neigh_entry *e = container_of(t, struct neigh_entry, timer);
+	struct sonde_stack *st = ctx;
 
-	if (st->now < t->next_scan)
-		return;
-	t->next_scan = st->now + NEIGH_SCAN_NS;
-	while ((pos = rte_hash_iterate(t->hash, &key, &data, &iter)) >= 0) {
-		struct neigh_entry *e = &t->entries[pos];
-
-		if (st->now < e->deadline)
-			continue;
-		switch (e->state) {
-		case NEIGH_INCOMPLETE:
-		case NEIGH_PROBE:
-			if (e->probes >= NEIGH_MAX_SOLICIT)
-				neigh_delete(st, e, neigh_family_of(e->key.af)->drop_unresolved);
-			else
-				neigh_solicit(st, e, e->state == NEIGH_PROBE);
-			break;
-		case NEIGH_REACHABLE:
-			neigh_set(st, e, NEIGH_STALE, st->now + NEIGH_STALE_NS);
-			break;
-		case NEIGH_STALE:
-			neigh_delete(st, e, DROP_SHUTDOWN); /* holds no packets */
-			break;
-		case NEIGH_DELAY:
-			neigh_set(st, e, NEIGH_PROBE, 0);
-			neigh_solicit(st, e, true);
-			break;
-		default: break;
-		}
+	switch (e->state) {
+	case NEIGH_INCOMPLETE:
+	case NEIGH_PROBE:
+		if (e->probes >= NEIGH_MAX_SOLICIT)
+			neigh_delete(st, e, neigh_family_of(e->key.af)->drop_unresolved);
+		else
+			neigh_solicit(st, e, e->state == NEIGH_PROBE);
+		break;
+	case NEIGH_REACHABLE: neigh_set(st, e, NEIGH_STALE, st->now + NEIGH_STALE_NS); break;
+	case NEIGH_STALE:
+		neigh_delete(st, e, DROP_SHUTDOWN); /* holds no packets */
+		break;
+	case NEIGH_DELAY:
+		neigh_set(st, e, NEIGH_PROBE, 0);
+		neigh_solicit(st, e, true);
+		break;
+	default: break;
 	}
 }
 
@@ -353,5 +362,4 @@ const struct sonde_layer neigh_layer = {
 	.init = neigh_init,
 	.fini = neigh_fini,
 	.if_detach = neigh_if_detach,
-	.poll = neigh_timer,
 };

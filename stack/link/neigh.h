@@ -17,6 +17,7 @@
 #include <rte_common.h>
 
 #include "drop.h"
+#include "timer.h"
 #include "wire.h"
 #include "wire6.h"
 
@@ -47,9 +48,10 @@ struct neigh_entry {
 	struct neigh_key key;
 	enum neigh_state state;
 	uint8_t mac[ETH_ADDR_LEN];
-	uint8_t probes;	   /* solicitations sent in this state */
-	bool router;	   /* IPv6: the IsRouter flag */
-	uint64_t deadline; /* ns: when the state's timer fires */
+	uint8_t probes;	    /* solicitations sent in this state */
+	bool router;	    /* IPv6: the IsRouter flag */
+	uint64_t deadline;  /* ns: when the state's timer fires; 0 or UINT64_MAX: never */
+	struct timer timer; /* on the stack's wheel, at deadline */
 	struct rte_mbuf **q;
 	uint32_t qlen;
 };
@@ -71,7 +73,7 @@ struct neigh_table {
 	struct neigh_entry *entries;		      /* indexed by the hash's key position */
 	struct rte_mbuf **qstore;		      /* queue_max held packets per entry */
 	uint32_t size, n_slots, queue_max;
-	uint64_t reachable_ns, retrans_ns, delay_ns, next_scan;
+	uint64_t reachable_ns, retrans_ns, delay_ns;
 	uint32_t used;
 };
 
@@ -120,5 +122,8 @@ struct neigh_entry *neigh_update(struct sonde_stack *st, struct sonde_if *ifp, i
 				 bool create);
 /* The family an entry was made by. */
 const struct neigh_family *neigh_family_of(int af);
+/* RFC 4861 7.2.5: an advertisement that may not override only makes a
+ * REACHABLE entry STALE. */
+void neigh_doubt(struct sonde_stack *st, struct neigh_entry *e);
 
 #endif

@@ -16,15 +16,18 @@
 #include "peer.h"
 #include "stack.h"
 
-/* Ports whose datagrams are never echoed: the classic echo/chargen loop. */
+/* Ports whose datagrams are never echoed: the classic echo/chargen loop,
+ * and 0 (no port to answer to). */
 #define UDP_PORT_ECHO 7
 #define UDP_PORT_CHARGEN 19
+#define UDP_PORTS_QUIET (1u << 0 | 1u << UDP_PORT_ECHO | 1u << UDP_PORT_CHARGEN)
 
-/* The datagram at m's data, len bytes (a chain, if reassembled), against
- * its checksum: 0 or the drop reason.  psum_nolen is the pseudo-header's
- * sum without the length. */
+/* The datagram at p (off bytes into m), len bytes (a chain, if
+ * reassembled), against its checksum: 0 or the drop reason.  psum_nolen is
+ * the pseudo-header's sum without the length. */
 static __rte_always_inline int
-udp_check(const struct rte_mbuf *m, const uint8_t *p, uint16_t len, uint32_t psum_nolen, bool v6)
+udp_check(const struct rte_mbuf *m, const uint8_t *p, uint32_t off, uint16_t len,
+	  uint32_t psum_nolen, bool v6)
 {
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 	uint16_t cksum = wire_get16(p + 6), sum;
@@ -36,9 +39,9 @@ udp_check(const struct rte_mbuf *m, const uint8_t *p, uint16_t len, uint32_t psu
 		return 0;
 	if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD || cksum == 0)
 		return DROP_UDP_BAD_CHECKSUM;
-	if (likely(len <= rte_pktmbuf_data_len(m)))
+	if (likely(off + len <= rte_pktmbuf_data_len(m)))
 		sum = wire_sum_fold(wire_sum(p, len, psum_nolen + rte_cpu_to_be_16(len)));
-	else if (pkt_sum(m, 0, len, psum_nolen + rte_cpu_to_be_16(len), &sum) != 0)
+	else if (pkt_sum(m, off, len, psum_nolen + rte_cpu_to_be_16(len), &sum) != 0)
 		return DROP_UDP_BAD_CHECKSUM;
 	return sum == 0xffff ? 0 : DROP_UDP_BAD_CHECKSUM;
 }
@@ -88,10 +91,11 @@ udp_service(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *p, uint16_t len
 
 	switch (st->udp_service[wire_get16(p + 2)]) {
 	case SONDE_SERVICE_ECHO:
-		if (!silent && sport != 0 && sport != UDP_PORT_ECHO && sport != UDP_PORT_CHARGEN) {
+		if (!silent && (sport > UDP_PORT_CHARGEN || !((UDP_PORTS_QUIET >> sport) & 1))) {
 			uint32_t ports = wire_load32(p);
 
-			udp_trim(m, len);
+			if (unlikely(pkt_l4_len(m) > len))
+				udp_trim(m, pkt_meta(m)->l3_len + (uint32_t)len);
 			ports = ports >> 16 | ports << 16;
 			memcpy(p, &ports, 4);
 			st->stats.udp_echoed++;
@@ -106,31 +110,32 @@ udp_service(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *p, uint16_t len
 	}
 }
 
-/* What is wrong with the datagram at p: its header cut short, or a length
- * that is not what IP carries. */
+/* What is wrong with the datagram at p (off bytes into m): its header cut
+ * short, or a length that is not what IP carries. */
 static __rte_always_inline int
-udp_parse(const struct rte_mbuf *m, const uint8_t *p, uint16_t *len)
+udp_parse(const struct rte_mbuf *m, const uint8_t *p, uint32_t off, uint16_t *len)
 {
-	uint32_t iplen = rte_pktmbuf_pkt_len(m);
+	uint32_t iplen = rte_pktmbuf_pkt_len(m) - off;
 
 	/* The header is read only once it is known to be there, in the
-	 * first segment. */
-	if (unlikely(iplen < UDP_HDR_LEN || rte_pktmbuf_data_len(m) < UDP_HDR_LEN))
+	 * first segment (and so in the packet: data_len <= pkt_len). */
+	if (unlikely(rte_pktmbuf_data_len(m) < off + UDP_HDR_LEN))
 		return DROP_UDP_TRUNCATED;
 	*len = wire_get16(p + 4);
-	if (unlikely(*len < UDP_HDR_LEN || *len > iplen))
+	/* Shorter than its header, or longer than what IP carries: one
+	 * unsigned compare (iplen is at least the header, above). */
+	if (unlikely((uint32_t)(*len - UDP_HDR_LEN) > iplen - UDP_HDR_LEN))
 		return DROP_UDP_BAD_LENGTH;
 	return 0;
 }
 
 /* A datagram no service took: port unreachable (not to a group), then the
- * drop, with data back at the IP header. */
+ * drop. */
 static void
 udp_unreach(struct sonde_stack *st, struct rte_mbuf *m, int r, bool v6)
 {
 	bool group = pkt_meta(m)->flags & PKT_GROUP;
 
-	rte_pktmbuf_prepend(m, m->l3_len);
 	if (r) {
 		pkt_drop(st, m, (enum drop_reason)r);
 		return;
@@ -148,15 +153,15 @@ udp_unreach(struct sonde_stack *st, struct rte_mbuf *m, int r, bool v6)
 static __rte_always_inline void
 udp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n, bool v6)
 {
-	struct rte_mbuf *out[SONDE_BURST];
-	uint16_t k = 0;
+	struct ip_out out;
 
+	ip_out_init(&out);
 	st->stats.udp_in += n;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-		const uint8_t *ip = pkt_l3(m);
-		uint32_t psum;
+		const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t off = pkt_meta(m)->l3_len, psum;
+		uint8_t *p = pkt_l4(m);
 		bool silent;
 		uint16_t len;
 		int r;
@@ -171,18 +176,20 @@ udp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n, bool v6)
 						IPPROTO_UDP_);
 			silent = wire_load32(ip + 12) == 0;
 		}
-		r = udp_parse(m, p, &len);
+		r = udp_parse(m, p, off, &len);
 		if (r == 0)
-			r = udp_check(m, p, len, psum, v6);
+			r = udp_check(m, p, off, len, psum, v6);
 		if (r == 0) {
 			switch (udp_service(st, m, p, len,
 					    silent || (pkt_meta(m)->flags & PKT_GROUP))) {
 			case UDP_ECHO:
-				if (v6)
+				if (v6) {
 					ipv6_turn(st, m, NULL);
-				else
+					ipv6_out_add(st, &out, m);
+				} else {
 					ipv4_turn(st, m);
-				out[k++] = m;
+					ipv4_out_add(st, &out, m);
+				}
 				continue;
 			case UDP_TAKEN: continue;
 			case UDP_NO_SERVICE: break;
@@ -190,10 +197,7 @@ udp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n, bool v6)
 		}
 		udp_unreach(st, m, r, v6);
 	}
-	if (v6)
-		ipv6_output_burst(st, out, k);
-	else
-		ipv4_output_burst(st, out, k);
+	ip_out_send(st, &out, v6 ? 6 : 4);
 }
 
 static void

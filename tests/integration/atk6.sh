@@ -48,9 +48,12 @@ SMAC=${SONDED_MAC[0]}
 # Only what sonded sends: the tools send far more, faster.
 cap_start CAP "$NS" "$TAP" "$IT_DIR/sonded.pcap" -B 16384 ether src "$SMAC"
 
+# ping_ok WHEN PATTERN: 3 pings, their data filled with the 2-byte PATTERN
+# (ping -p) after ping's 16-byte timestamp, so that their replies can be
+# told from the ones the tools' echo requests get.
 ping_ok()
 {
-	in_ns "$NS" timeout --foreground -k 2 20 ping -6 -n -c 3 -i 0.2 -W 2 $ME >"$IT_DIR/ping.out" 2>&1 || {
+	in_ns "$NS" timeout --foreground -k 2 20 ping -6 -n -c 3 -i 0.2 -W 2 -p "$2" $ME >"$IT_DIR/ping.out" 2>&1 || {
 		cat "$IT_DIR/ping.out" >&2
 		fail "ping -6 $ME not answered $1"
 	}
@@ -78,15 +81,16 @@ run_tool()
 	ok "sonded alive after $tool"
 }
 
-ping_ok "before the attacks"
+ping_ok "before the attacks" 5ee1
 run_tool $T_IMPL atk6-implementation6
 say "atk6-implementation6's verdicts (PASSED: sonded answered as a plain ping would be):"
 grep '^Test' "$IT_DIR/atk6-implementation6.out" | sed 's/^/    /'
-ping_ok "after atk6-implementation6"
+ping_ok "after atk6-implementation6" 5ee2
 run_tool $T_FRAG atk6-fragmentation6
 say "atk6-fragmentation6 got as far as: $(grep -E '^ATTACK|^Test' "$IT_DIR/atk6-fragmentation6.out" | tail -1)"
-ping_ok "after atk6-fragmentation6"
-sleep 0.3
+ping_ok "after atk6-fragmentation6" 5ee3
+# The last thing sonded sent: the echo replies to the last 3 pings.
+cap_wait "$IT_DIR/sonded.pcap" 3 10 icmp6 and 'ip6[40] == 129' and 'ip6[64:2] == 0x5ee3'
 cap_stop "$CAP"
 sonded_stop
 # bpftrace stays until sonded has exited: every event sonded counted fired

@@ -66,6 +66,14 @@ bpf_start BT "$IT_DIR/fwd.out" "$IT_DIR/fwd.bt"
 cap_start CAPA "$NSA" "$TA" "$IT_DIR/a.pcap"
 cap_start CAPB "$NSB" "$TB" "$IT_DIR/b.pcap"
 
+# Events: NAME IF SRC DST HLIM PLEN NEXTHDR, drops with the reason after
+# NAME.  Neighbour Discovery (hop limit 255) and MLD (to ff02::16) left out.
+not_nd() { awk '{ o = $1 ~ /^drop/; if ($(5 + o) != 255 && $(4 + o) != "ff02::16") print }'; }
+fwd_events_ge()
+{
+	[ "$(grep -E '^(receive|send|read|write|drop-in|drop-out) ' "$IT_DIR/fwd.out" | not_nd | wc -l)" -ge "$1" ]
+}
+
 pingA()
 {
 	local out=$1
@@ -103,8 +111,14 @@ pingA ping-frag.out -c $NF -i 0.2 -s 1400 $B || {
 grep -q "$NF packets transmitted, $NF received," "$IT_DIR/ping-frag.out" ||
 	fail "ping: $(tail -2 "$IT_DIR/ping-frag.out")"
 ok "A -> B: $NF pings of 1400 bytes answered, fragmented to the path MTU"
-sleep 0.5
+# Every packet's events before bpftrace stops: receive and send each way
+# for the echoes (N) and the fragments (2 each way for each of NF), and
+# the two errors' receive, drop, write and send.
+wait_for 10 "$((4 * N + 8 * NF + 8)) events (but ND and MLD) from bpftrace" fwd_events_ge $((4 * N + 8 * NF + 8))
 bpf_stop "$BT"
+# (Neighbour Discovery has hop limit 255, MLD goes to ff02::16.)
+cap_wait "$IT_DIR/a.pcap" $((2 * N + 4 + 4 * NF)) 10 ip6 and 'ip6[7] != 255' and not dst host ff02::16
+cap_wait "$IT_DIR/b.pcap" $((2 * N + 4 * NF)) 10 ip6 and 'ip6[7] != 255' and not dst host ff02::16
 cap_stop "$CAPA"
 cap_stop "$CAPB"
 
@@ -164,8 +178,6 @@ wire()
 	wire "$IT_DIR/a.pcap" "$MA" dpdk0
 	wire "$IT_DIR/b.pcap" "$MB" dpdk1
 } | sort >"$IT_DIR/wire.txt"
-# Events: NAME IF SRC DST HLIM PLEN NEXTHDR, drops with the reason after NAME.
-not_nd() { awk '{ o = $1 ~ /^drop/; if ($(5 + o) != 255 && $(4 + o) != "ff02::16") print }'; }
 grep -E '^(receive|send) ' "$IT_DIR/fwd.out" | not_nd | sort >"$IT_DIR/probes.txt"
 diff -u "$IT_DIR/wire.txt" "$IT_DIR/probes.txt" >"$IT_DIR/wire-vs-probes.diff" || {
 	cat "$IT_DIR/wire-vs-probes.diff" >&2

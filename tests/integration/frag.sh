@@ -8,7 +8,10 @@
 # per datagram.  ipio01.bt shows one receive per fragment, matching
 # tcpdump's packets one to one (BYTES the fragment's IP payload); ipio02.bt
 # one read per request, for the reassembled packet (BYTES 4008, the ICMP
-# message), and one write per reply, before it is fragmented.
+# message), and one write per reply, before it is fragmented.  Every
+# ipv4info_t field of each IPv4 fragment at receive and send (ident, flags
+# with MF, offset, length, checksum, ...) is what tcpdump saw in its header,
+# in order.
 #
 #   tests/integration/frag.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +34,8 @@ bpf_start BT1 "$IT_DIR/ipio01.out" "$SONDE_SRC/probes/ipio01.bt" "$SONDED"
 bpf_start BT2 "$IT_DIR/ipio02.out" "$SONDE_SRC/probes/ipio02.bt" "$SONDED"
 wait_for 5 "ipio01.bt and ipio02.bt headers" \
 	bash -c "grep -q 'NAME.*PROTO' '$IT_DIR/ipio01.out' && grep -q 'NAME.*INT' '$IT_DIR/ipio02.out'"
+ipv4_fields_bt receive send >"$IT_DIR/info.bt"
+bpf_start BT3 "$IT_DIR/info.out" "$IT_DIR/info.bt"
 cap_start CAP "$NS" "$TAP" "$IT_DIR/linux.pcap"
 
 for dst in $ME4 $ME6; do
@@ -49,9 +54,15 @@ for dst in $ME4 $ME6; do
 	expect_eq "ping -s $SIZE $dst: exit status" $rc 0
 	ok "all $N pings of $SIZE bytes to $dst answered, $((SIZE + 8)) bytes each, data intact"
 done
-sleep 0.5
+# The last events before bpftrace stops: one receive or send per fragment
+# (ipio01.bt, and info.bt for IPv4), a read and a write per ping (ipio02.bt).
+wait_file_lines "$IT_DIR/ipio01.out" $((4 * 3 * N)) 10 ' (ICMP|FRAG) *$'
+wait_file_lines "$IT_DIR/ipio02.out" $((4 * N)) 10 " $((SIZE + 8)) "
+wait_file_lines "$IT_DIR/info.out" $((2 * 3 * N)) 10 '^(receive|send) '
 bpf_stop "$BT1"
 bpf_stop "$BT2"
+bpf_stop "$BT3"
+cap_wait "$IT_DIR/linux.pcap" $((4 * 3 * N)) 10 '(ip and ip[9] == 1) or (ip6 and ip6[6] == 44)'
 cap_stop "$CAP"
 
 # The fragments on the wire, per datagram (one identification each):
@@ -84,6 +95,18 @@ expect_eq "IPv6 fragments from Linux (datagrams x offset:bytes:M ...)" "$(frags6
 expect_eq "IPv6 fragments from sonded (datagrams x offset:bytes:M ...)" "$(frags6 $ME6 | norm)" "$W6"
 say "sonded's fragments of one IPv6 reply, as tcpdump saw them:"
 tsh "$IT_DIR/linux.pcap" "${NOREASM[@]}" -Y "ipv6.src == $ME6 && ipv6.nxt == 44" | head -3 | sed 's/^/    /'
+
+# ipv4info_t at receive and send, fragment by fragment, against the wire.
+# The tap would fill the checksum of what sonded leaves to it, but sonded
+# computes its fragments' (rte_ipv4_fragment_packet): the wire's, at send.
+ipv4_wire "$IT_DIR/linux.pcap" "$(ns_mac "$NS" "$TAP")" dpdk0 >"$IT_DIR/hdr-wire.txt"
+grep -E '^(receive|send) ' "$IT_DIR/info.out" >"$IT_DIR/hdr-probes.txt"
+expect_eq "IPv4 fragments on the wire" "$(wc -l <"$IT_DIR/hdr-wire.txt")" $((2 * 3 * N))
+ipv4_compare "IPv4 fragments" "$IT_DIR/hdr-wire.txt" "$IT_DIR/hdr-probes.txt" 1
+expect_eq "fragments with checksum 0 at send (left to the port)" "$IPV4_LEFT" 0
+expect_eq "(flags offset length) of the fragments at receive and at send" \
+	"$(awk '{ print $1, $8, $9, $6 }' "$IT_DIR/hdr-probes.txt" | sort | uniq -c | awk '{ $1 = $1 "x"; print }' | tr '\n' ';')" \
+	"${N}x receive 0 2960 1068;${N}x receive 2 0 1500;${N}x receive 2 1480 1500;${N}x send 0 2960 1068;${N}x send 2 0 1500;${N}x send 2 1480 1500;"
 
 # Reassembled by tshark: every reply whole, checksum good, its request's.
 R4=$(tsh "$IT_DIR/linux.pcap" -Y "icmp.type == 0 && icmp.checksum.status == 1 && icmp.resp_to" \

@@ -134,14 +134,6 @@ run_case()
 	expect_eq "$name: frames out or dropped at the port, less ARP/ND" \
 		$((tx - $(counter arp.out) - $(counter nd.ns_out) - $(counter nd.na_out))) "$SENT"
 	expect_eq "$name: input drops" "$(counters_sum '^drop\.in\.')" 0
-	# Untraced, the fast path takes them all but the first to each
-	# neighbour (a STALE entry: the layers start its DELAY); with
-	# --no-fastpath, none.
-	if [ ${#SONDED_EXTRA[@]} = 0 ]; then
-		expect_ge "$name: frames the fast path took" "$(counter poll.fast_packets)" $((SENT - 4))
-	else
-		expect_counter poll.fast_packets 0
-	fi
 	if [ "$ports" = 2 ]; then
 		expect_ge "$name: frames out of dpdk1" "$(counter if.dpdk1.tx_packets)" "$SENT"
 		expect_eq "$name: delivered to sonded, less ND" \
@@ -161,8 +153,4 @@ FWD6="--src fd77::2 --dst fd78::2 --gw fd77::1 --rx-port 1 --rx-addr fd78::2"
 	run_case udp6 udp6 1 udp.echoed $V6 --dport 7
 	run_case fwd4 udp4 2 ipv4.forwarded $FWD4
 	run_case fwd6 udp6 2 ipv6.forwarded $FWD6
-	# The same echo through the layers: the fast path switched off.
-	SONDED_EXTRA=(--no-fastpath)
-	run_case udp4-layers udp4 1 udp.echoed $V4 --dport 7
-	SONDED_EXTRA=()
 }

@@ -99,6 +99,7 @@ IT_LINKS=()    # links to delete if still in the root namespace
 IT_PREFIXES=() # DPDK file prefixes (/var/run/dpdk/PREFIX)
 IT_PATHS=()    # files and directories to remove, whatever the outcome (sockets)
 declare -A IT_CAPFILE # tcpdump pid -> its capture file
+declare -A IT_BPFOUT  # bpftrace pid -> its output file
 IT_SEQ=0
 SONDED_NETNS= # see sonded_netns
 
@@ -177,17 +178,60 @@ uniq_name()
 	printf -v "$1" '%s' "$n"
 }
 
-# wait_for SECS WHAT CMD...: polls CMD every 0.1 s until it succeeds; fails
-# the test after SECS seconds.
+# The waits.  A test waits for a condition, polled every 0.1 s, bounded in
+# wall-clock time (not in rounds: on a busy machine one round of a tshark
+# takes seconds); never for a fixed time.  Bounds are generous, since a
+# condition that holds ends the wait at once: CI machines have two busy
+# cores.
+
+# it_now_ms: wall-clock milliseconds (bash's EPOCHREALTIME, no fork).
+it_now_ms()
+{
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+# wait_for SECS WHAT CMD...: runs CMD (a command or a shell function) every
+# 0.1 s until it succeeds; fails the test if it has not within SECS
+# seconds.
 wait_for()
 {
-	local secs=$1 what=$2 i
+	local secs=$1 what=$2 end
 	shift 2
-	for ((i = 0; i < secs * 10; i++)); do
+	end=$(($(it_now_ms) + secs * 1000))
+	while :; do
 		"$@" >/dev/null && return 0
+		[ "$(it_now_ms)" -lt "$end" ] || break
 		sleep 0.1
 	done
 	fail "timed out after ${secs}s waiting for $what"
+}
+
+# file_lines FILE [ERE]: the number of lines of FILE (matching ERE).
+file_lines()
+{
+	local c
+	c=$(grep -Ec -- "${2:-}" "$1" 2>/dev/null)
+	echo "${c:-0}"
+}
+
+# wait_file_lines FILE N SECS [ERE]: waits until FILE has at least N lines
+# (matching ERE); fails the test after SECS seconds, saying how many came.
+# The way to wait for a tracer's output: bpftrace writes each event as it
+# reads it, so its lines for the packets a test sent come a little after
+# the packets did.
+wait_file_lines()
+{
+	local f=$1 n=$2 secs=$3 ere=${4:-} end got m=
+	[ -z "$ere" ] || m=" matching '$ere'"
+	end=$(($(it_now_ms) + secs * 1000))
+	while :; do
+		got=$(file_lines "$f" "$ere")
+		[ "$got" -ge "$n" ] && return 0
+		[ "$(it_now_ms)" -lt "$end" ] || break
+		sleep 0.1
+	done
+	fail "timed out after ${secs}s waiting for $n lines$m in $f: $got came"
 }
 
 # proc_wait_exit PID SECS [SIG]: true once PID has exited (gone or a
@@ -297,6 +341,43 @@ tap_to_ns()
 	ip -n "$ns" link set "$tap" up || fail "$tap up"
 }
 
+# veth_to_ns VAR NS ADDR/LEN [INDEX]: a veth pair for a net_af_packet port
+# of sonded (dpdkN in the order of the --vdev arguments): one end where
+# sonded runs (SONDED_NETNS if set, so call sonded_netns first; it must
+# exist before sonded starts), the other in NS with ADDR and the MAC 02:00
+# and ADDR's bytes, transmit checksumming off (a veth leaves UDP checksums
+# to be filled in, CHECKSUM_PARTIAL, which an AF_PACKET reader gets as
+# they are).  Sets VAR to sonded's --vdev=net_af_packetINDEX,iface=... and
+# VETH_PEER to the name of NS's end.  Unlike net_tap, net_af_packet fills
+# no checksum for sonded: its probes see at send the checksum on the wire.
+veth_to_ns()
+{
+	local var=$1 ns=$2 addr=$3 idx=${4:-0} here there mac a b c d
+	local on=(${SONDED_NETNS:+-n "$SONDED_NETNS"})
+	link_new here vs
+	link_new there vl
+	ip "${on[@]}" link add "$here" type veth peer name "$there" || fail "veth $here/$there"
+	ip "${on[@]}" link set "$there" netns "$ns" || fail "moving $there to $ns"
+	ip "${on[@]}" link set "$here" up || fail "$here up"
+	IFS=. read -r a b c d <<<"${addr%/*}"
+	mac=$(printf '02:00:%02x:%02x:%02x:%02x' "$a" "$b" "$c" "$d")
+	ip -n "$ns" link set "$there" address "$mac" || fail "MAC $mac on $there"
+	ip -n "$ns" addr add "$addr" dev "$there" || fail "address $addr on $there"
+	in_ns "$ns" "$IT_PY" -c 'import array, fcntl, socket, struct, sys
+# ETHTOOL_STXCSUM (0x17) with data 0, then ETHTOOL_GTXCSUM (0x16): what ethtool -K IF tx off does.
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def ethtool(cmd, data=0):
+    buf = array.array("B", struct.pack("II", cmd, data))
+    fcntl.ioctl(s, 0x8946, struct.pack("16sP16x", sys.argv[1].encode(), buf.buffer_info()[0]))
+    return struct.unpack("II", buf.tobytes())[1]
+ethtool(0x17, 0)
+sys.exit(ethtool(0x16) != 0)' "$there" || fail "transmit checksumming off on $there"
+	ip -n "$ns" link set "$there" up || fail "$there up"
+	# shellcheck disable=SC2034 # used by the test scripts
+	VETH_PEER=$there
+	printf -v "$var" '%s' "--vdev=net_af_packet$idx,iface=$here"
+}
+
 # --- IPv6 peers --------------------------------------------------------------
 
 # netns_new6 VAR: a new namespace with IPv6 on, for an IPv6 peer: no router
@@ -372,9 +453,10 @@ in_ns()
 
 # sonded_start "TAP0 TAP1 ..." [sonded options...]: starts sonded with one
 # net_tap port per tap (dpdk0, dpdk1, ...) and waits for its `ready` line.
-# Sets SONDED_PID, SONDED_OUT (stdout), SONDED_PREFIX (the DPDK file prefix)
-# and SONDED_MAC[i] (dpdkI's MAC, lower case).  Runs sonded in namespace
-# SONDED_NETNS if set (sonded_netns).
+# Sets SONDED_PID, SONDED_OUT (stdout), SONDED_PREFIX (the DPDK file
+# prefix), SONDED_MAC[i] (dpdkI's MAC, lower case) and SONDED_NLCORES (its
+# stacks, from the ready line).  Runs sonded in namespace SONDED_NETNS if
+# set (sonded_netns).
 sonded_start()
 {
 	local taps=$1 vdevs=() i=0 t
@@ -392,7 +474,7 @@ sonded_start()
 # one stack per lcore, about 132 MB of DPDK memory each (rte_lpm, rte_lpm6).
 sonded_start_eal()
 {
-	local vdevs=() i line w
+	local vdevs=() i line w end
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
 		vdevs+=("$1")
 		shift
@@ -409,12 +491,13 @@ sonded_start_eal()
 		--log-level='*:warning' -- "$@" >"$SONDED_OUT" 2>"$SONDED_OUT.err" &
 	SONDED_PID=$!
 	proc_register "$SONDED_PID" sonded
-	for ((i = 0; i < 300; i++)); do
-		grep -q '^ready' "$SONDED_OUT" && break
+	end=$(($(it_now_ms) + 30000))
+	until grep -q '^ready' "$SONDED_OUT"; do
 		proc_alive "$SONDED_PID" || {
 			cat "$SONDED_OUT" "$SONDED_OUT.err" >&2
 			fail "sonded exited before it was ready"
 		}
+		[ "$(it_now_ms)" -lt "$end" ] || break
 		sleep 0.1
 	done
 	line=$(grep '^ready' "$SONDED_OUT") || {
@@ -422,8 +505,10 @@ sonded_start_eal()
 		fail "sonded not ready after 30s"
 	}
 	SONDED_MAC=()
+	SONDED_NLCORES=1
 	for w in $line; do
 		case $w in
+		lcores=*) SONDED_NLCORES=${w#lcores=} ;;
 		dpdk*=*)
 			i=${w%%=*}
 			# shellcheck disable=SC2034 # used by the test scripts
@@ -466,31 +551,82 @@ expect_counter_ge() { expect_ge "counter $1" "$(counter "$1")" "$2"; }
 
 # bpf_start VAR OUT BPFTRACE-ARGS...: runs bpftrace (line-buffered, with
 # -I BUILD/include) writing to OUT (stderr to OUT.err); returns once all its
-# probes are attached.  Sets VAR to its pid.
+# probes are attached and, if sonded runs, once sonded has seen them (below).
+# Sets VAR to its pid.  BPFTRACE_PERF_RB_PAGES in the environment sizes its
+# event buffers (64 pages a CPU by default).
 bpf_start()
 {
-	local var=$1 out=$2 pid i
+	local var=$1 out=$2 pid end
 	shift 2
 	: >"$out.err"
 	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 bpftrace -B line -I "$BUILD/include" "$@" \
 		>"$out" 2>"$out.err" &
 	pid=$!
 	proc_register "$pid" bpftrace
-	for ((i = 0; i < 300; i++)); do
-		# bpftrace prints this (to stderr) once every probe is attached.
-		grep -q '^__BPFTRACE_NOTIFY_PROBES_ATTACHED' "$out.err" && break
+	IT_BPFOUT[$pid]=$out
+	end=$(($(it_now_ms) + 30000))
+	# bpftrace prints this (to stderr) once every probe is attached.
+	until grep -q '^__BPFTRACE_NOTIFY_PROBES_ATTACHED' "$out.err"; do
 		proc_alive "$pid" || {
 			cat "$out" "$out.err" >&2
 			fail "bpftrace exited before attaching"
 		}
+		[ "$(it_now_ms)" -lt "$end" ] || fail "bpftrace not attached after 30s"
 		sleep 0.1
 	done
-	grep -q '^__BPFTRACE_NOTIFY_PROBES_ATTACHED' "$out.err" || fail "bpftrace not attached after 30s"
+	if [ -n "${SONDED_PID:-}" ] && proc_alive "$SONDED_PID"; then
+		sonded_polled_since "$(sonded_sleeps)" 10 "bpftrace's probes"
+	fi
 	printf -v "$var" '%s' "$pid"
 }
 
+# Attached is not yet seen: sonded reads its USDT semaphores once a poll,
+# and a packet taken by a poll that began before the attach is not traced:
+# its burst passed the probe sites' gate already.  An idle sonded sleeps between polls
+# (50 us after 256 empty ones, in nanosleep: a voluntary context switch of
+# the polling thread), and the poll after a sleep reads the semaphores
+# anew.  So once every polling thread has slept twice after the attach,
+# every packet sent from then on meets a poll that knows.  (sonded
+# --busy-poll never sleeps: start bpftrace before such a sonded.)
+
+# sonded_sleeps: the voluntary context switches of each of sonded's
+# polling threads (the main one and DPDK 22.11's rte-worker-N), "TID N" a
+# line.
+sonded_sleeps()
+{
+	local t c
+	for t in /proc/"$SONDED_PID"/task/*; do
+		c=$(cat "$t/comm" 2>/dev/null) || continue
+		[ "${t##*/}" = "$SONDED_PID" ] || [ "${c#rte-worker-}" != "$c" ] || continue
+		echo "${t##*/} $(awk '$1 == "voluntary_ctxt_switches:" { print $2 }' "$t/status")"
+	done
+}
+
+# sonded_polled_since BEFORE SECS WHAT: waits until every polling thread in
+# BEFORE (sonded_sleeps' output) has slept at least twice since.
+sonded_polled_since()
+{
+	local before=$1 secs=$2 what=$3
+	[ "$(grep -c . <<<"$before")" = "${SONDED_NLCORES:-1}" ] ||
+		fail "sonded ($SONDED_PID) has not ${SONDED_NLCORES:-1} polling threads: '$before'"
+	wait_for "$secs" "sonded to poll after $what" sonded_slept_twice "$before"
+}
+
+# sonded_slept_twice BEFORE: true once each thread in BEFORE has.
+sonded_slept_twice()
+{
+	local tid n now
+	while read -r tid n; do
+		now=$(awk '$1 == "voluntary_ctxt_switches:" { print $2 }' "/proc/$SONDED_PID/task/$tid/status" 2>/dev/null)
+		[ -n "$now" ] && [ "$now" -ge $((n + 2)) ] || return 1
+	done <<<"$1"
+}
+
 # bpf_stop PID: SIGINT (bpftrace prints its maps and detaches); checks it
-# exited 0.  Give the last events ~0.5 s to come through before calling it.
+# exited 0 and lost no event.  Before calling it, wait (wait_file_lines)
+# for the lines of the last events the test needs: bpftrace reads them from
+# its buffers a little after they fired.  (Maps need no wait: a probe
+# updates them in the kernel as it fires.)
 # bpftrace 0.17 notices the signal only when it interrupts its epoll_wait():
 # one that lands between two calls is lost, and it runs on until the next
 # event, which may never come.  So a SIGTERM follows every second, which
@@ -498,8 +634,12 @@ bpf_start()
 # has left its loop (it restores SIGINT's default to print the maps).
 bpf_stop()
 {
+	local out=${IT_BPFOUT[$1]}
 	proc_stop "$1" bpftrace 15 TERM
 	[ "$PROC_RC" = 0 ] || fail "bpftrace exited with status $PROC_RC"
+	if grep -Eq '^Lost [0-9]+ events' "$out" "$out.err" 2>/dev/null; then
+		fail "bpftrace lost events: $(grep -Eh '^Lost [0-9]+ events' "$out" "$out.err" | tr '\n' ' ')"
+	fi
 }
 
 # --- tcpdump and tshark ------------------------------------------------------
@@ -520,6 +660,33 @@ cap_start()
 	IT_CAPFILE[$pid]=$file
 	wait_for 10 "tcpdump on $ifc" grep -q 'listening on' "$file.err"
 	printf -v "$var" '%s' "$pid"
+}
+
+# cap_count FILE [FILTER...]: packets in a capture tcpdump is writing,
+# those FILTER (pcap-filter) takes; tcpdump -r reads it in milliseconds (a
+# record half written at the end is not counted).
+cap_count()
+{
+	local f=$1
+	shift
+	tcpdump -n -r "$f" "$@" 2>/dev/null | wc -l
+}
+
+# cap_wait FILE N SECS [FILTER...]: waits until the capture in FILE holds at
+# least N packets FILTER takes (tcpdump writes what the kernel handed it a
+# little after the packet passed).
+cap_wait()
+{
+	local f=$1 n=$2 secs=$3 end got
+	shift 3
+	end=$(($(it_now_ms) + secs * 1000))
+	while :; do
+		got=$(cap_count "$f" "$@")
+		[ "$got" -ge "$n" ] && return 0
+		[ "$(it_now_ms)" -lt "$end" ] || break
+		sleep 0.1
+	done
+	fail "timed out after ${secs}s waiting for $n packets${*:+ ($*)} in $f: $got there"
 }
 
 # cap_stop PID: stops the capture; checks that tcpdump wrote every packet
@@ -563,4 +730,98 @@ tsh_check()
 	cat "$IT_DIR/tshark.failed" >&2
 	rm -f "$IT_DIR/tshark.failed"
 	fail "tshark failed"
+}
+
+# --- IPv4 headers: the probes against the wire -------------------------------
+
+# Every ipv4info_t field (and ipinfo_t's length, ifinfo_t's name) at a probe,
+# and the same fields of a packet tcpdump captured, as one line each, so
+# that the two lists compare with diff, packet by packet and in order:
+#
+#   NAME IF ver ihl tos length ident flags offset ttl protocol protostr
+#   checksum saddr daddr ntop(src) ntop(dst) ip_plength
+#
+# flags as ipv4info_t gives them (DF = 4, MF = 2), offset in bytes, the rest
+# in decimal; saddr/daddr are the text members and src/dst the raw ones.
+
+# ipv4_fields_bt PROBE...: a bpftrace script (on stdout) printing that line
+# for each ipv4 PROBE (receive, send, ...) of sonded.
+ipv4_fields_bt()
+{
+	local p v='((struct ipv4info_t *)arg4)' i='((struct ipinfo_t *)arg2)' f='((struct ifinfo_t *)arg3)'
+	echo "#include <sonde/ip_provider.h>"
+	for p in "$@"; do
+		# Two printfs (one line): one would pass bpftrace's 512-byte stack.
+		cat <<BT
+usdt:$SONDED:ipv4:$p
+{
+	printf("$p %s %d %d %d %d %d %d %d %d %d %s %d ", $f->if_name, $v->ipv4_ver, $v->ipv4_ihl,
+	    $v->ipv4_tos, $v->ipv4_length, $v->ipv4_ident, $v->ipv4_flags, $v->ipv4_offset, $v->ipv4_ttl,
+	    $v->ipv4_protocol, $v->ipv4_protostr, $v->ipv4_checksum);
+	printf("%s %s %s %s %d\\n", $v->ipv4_saddr, $v->ipv4_daddr, ntop($v->ipv4_src), ntop($v->ipv4_dst),
+	    $i->ip_plength);
+}
+BT
+	done
+}
+
+# ipv4_wire PCAP PEER_MAC IF [DISPLAY-FILTER]: the same line for each IPv4
+# packet in PCAP (that DISPLAY-FILTER takes), in the capture's order: NAME
+# receive for a frame from PEER_MAC (the Linux side, sending to sonded),
+# send for the others (sonded's), on sonded's interface IF.  Fragments are
+# left as they are (no reassembly); an ICMP error's quoted header is not
+# the packet's.  Every checksum on the wire must be right (tshark checks
+# it): a wrong one is written bad-VALUE, which no probe prints.
+ipv4_wire()
+{
+	local pcap=$1 peer=$2 ifn=$3 filter=${4:-ip}
+	tsh "$pcap" -o ip.defragment:FALSE -o ip.check_checksum:TRUE -Y "$filter" -T fields -E separator=' ' \
+		-E occurrence=f -e eth.src -e ip.version -e ip.hdr_len -e ip.dsfield -e ip.len -e ip.id \
+		-e ip.flags.rb -e ip.flags.df -e ip.flags.mf -e ip.frag_offset -e ip.ttl -e ip.proto \
+		-e ip.checksum -e ip.checksum.status -e ip.src -e ip.dst >"$pcap.fields" || return 1
+	# tshark writes hex as 0x..., flags as 1/0 or True/False (by version),
+	# the offset in units of 8 bytes.  The reserved bit has no place in
+	# ipv4_flags: set, it shows as 8.
+	awk -v peer="$peer" -v ifn="$ifn" '
+	function num(s,   i, v, c) {
+		if (s !~ /^0x/) return s + 0
+		for (i = 3; i <= length(s); i++) {
+			c = index("0123456789abcdef", tolower(substr(s, i, 1)))
+			if (c == 0) return "?" s
+			v = v * 16 + c - 1
+		}
+		return v
+	}
+	function b(s) { return s == "1" || s == "True" ? 1 : s == "0" || s == "False" ? 0 : "?" s }
+	function pstr(p) { return p == 1 ? "ICMP" : p == 6 ? "TCP" : p == 17 ? "UDP" : p }
+	{
+		name = $1 == peer ? "receive" : "send"
+		print name, ifn, $2, $3, num($4), $5, num($6), 8 * b($7) + 4 * b($8) + 2 * b($9), $10 * 8, $11,
+			$12, pstr($12), $14 == 1 ? num($13) : "bad-" $13, $15, $16, $15, $16, $5 - $3
+	}' "$pcap.fields"
+}
+
+# ipv4_compare WHAT WANT GOT [FILLS]: compares such lists, WANT from the
+# wire and GOT from the probes, which must be equal and not empty; prints
+# the differences.  FILLS 1: the port fills the header checksum of what
+# sonded leaves to it (net_tap offers RTE_ETH_TX_OFFLOAD_IPV4_CKSUM): such
+# a packet has checksum 0 at send (README), so a send's 0 stands for the
+# wire's checksum (right, as every checksum on the wire must be).  Sets
+# IPV4_LEFT to the number of sends with checksum 0 taken so.
+ipv4_compare()
+{
+	local what=$1 want=$2 got=$3 fills=${4:-0} n
+	n=$(wc -l <"$want")
+	[ "$n" -gt 0 ] || fail "$what: no packet on the wire to compare"
+	awk -v fills="$fills" -v left="$got.left" 'NR == FNR { w[FNR] = $13; next }
+		fills == 1 && $1 == "send" && $13 == "0" && w[FNR] ~ /^[0-9]+$/ { $13 = w[FNR]; k++ }
+		{ print } END { print k + 0 >left }' "$want" "$got" >"$got.cmp"
+	# shellcheck disable=SC2034 # used by the test scripts
+	IPV4_LEFT=$(cat "$got.left")
+	diff -u "$want" "$got.cmp" >"$got.diff" || {
+		head -60 "$got.diff" >&2
+		fail "$what: the probes' IPv4 headers differ from the wire's (- wire, + probes$([ "$fills" = 1 ] &&
+			echo "; a send's checksum 0 taken as the wire's"))"
+	}
+	ok "$what: ipv4info_t = the wire's header for all $n packets, in order (ident flags offset tos checksum ttl length protocol addresses)"
 }

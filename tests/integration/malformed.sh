@@ -41,7 +41,7 @@ in_ns "$NS" timeout --foreground -k 2 60 "$IT_PY" "$(dirname "$0")/malformed.py"
 	cat "$IT_DIR/scapy.err" >&2
 	fail "scapy failed"
 }
-wait_for 5 "5 drop-in events" bash -c "[ \$(grep -c '^drop-in' '$IT_DIR/drop.out') -ge 5 ]"
+wait_file_lines "$IT_DIR/drop.out" 5 10 '^drop-in'
 expect_eq "receive events for malformed packets" "$(grep -c '^receive' "$IT_DIR/drop.out")" 0
 
 say "Linux: ping -c 3 $ME"
@@ -50,8 +50,9 @@ in_ns "$NS" timeout --foreground -k 2 20 ping -n -c 3 -i 0.2 -W 2 $ME >"$IT_DIR/
 	fail "pings after the malformed packets not answered"
 }
 ok "3 pings answered after the malformed packets"
-sleep 0.5
+wait_file_lines "$IT_DIR/drop.out" 3 10 "^receive $PEER $ME\$"
 bpf_stop "$BT"
+cap_wait "$IT_DIR/linux.pcap" 3 10 icmp and 'icmp[icmptype] == icmp-echoreply'
 cap_stop "$CAP"
 
 sed 's/^/    /' "$IT_DIR/drop.out"

@@ -69,8 +69,10 @@ in_ns "$NS" timeout --foreground -k 2 30 ping -6 -n -c $NPING -i 0.2 -W 2 $ME6 >
 	fail "ping $ME6: $(tail -2 "$IT_DIR/ping6.out")"
 ok "all $NPING + $NPING pings answered"
 
-sleep 0.5
+# No wait: @n and @tid are updated in the kernel as the probe fires, and
+# every packet from Linux that tcpdump saw had its answer.
 bpf_stop "$BT"
+cap_wait "$IT_DIR/linux.pcap" $((2 * NSOCK * ROUNDS + 2 * NPING)) 10 udp or icmp or icmp6
 cap_stop "$CAP"
 sonded_stop
 say "bpftrace: $(tr '\n' ' ' <"$IT_DIR/receive.out")"

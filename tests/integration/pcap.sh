@@ -24,7 +24,7 @@ in_ns "$NS" timeout --foreground -k 2 30 ping -n -c $N -i 0.2 -W 2 $ME >"$IT_DIR
 	fail "pings not answered"
 }
 ok "$N pings answered"
-sleep 0.3
+cap_wait "$IT_DIR/linux.pcap" $((2 * N)) 10 icmp
 cap_stop "$CAP"
 sonded_stop # the pcap file is complete once sonded has closed it
 

@@ -80,9 +80,12 @@ for a in $ME $LL; do
 done
 NEIGH_ME=$(ip -n "$NS" -6 neigh show $ME dev "$TAP")
 NEIGH_LL=$(ip -n "$NS" -6 neigh show "$LL" dev "$TAP")
-sleep 0.5
+# The echo packets' lines (64 bytes of ICMPv6) before bpftrace stops.
+wait_file_lines "$IT_DIR/ipio01.out" $((2 * (2 * N + NQ))) 10 ' 64 +dpdk0 +ICMPV6 *$'
+wait_file_lines "$IT_DIR/info.out" $((2 * (2 * N + NQ))) 10 '^(receive|send) 6 [0-9]+ [0-9]+ 64 58 ICMPV6 '
 bpf_stop "$BT1"
 bpf_stop "$BT2"
+cap_wait "$IT_DIR/linux.pcap" $((2 * (2 * N + NQ))) 10 icmp6 and '(ip6[40] == 128 or ip6[40] == 129)'
 cap_stop "$CAP"
 
 for f in ping-global.out:$RC_G:$N ping-ll.out:$RC_LL:$N ping-q.out:$RC_Q:$NQ; do

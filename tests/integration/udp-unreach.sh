@@ -31,9 +31,8 @@ cap_start CAP "$NS" "$TAP" "$IT_DIR/linux.pcap"
 say "Linux: one UDP datagram to $ME port $PORT (nc -u)"
 echo "sonde udp probe" | in_ns "$NS" timeout --foreground -k 2 10 nc -u -w 1 $ME $PORT >/dev/null 2>&1
 # nc exits 1 when the ICMP error comes back (ECONNREFUSED); both are fine here.
-wait_for 5 "ICMP port unreachable in Linux's capture" \
-	bash -c "tshark -n -r '$IT_DIR/linux.pcap' -Y 'icmp.type == 3' 2>/dev/null | grep -q ."
-sleep 0.5
+cap_wait "$IT_DIR/linux.pcap" 1 10 icmp and 'icmp[icmptype] == icmp-unreach'
+wait_file_lines "$IT_DIR/drop.out" 1 10 '^drop-in '
 bpf_stop "$BT"
 cap_stop "$CAP"
 

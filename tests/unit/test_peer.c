@@ -39,7 +39,9 @@ pair_teardown(void **state)
 	return 0;
 }
 
-/* Both stacks, linked, with test0 (MAC_US0) and addrs on each. */
+/* Both stacks, linked, with test0 (MAC_US0) and addrs, given to a alone:
+ * b makes them its own from a's messages at its next poll (b's own
+ * announcements and DAD probes: none, those are the first stack's). */
 static void
 pair_start(struct pair *p, const char *const *addrs, unsigned n_addrs)
 {
@@ -55,10 +57,10 @@ pair_start(struct pair *p, const char *const *addrs, unsigned n_addrs)
 	/* The stacks' clocks start (DAD deadlines count from there). */
 	fx_poll(&p->a);
 	fx_poll(&p->b);
-	for (unsigned i = 0; i < n_addrs; i++) {
+	for (unsigned i = 0; i < n_addrs; i++)
 		fx_addr(&p->a, &p->a.link[0], addrs[i]);
-		fx_addr(&p->b, &p->b.link[0], addrs[i]);
-	}
+	fx_poll(&p->b);
+	assert_int_equal(fx_stat(&p->b, "peer.cmd_failed"), 0);
 }
 
 /* An IPv4 pair: the first stack alone announces 10.0.0.1 (RFC 5227 2.3). */
@@ -80,6 +82,9 @@ pair_start4(struct pair *p)
 static void
 pair_finish(struct pair *p)
 {
+	/* Every change a made, b made too. */
+	assert_int_equal(fx_stat(&p->b, "peer.cmd_failed"), 0);
+	assert_int_equal(fx_stat(&p->a, "peer.cmd_failed"), 0);
 	fx_tx_clear(&p->a.link[0]);
 	fx_finish(&p->b);
 	fx_finish(&p->a);
@@ -390,6 +395,187 @@ test_peer_ring_full(void **state)
 	pair_finish(p);
 }
 
+/* Frame i of l is an echo reply to A (IPv4 or IPv6): the address it
+ * answered from is from. */
+static void
+assert_echo_reply(struct unit_link *l, unsigned i, const char *from)
+{
+	size_t len;
+	const uint8_t *p = tx_frame(l, i, &len), *ip;
+	struct sonde_prefix a;
+
+	assert_int_equal(sonde_prefix_parse(from, &a), 0);
+	if (wire_get16(p + 12) == ETHERTYPE_IPV6) {
+		ip = tx_ipv6(l, i, MAC_A, &len);
+		assert_int_equal(ip[IPV6_HDR_LEN], ICMP6_ECHO_REPLY);
+		assert_memory_equal(ip + 8, a.addr.v6, 16);
+	} else {
+		ip = tx_ipv4(l, i, MAC_A, &len);
+		assert_int_equal(ip[20], ICMP_ECHOREPLY);
+		assert_int_equal(wire_load32(ip + 12), a.addr.v4);
+	}
+}
+
+/* Echo requests from A (which both stacks know) to each of a and b:
+ * answered (1) or not (0), by both alike. */
+static void
+pair_echo(struct pair *p, const uint8_t *req, size_t len, const char *to, int answered)
+{
+	struct unit_fx *fx[2] = { &p->a, &p->b };
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct unit_link *l = &fx[i]->link[0];
+
+		fx_inject(fx[i], l, req, len);
+		fx_poll(fx[i]);
+		if (l->n_tx != (unsigned)answered) {
+			for (unsigned j = 0; j < l->n_tx; j++) {
+				size_t fl;
+				const uint8_t *fp = tx_frame(l, j, &fl);
+
+				print_message("stack %u frame %u type %04x len %zu\n", i, j,
+					      wire_get16(fp + 12), fl);
+			}
+			fail_msg("to %s: %u frames, want %d", to ? to : "-", l->n_tx, answered);
+		}
+		if (answered)
+			assert_echo_reply(l, 0, to);
+		fx_tx_clear(l);
+	}
+}
+
+/* What a's application changes at run time, through the public API, b
+ * makes too at its next poll, and undoes with it: addresses, routes,
+ * neighbours, a UDP service, forwarding, an interface's MTU; a change b
+ * cannot make (an interface only a has) is counted and logged there. */
+static void
+test_peer_changes(void **state)
+{
+	static const char *const addrs[] = { "10.0.0.1/24", "fd00::1/64" };
+	static const uint8_t mac_r[6] = { 0x02, 0, 0, 0, 0x00, 0x99 };
+	struct pair *p = *state;
+	struct unit_fx *fx[2];
+	struct sonde_prefix pfx, gw, nb;
+	uint8_t f[128];
+
+	pair_start(p, addrs, 2);
+	fx[0] = &p->a;
+	fx[1] = &p->b;
+	/* DAD: a probes, b takes a's verdict. */
+	for (unsigned i = 0; i < 5 && !(sonde_ready(p->a.st) && sonde_ready(p->b.st)); i++) {
+		fx_advance(&p->a, SEC);
+		fx_advance(&p->b, SEC);
+		fx_poll(&p->a);
+		fx_poll(&p->b);
+	}
+	assert_true(sonde_ready(p->a.st) && sonde_ready(p->b.st));
+	fx_tx_clear(&p->a.link[0]);
+	fx_tx_clear(&p->b.link[0]);
+	/* A is a permanent neighbour of both (a told b): the echo replies go
+	 * out at once, with no ARP or ND. */
+	assert_int_equal(sonde_prefix_parse("10.0.0.2", &nb), 0);
+	assert_int_equal(sonde_neigh_add(p->a.st, p->a.link[0].ifp->index, &nb, MAC_A), 0);
+	assert_int_equal(sonde_prefix_parse("fd00::2", &nb), 0);
+	assert_int_equal(sonde_neigh_add(p->a.st, p->a.link[0].ifp->index, &nb, MAC_A), 0);
+	fx_poll(&p->b);
+	pair_echo(p, pkt_echo_req, sizeof(pkt_echo_req), "10.0.0.1", 1);
+	pair_echo(p, pkt6_echo_req, sizeof(pkt6_echo_req), "fd00::1", 1);
+
+	/* An address added: both answer at it (the request to 10.0.0.7 is
+	 * A's echo request with its destination and checksum mended). */
+	memcpy(f, pkt_echo_req, sizeof(pkt_echo_req));
+	f[ETH_HDR_LEN + 19] = 7;
+	wire_put16(f + ETH_HDR_LEN + 10, 0);
+	wire_put16(f + ETH_HDR_LEN + 10, ref_cksum(f + ETH_HDR_LEN, 20));
+	pair_echo(p, f, sizeof(pkt_echo_req), NULL, 0);
+	assert_int_equal(sonde_prefix_parse("10.0.0.7/24", &pfx), 0);
+	assert_int_equal(sonde_addr_add(p->a.st, p->a.link[0].ifp->index, &pfx), 0);
+	fx_poll(&p->a);
+	fx_poll(&p->b);
+	assert_int_equal(p->a.link[0].n_tx, 1); /* its announcement, a's alone */
+	assert_int_equal(p->b.link[0].n_tx, 0);
+	fx_tx_clear(&p->a.link[0]);
+	pair_echo(p, f, sizeof(pkt_echo_req), "10.0.0.7", 1);
+	/* ... and removed: neither does. */
+	assert_int_equal(sonde_addr_del(p->a.st, p->a.link[0].ifp->index, &pfx), 0);
+	assert_int_equal(sonde_addr_del(p->a.st, p->a.link[0].ifp->index, &pfx), -EADDRNOTAVAIL);
+	fx_poll(&p->b);
+	pair_echo(p, f, sizeof(pkt_echo_req), NULL, 0);
+
+	/* A route via R (a permanent neighbour too): both send there. */
+	assert_int_equal(sonde_prefix_parse("10.0.0.9", &nb), 0);
+	assert_int_equal(sonde_neigh_add(p->a.st, p->a.link[0].ifp->index, &nb, mac_r), 0);
+	assert_int_equal(sonde_prefix_parse("10.9.0.0/16", &pfx), 0);
+	assert_int_equal(sonde_prefix_parse("10.0.0.9", &gw), 0);
+	assert_int_equal(sonde_route_add(p->a.st, &pfx, &gw), 0);
+	fx_poll(&p->b);
+	for (unsigned i = 0; i < 2; i++) {
+		ping(fx[i], "10.9.0.1", (uint16_t)i);
+		fx_poll(fx[i]);
+		assert_int_equal(fx[i]->link[0].n_tx, 1);
+		assert_echo(&fx[i]->link[0], 0, mac_r, (uint16_t)i);
+		fx_tx_clear(&fx[i]->link[0]);
+	}
+	/* ... and removed: no route on either. */
+	assert_int_equal(sonde_route_del(p->a.st, &pfx), 0);
+	fx_poll(&p->b);
+	for (unsigned i = 0; i < 2; i++) {
+		struct sonde_prefix d;
+
+		assert_int_equal(sonde_prefix_parse("10.9.0.1", &d), 0);
+		assert_int_equal(sonde_ping(fx[i]->st, &d, 0x5eed, 9, 8), -EHOSTUNREACH);
+		assert_int_equal(fx_stat(fx[i], "drop.out.no-route"), 1);
+	}
+	/* A forgotten: both ask for it (ARP) before they answer. */
+	assert_int_equal(sonde_prefix_parse("10.0.0.2", &nb), 0);
+	assert_int_equal(sonde_neigh_del(p->a.st, p->a.link[0].ifp->index, &nb), 0);
+	fx_poll(&p->b);
+	for (unsigned i = 0; i < 2; i++) {
+		fx_inject(fx[i], &fx[i]->link[0], pkt_echo_req, sizeof(pkt_echo_req));
+		fx_poll(fx[i]);
+		assert_int_equal(fx[i]->link[0].n_tx, 1);
+		tx_arp(&fx[i]->link[0], 0, ARP_OP_REQUEST, MAC_BCAST);
+		fx_tx_clear(&fx[i]->link[0]);
+	}
+	/* The MTU: both fragment to it. */
+	assert_int_equal(sonde_if_set_mtu(p->a.st, p->a.link[0].ifp->index, 1280), 0);
+	fx_poll(&p->b);
+	assert_int_equal(p->b.link[0].ifp->mtu, 1280);
+	/* A UDP service: both echo. */
+	assert_int_equal(sonde_udp_service(p->a.st, 7, SONDE_SERVICE_DISCARD), 0);
+	fx_poll(&p->b);
+	for (unsigned i = 0; i < 2; i++) {
+		fx_snap(fx[i]);
+		fx_inject(fx[i], &fx[i]->link[0], pkt_udp_echo, sizeof(pkt_udp_echo));
+		fx_poll(fx[i]);
+		assert_int_equal(fx_delta(fx[i], "udp.discarded"), 1);
+	}
+	assert_int_equal(sonde_forwarding(p->a.st, true), 0);
+	fx_poll(&p->b);
+	assert_true(p->b.st->forwarding);
+
+	/* An interface only a has: b cannot add an address to it. */
+	fx_link(&p->a, "test1", MAC_US1, 1500);
+	fx_addr(&p->a, &p->a.link[1], "10.1.0.1/24");
+	fx_tx_clear(&p->a.link[1]);
+	fx_poll(&p->b);
+	assert_int_equal(fx_stat(&p->b, "peer.cmd_failed"), 1);
+	assert_int_equal(fx_stat(&p->a, "peer.cmd_failed"), 0);
+	/* What waits for A is dropped when nobody answers (each stack held
+	 * its own: the mbufs must all be back before the stacks go). */
+	for (unsigned t = 0; t < 5; t++)
+		for (unsigned i = 0; i < 2; i++) {
+			fx_advance(fx[i], SEC);
+			fx_poll(fx[i]);
+			fx_tx_clear(&fx[i]->link[0]);
+		}
+	for (unsigned i = 0; i < 2; i++)
+		assert_int_equal(fx_stat(fx[i], "drop.out.arp-timeout"), 1);
+	fx_tx_clear(&p->a.link[1]);
+	fx_finish(&p->b);
+	fx_finish(&p->a);
+}
+
 static void
 test_peer_link_errors(void **state)
 {
@@ -421,9 +607,13 @@ main(void)
 	static struct pair pair;
 #define T(f) cmocka_unit_test_prestate_setup_teardown(f, NULL, pair_teardown, &pair)
 	const struct CMUnitTest tests[] = {
-		T(test_peer_arp_reply_elsewhere), T(test_peer_arp_request_elsewhere),
-		T(test_peer_na_elsewhere),	  T(test_peer_ns_elsewhere),
-		T(test_peer_dad_conflict),	  T(test_peer_ring_full),
+		T(test_peer_arp_reply_elsewhere),
+		T(test_peer_arp_request_elsewhere),
+		T(test_peer_na_elsewhere),
+		T(test_peer_ns_elsewhere),
+		T(test_peer_dad_conflict),
+		T(test_peer_ring_full),
+		T(test_peer_changes),
 		T(test_peer_link_errors),
 	};
 #undef T
