@@ -124,10 +124,15 @@ reass_len(const struct rte_mbuf *f)
 	return pkt_meta_c(f)->scratch[1];
 }
 
+/* f's last segment: the count is read once, from f's first segment (the
+ * others say 1, and a walk that reread it stopped at the second: the
+ * third segment on of a fragment that came as a chain, as a nested IPv6
+ * fragment comes out of its outer datagram, was cut off the chain and
+ * leaked, or the next fragment overwrote it). */
 static struct rte_mbuf *
 reass_lastseg(struct rte_mbuf *f)
 {
-	for (uint16_t i = 1; i < f->nb_segs; i++)
+	for (uint16_t n = f->nb_segs; n > 1; n--)
 		f = f->next;
 	return f;
 }
