@@ -304,7 +304,7 @@ struct piece {
 	bool more, junk;
 };
 
-#define TRAIN_MAX 12
+#define TRAIN_MAX FZ_TRAIN_MAX
 
 static int
 cmp_u32(const void *a, const void *b)
@@ -318,11 +318,15 @@ cmp_u32(const void *a, const void *b)
 static unsigned
 plan(uint64_t *rng, uint32_t p, struct piece *pc)
 {
-	uint32_t cuts[10], k = 2 + fz_below(rng, 7), m = 1;
+	uint32_t cuts[FZ_TRAIN_MAX - 1], k = 2 + fz_below(rng, 7), m = 1;
 	unsigned n = 0;
 
 	if (p < 16)
 		return 0;
+	/* Now and then many: reassembly holds up to 256 fragments a
+	 * datagram (rte_ip_frag, before it, 8). */
+	if (fz_below(rng, 8) == 0)
+		k = 9 + fz_below(rng, FZ_TRAIN_MAX - 12);
 	if (k > p / 8)
 		k = p / 8;
 	cuts[0] = 0;
@@ -509,10 +513,11 @@ train6(uint8_t *dg, size_t len, uint64_t *rng, uint8_t *out, size_t cap, uint16_
 	if (tot > len - ETH_LEN)
 		tot = len - ETH_LEN;
 	/* RFC 8200 4.5: the unfragmentable part is the IPv6 header and the
-	 * extension headers up to the Routing header; sonde (rte_ip_frag)
-	 * takes the fragment header only right after the fixed header,
-	 * where every sender it knows puts it: mostly there. */
-	if (fz_below(rng, 8) == 0) {
+	 * extension headers up to the Routing header; reass.c takes the
+	 * Fragment header after any of Hop-by-Hop, Destination Options and
+	 * Routing headers (RFC 8200 4.1), but most senders put it right
+	 * after the fixed header: mostly there. */
+	if (fz_below(rng, 4) == 0) {
 		uint8_t t = ip[6];
 
 		while ((t == 0 || t == 43 || t == 60) && u + 2 <= tot &&

@@ -138,15 +138,18 @@ fz_below(uint64_t *s, uint32_t n)
  * Cuts the IPv4 or IPv6 datagram in frame f into a train of fragments
  * (Ethernet frames), the datagram fixed first (fz_fix) unless rarely, its
  * UDP datagram (if any) now and then made shorter than the IP payload:
- * 2 to 8 pieces at multiples of 8 (now and then one that is not), IPv4
+ * 2 to 8 pieces, now and then 9 to 36, at multiples of 8 (now and then
+ * one that is not; the lengths go to lens, FZ_TRAIN_MAX at most), IPv4
  * options in the first fragment (and the copied ones in all) sometimes,
- * the IPv6 fragment header after the fixed header or, rarely, after the
- * unfragmentable extension headers; then in order, reversed, last first
- * or shuffled, with now and then a duplicate, an overlapping piece of
- * other bytes, a piece left out.  Writes the frames one after another to
- * out (cap bytes), their lengths to lens; returns how many (0: f is no
- * datagram to cut, or out is too small).
+ * the IPv6 fragment header after the fixed header or, one time in four,
+ * after the unfragmentable extension headers; then in order, reversed,
+ * last first or shuffled, with now and then a duplicate, an overlapping
+ * piece of other bytes, a piece left out.  Writes the frames one after
+ * another to out (cap bytes), their lengths to lens; returns how many (0:
+ * f is no datagram to cut, out is too small, or the train would be longer
+ * than max).
  */
+#define FZ_TRAIN_MAX 40 /* fragments of a train: 36 pieces, a duplicate, an overlap */
 unsigned fz_frag_train(const uint8_t *f, size_t len, uint64_t *rng, uint8_t *out, size_t cap,
 		       uint16_t *lens, unsigned max);
 

@@ -322,13 +322,117 @@ seeds_v6(void)
 	done("forward6-mtu");
 }
 
+/* A fragment's place in its datagram's payload: bytes [off, off + len). */
+struct cut {
+	uint16_t off, len;
+};
+
+/* The cuts listed, and how many: cut4() and cut6()'s last two arguments. */
+#define CUTS(...)                            \
+	(const struct cut[]){ __VA_ARGS__ }, \
+		sizeof((const struct cut[]){ __VA_ARGS__ }) / sizeof(struct cut)
+
+/* Fragments made by cut4() and cut6(), to be recorded. */
+static struct frame piece[300];
+
+/* n cuts of step bytes (the last shorter) over p bytes of payload. */
+static unsigned
+even(struct cut *pc, size_t p, uint16_t step)
+{
+	unsigned n = 0;
+
+	for (size_t off = 0; off < p; off += step)
+		pc[n++] =
+			(struct cut){ (uint16_t)off, (uint16_t)(p - off < step ? p - off : step) };
+	return n;
+}
+
+/* IPv4 datagram f cut into piece[] as pc says (in that order): the first
+ * fragment with f's header, the others with its 20 fixed bytes and ol
+ * bytes of options opt (RFC 791 3.2: the copied ones, which the first
+ * fragment's need not match in length). */
+static unsigned
+cut4(const struct frame *f, const uint8_t *opt, size_t ol, const struct cut *pc, unsigned n)
+{
+	size_t ihl = (f->b[14] & 0xfu) * 4, p = (size_t)(f->b[16] << 8 | f->b[17]) - ihl;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct frame *g = &piece[i];
+		size_t hl = pc[i].off == 0 ? ihl : 20 + ol;
+
+		memcpy(g->b, f->b, 14 + 20);
+		if (hl > 20)
+			memcpy(g->b + 34, pc[i].off == 0 ? f->b + 34 : opt, hl - 20);
+		g->b[14] = (uint8_t)(0x40 | hl / 4);
+		g->b[20] = (uint8_t)((pc[i].off + pc[i].len < p ? 0x20 : 0) | pc[i].off >> 11);
+		g->b[21] = (uint8_t)(pc[i].off >> 3);
+		memcpy(g->b + 14 + hl, f->b + 14 + ihl + pc[i].off, pc[i].len);
+		g->len = 14 + hl + pc[i].len;
+		fz_fix(g->b, g->len); /* the lengths and the header checksum */
+	}
+	return n;
+}
+
+/* IPv6 datagram f cut into piece[] as pc says, a Fragment header
+ * (identification ident) after its first u bytes (the fixed header and
+ * the extension headers that stay whole). */
+static unsigned
+cut6(const struct frame *f, size_t u, uint32_t ident, const struct cut *pc, unsigned n)
+{
+	const uint8_t *ip = f->b + 14;
+	size_t field = 6, p = 40 + (size_t)(ip[4] << 8 | ip[5]) - u;
+
+	for (size_t at = 40; at < u; at += (ip[at + 1] + 1u) * 8)
+		field = at;
+	for (unsigned i = 0; i < n; i++) {
+		struct frame *g = &piece[i];
+		uint8_t *h = g->b + 14 + u;
+
+		memcpy(g->b, f->b, 14 + u);
+		g->b[14 + field] = 44;
+		h[0] = ip[field];
+		h[1] = 0;
+		h[2] = (uint8_t)(pc[i].off >> 8);
+		h[3] = (uint8_t)((pc[i].off & 0xf8) | (pc[i].off + pc[i].len < p));
+		for (int k = 0; k < 4; k++)
+			h[4 + k] = (uint8_t)(ident >> (24 - 8 * k));
+		memcpy(h + 8, ip + u + pc[i].off, pc[i].len);
+		g->len = 14 + u + 8 + pc[i].len;
+		fz_fix(g->b, g->len); /* the payload length */
+	}
+	return n;
+}
+
+static void
+rec_pieces(uint8_t flags, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		RECF(flags, 0, &piece[i]);
+}
+
+/* Seed name: a UDP echo of p bytes (its header included) in IPv4
+ * fragments of step bytes, in order. */
+static void
+seed_udp4_even(const char *name, uint8_t cfg, size_t p, uint16_t step)
+{
+	static struct frame f;
+	struct cut pc[300];
+
+	start(cfg);
+	FRAME(&f, pkt_udp_echo);
+	grow(&f, 14 + 20 + p);
+	rec_pieces(T0, cut4(&f, NULL, 0, pc, even(pc, p, step)));
+	done(name);
+}
+
 static void
 seeds_frag(void)
 {
-	struct frame f, g;
-	uint16_t lens[16];
+	static struct frame f, g, h;
+	struct cut pc[300];
+	uint16_t lens[FZ_TRAIN_MAX];
 	uint8_t out[8192];
-	uint64_t rng = 7;
+	uint64_t rng = 1;
 	unsigned n;
 	size_t off = 0;
 
@@ -386,7 +490,7 @@ seeds_frag(void)
 	start(0);
 	FRAME(&f, pkt6_udp_echo);
 	grow(&f, 14 + 40 + 8 + 500);
-	n = fz_frag_train(f.b, f.len, &rng, out, sizeof(out), lens, 16);
+	n = fz_frag_train(f.b, f.len, &rng, out, sizeof(out), lens, FZ_TRAIN_MAX);
 	for (unsigned i = 0; i < n; i++) {
 		rec(T0 | FX, 0, out + off, lens[i]);
 		off += lens[i];
@@ -397,19 +501,90 @@ seeds_frag(void)
 	off = 0;
 	FRAME(&f, pkt_udp_echo);
 	grow(&f, 14 + 20 + 8 + 500);
-	n = fz_frag_train(f.b, f.len, &rng, out, sizeof(out), lens, 16);
+	n = fz_frag_train(f.b, f.len, &rng, out, sizeof(out), lens, FZ_TRAIN_MAX);
 	for (unsigned i = 0; i < n; i++) {
 		rec(T0 | FX, 0, out + off, lens[i]);
 		off += lens[i];
 	}
 	done("frag4-train");
 
-	/* Two halves of different datagrams, and the reassembly timeout. */
-	start(0);
+	/* Parts of two datagrams, each with its offset-zero fragment, A
+	 * known: at the reassembly timeout (the fake clock 35 s on) a time
+	 * exceeded, code 1, goes back in each family, and the fragment that
+	 * comes then starts its datagram anew. */
+	start(FZ_CFG_KNOW_AB);
 	REC(T0, 0, pkt_big_f1);
+	REC(T0, 0, pkt6_big_f1);
 	REC(T0, 0, pkt6_big_f2);
 	REC(T0, STEP_35S, pkt_big_f2);
 	done("frag-timeout");
+
+	/* Past rte_ip_frag's 8 fragments a datagram: UDP echoes of 960
+	 * bytes in 20 fragments, IPv4 in order, IPv6 reversed. */
+	seed_udp4_even("frag4-many", FZ_CFG_KNOW_AB, 960, 48);
+
+	start(FZ_CFG_KNOW_AB);
+	FRAME(&f, pkt6_udp_echo);
+	grow(&f, 14 + 40 + 8 + 952);
+	n = cut6(&f, 40, 0x6d616e79, pc, even(pc, 960, 48));
+	for (unsigned i = n; i-- > 0;)
+		RECF(T0, 0, &piece[i]);
+	done("frag6-many");
+
+	/* 258 fragments of 8 bytes: the 257th is one too many (frag-too-many),
+	 * the datagram goes, and so does the last that comes after. */
+	seed_udp4_even("frag4-too-many", 0, 2064, 8);
+
+	/* A fragment twice (frag-duplicate: the datagram completes), each
+	 * family; a fragment over another's bytes (frag-overlap: the
+	 * datagram goes, and its last fragment after it). */
+	start(FZ_CFG_KNOW_AB);
+	FRAME(&f, pkt_udp_echo);
+	grow(&f, 14 + 20 + 8 + 40);
+	rec_pieces(T0, cut4(&f, NULL, 0, CUTS({ 0, 24 }, { 0, 24 }, { 24, 24 })));
+	FRAME(&g, pkt6_udp_echo);
+	grow(&g, 14 + 40 + 8 + 40);
+	rec_pieces(T0, cut6(&g, 40, 0x64757020, CUTS({ 24, 24 }, { 24, 24 }, { 0, 24 })));
+	f.b[19] ^= 1; /* another datagram */
+	fz_fix(f.b, f.len);
+	rec_pieces(T0, cut4(&f, NULL, 0, CUTS({ 0, 24 }, { 16, 16 }, { 32, 16 })));
+	done("frag-dup-overlap");
+
+	/* The first fragment with options (Router Alert and a NOP, IHL 7),
+	 * the last with only the copied one (IHL 6), the last first: the
+	 * datagram's header is the first fragment's (RFC 791 3.2). */
+	start(FZ_CFG_KNOW_AB);
+	FRAME(&f, pkt_udp_echo);
+	grow(&f, 14 + 20 + 8 + 56);
+	memcpy(g.b, f.b, 14 + 20);
+	memcpy(g.b + 34, "\x94\x04\x00\x00\x01\x01\x01\x00", 8);
+	memcpy(g.b + 42, f.b + 34, 64);
+	g.len = f.len + 8;
+	g.b[14] = 0x47;
+	fz_fix(g.b, g.len);
+	rec_pieces(T0, cut4(&g, (const uint8_t *)"\x94\x04\x00\x00", 4,
+			    CUTS({ 48, 16 }, { 0, 24 }, { 24, 24 })));
+	done("frag4-options-last");
+
+	/* An IPv6 datagram of three fragments whose payload is the first
+	 * fragment of an echo request (reassembled, it goes back in as a
+	 * chain of three mbufs), then the echo's second fragment; and the
+	 * same again without it, left to the timeout. */
+	start(FZ_CFG_KNOW_AB);
+	FRAME(&f, pkt6_echo_req);
+	cut6(&f, 40, 0x11111111, CUTS({ 0, 32 }, { 32, 32 }));
+	g = piece[0];
+	h = piece[1];
+	rec_pieces(T0, cut6(&g, 40, 0x22222222, CUTS({ 0, 16 }, { 32, 8 }, { 16, 16 })));
+	RECF(T0, 0, &h);
+	rec_pieces(T0, cut6(&g, 40, 0x33333333, CUTS({ 0, 16 }, { 32, 8 }, { 16, 16 })));
+	done("frag6-nested");
+
+	/* The Fragment header after a Hop-by-Hop header (RFC 8200 4.1). */
+	start(FZ_CFG_KNOW_AB);
+	FRAME(&f, pkt6_echo_hbh);
+	rec_pieces(T0, cut6(&f, 48, 0x68626820, CUTS({ 32, 32 }, { 0, 32 })));
+	done("frag6-after-hbh");
 }
 
 static void

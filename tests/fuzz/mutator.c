@@ -108,7 +108,7 @@ mutate_frame(struct fz_rec *r, size_t room, uint64_t *rng)
 static bool
 make_train(struct fz_input *x, unsigned i, size_t room, uint64_t *rng)
 {
-	uint16_t lens[16];
+	uint16_t lens[FZ_TRAIN_MAX];
 	struct fz_rec r = x->rec[i], t;
 	size_t cap = room + r.len + 512, used = 0;
 	uint8_t *p;
@@ -120,7 +120,7 @@ make_train(struct fz_input *x, unsigned i, size_t room, uint64_t *rng)
 	p = arena_get(cap);
 	if (p == NULL)
 		return false;
-	n = fz_frag_train(r.data, r.len, rng, p, cap, lens, 16);
+	n = fz_frag_train(r.data, r.len, rng, p, cap, lens, FZ_TRAIN_MAX);
 	if (n == 0 || x->n - 1 + n > FZ_MAX_RECS)
 		return false;
 	rec_delete(x, i);
