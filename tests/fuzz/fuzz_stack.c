@@ -684,8 +684,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef PROBE_SEMAPHORES
 	probes_enable(0);
 #endif
-	/* The stack's one random number (IPv6 fragment identifications)
-	 * the same on every run of an input. */
+	/* The stack's random numbers (the first IPv6 fragment
+	 * identification, the reassembly table's hash seed) the same on
+	 * every run of an input. */
 	rte_srand(0x50de);
 	fz_setup();
 	while (fz_next(data, size, &pos, &r)) {
