@@ -270,3 +270,50 @@ probe_burst_fire(const struct sonde_stack *st, enum probe_kind kind, struct rte_
 	for (uint16_t i = 0; i < n; i++)
 		probe_fire(st, kind, pkts[i], out ? out[i] : ifp, 0, NULL);
 }
+
+#ifdef _SDT_HAS_SEMAPHORES
+const uint8_t *probe_sem_block;
+
+/* Every probe's semaphore: those PROBE_ANY_ON() reads (a probe added to
+ * provider.d goes in both). */
+static unsigned short *const probe_sems[] = {
+	&ip_send_semaphore,	     &ip_receive_semaphore,
+	&ip_local__send_semaphore,   &ip_local__receive_semaphore,
+	&ipv4_send_semaphore,	     &ipv4_receive_semaphore,
+	&ipv4_local__send_semaphore, &ipv4_local__receive_semaphore,
+	&ipv4_read_semaphore,	     &ipv4_write_semaphore,
+	&ipv4_drop__in_semaphore,    &ipv4_drop__out_semaphore,
+	&ipv6_send_semaphore,	     &ipv6_receive_semaphore,
+	&ipv6_local__send_semaphore, &ipv6_local__receive_semaphore,
+	&ipv6_read_semaphore,	     &ipv6_write_semaphore,
+	&ipv6_drop__in_semaphore,    &ipv6_drop__out_semaphore,
+};
+_Static_assert(sizeof(probe_sems) / sizeof(probe_sems[0]) * 2 == PROBE_SEM_WORDS * 8,
+	       "PROBE_SEM_WORDS covers every semaphore");
+
+/* The block is used only if the semaphores are exactly its bytes: as
+ * many as fit, none twice, none outside. */
+void
+probe_sems_init(void)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	unsigned n = RTE_DIM(probe_sems);
+
+	for (unsigned i = 0; i < n; i++) {
+		uintptr_t a = (uintptr_t)probe_sems[i];
+
+		lo = a < lo ? a : lo;
+		hi = a > hi ? a : hi;
+		for (unsigned j = 0; j < i; j++)
+			if (probe_sems[j] == probe_sems[i])
+				return;
+	}
+	if (hi + 2 - lo == n * 2 && lo % 2 == 0)
+		probe_sem_block = (const uint8_t *)lo;
+}
+#else
+void
+probe_sems_init(void)
+{
+}
+#endif

@@ -199,7 +199,12 @@ unsigned sonde_poll(struct sonde_stack *st, uint64_t now_ns);
  * stack other than the first, once the first's verdict has arrived). */
 bool sonde_ready(const struct sonde_stack *st);
 
-/* Sends one ICMP or ICMPv6 echo request of len payload bytes from the stack. */
+/* Sends one ICMP or ICMPv6 echo request of len payload bytes from the
+ * stack.  0 once handed to IP (it may still wait for the neighbour);
+ * -EHOSTUNREACH with no route, -EADDRNOTAVAIL with no source address on
+ * the way out (both a counted drop-out: no-route, no-source-address),
+ * -ENOBUFS with no mbuf, -EMSGSIZE when len does not fit one,
+ * -EAFNOSUPPORT for a family other than AF_INET and AF_INET6. */
 int sonde_ping(struct sonde_stack *st, const struct sonde_prefix *dst, uint16_t id, uint16_t seq,
 	       uint16_t len);
 

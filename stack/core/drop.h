@@ -39,6 +39,7 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_NOT_LOCAL, "not-local", DROP_DIR_IN, DROP_IP)                    \
 	X(DROP_TTL_EXCEEDED, "ttl-exceeded", DROP_DIR_IN, DROP_IP)              \
 	X(DROP_NO_ROUTE_FWD, "no-route", DROP_DIR_IN, DROP_IP)                  \
+	X(DROP_IF_DOWN_IN, "interface-down", DROP_DIR_IN, DROP_IP)              \
 	X(DROP_NO_PROTOCOL, "unknown-protocol", DROP_DIR_IN, DROP_IP)           \
 	X(DROP_ICMP_TRUNCATED, "icmp-truncated", DROP_DIR_IN, DROP_IP)          \
 	X(DROP_ICMP_BAD_CHECKSUM, "icmp-bad-checksum", DROP_DIR_IN, DROP_IP)    \

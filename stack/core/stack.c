@@ -70,6 +70,7 @@ sonde_stack_create(const struct sonde_conf *conf)
 		rte_errno = -r;
 		return NULL;
 	}
+	probe_sems_init();
 	st = rte_zmalloc("sonde_stack", sizeof(*st), RTE_CACHE_LINE_SIZE);
 	if (st == NULL) {
 		rte_errno = ENOMEM;
@@ -108,6 +109,7 @@ sonde_stack_destroy(struct sonde_stack *st)
 	if (st == NULL)
 		return;
 	peer_fini(st);
+	st->closing = true;
 	/* What the layers hold per interface (the neighbour queues), what
 	 * the interfaces hold, then the layers (the reassembly table, and the
 	 * pools that the packets held before may have segments from), then

@@ -238,6 +238,7 @@ struct sonde_stack {
 	uint32_t pid;
 	struct rte_mempool *pool;
 	bool forwarding;
+	bool closing;	   /* sonde_stack_destroy() is running: drops are "shutdown" */
 	bool probes_on;	   /* any probe switched on, as of this poll (probes.h) */
 	bool poll_busy;	   /* the last poll took packets in */
 	uint64_t tsc_mult; /* ns per TSC cycle, 40 fraction bits (sonde_now) */

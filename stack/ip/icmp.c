@@ -42,8 +42,6 @@ icmp_echo(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *p)
 	/* Only the type changes, and the checksum with it (RFC 1624). */
 	p[0] = ICMP_ECHOREPLY;
 	wire_put16(p + 2, wire_cksum_adjust_hi(wire_get16(p + 2), ICMP_ECHO, ICMP_ECHOREPLY));
-	st->stats.icmp_echo_replies++;
-	st->stats.icmp_out++;
 	ipv4_turn(st, m);
 	return 0;
 }
@@ -52,6 +50,7 @@ static void
 icmp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct ip_out out;
+	uint16_t replies = 0; /* counted once a burst: the loop keeps no counter in memory */
 
 	ip_out_init(&out);
 	st->stats.icmp_in += n;
@@ -70,6 +69,7 @@ icmp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 		if (r == 0 && ic.type == ICMP_ECHO) {
 			r = icmp_echo(st, m, p);
 			if (r == 0) {
+				replies++;
 				ipv4_out_add(st, &out, m);
 				continue;
 			}
@@ -81,6 +81,8 @@ icmp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 		/* Replies and errors end here until sockets can take them. */
 		rte_pktmbuf_free(m);
 	}
+	st->stats.icmp_echo_replies += replies;
+	st->stats.icmp_out += replies;
 	ip_out_send(st, &out, 4);
 }
 
@@ -188,13 +190,13 @@ sonde_ping(struct sonde_stack *st, const struct sonde_prefix *dst, uint16_t id, 
 		st->stats.icmp_out++;
 		return ipv4_output(st, m, 0, dst->addr.v4, IPPROTO_ICMP_, 64, 0);
 	}
+	/* As IPv4: with no route or no source address, the request is
+	 * built from :: and IP drops it (drop-out, no-route or no-source). */
 	ifp = ipv6_route(st, dst->addr.v6, -1, nh);
 	if (ifp == st->lo)
 		memcpy(src, dst->addr.v6, 16);
-	else if (!ipv6_select_source(ifp, dst->addr.v6, src)) {
-		rte_pktmbuf_free(m);
-		return -EADDRNOTAVAIL;
-	}
+	else if (ifp == NULL || !ipv6_select_source(ifp, dst->addr.v6, src))
+		memset(src, 0, 16);
 	ic.type = ICMP6_ECHO_REQUEST;
 	wire_icmp_emit(p, ICMP_HDR_LEN + len, &ic); /* then the pseudo-header: */
 	wire_put16(p + 2, 0);

@@ -325,6 +325,10 @@ ipv4_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d
 	uint32_t nh;
 
 	if (!(d->flags & DST_ROUTE)) {
+		/* It has no interface to leave by: the probe says none (a
+		 * reply's meta still names the interface its request came in
+		 * on). */
+		pkt_meta(m)->ifindex = SONDE_IF_NONE;
 		pkt_drop(st, m, DROP_NO_ROUTE);
 		return;
 	}

@@ -471,6 +471,7 @@ ipv6_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d
 		      ? ipv6_route(st, p + 24, hint == SONDE_IF_NONE ? -1 : (int)hint, nh)
 		      : NULL;
 	if (out == NULL) {
+		pkt_meta(m)->ifindex = SONDE_IF_NONE; /* as ipv4_output_slow() */
 		pkt_drop(st, m, DROP_NO_ROUTE);
 		return;
 	}
@@ -495,11 +496,23 @@ ipv6_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 	ip_out_send(st, &o, 6);
 }
 
+/* RFC 4291 2.5.2: the unspecified address is the source only of a node
+ * that has no address yet: Neighbor Discovery (a DAD probe, RFC 4862
+ * 5.4.2; a Router Solicitation) and MLD (RFC 3810 5.2.13), ICMPv6 types
+ * 130 to 143. */
+static bool
+ipv6_may_be_unspecified(const struct rte_mbuf *m, const uint8_t *p)
+{
+	return p[6] == IPPROTO_ICMPV6_ && rte_pktmbuf_data_len(m) > IPV6_HDR_LEN &&
+	       p[IPV6_HDR_LEN] >= 130 && p[IPV6_HDR_LEN] <= 143;
+}
+
 int
 ipv6_output(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src, const uint8_t *dst,
 	    uint8_t nxt, uint8_t hlim, uint8_t tclass, int ifhint)
 {
 	struct ipv6_view ip = { 0 };
+	const struct dst *d;
 	uint8_t *p;
 
 	pkt_meta_init(m, ifhint >= 0 ? (uint16_t)ifhint : SONDE_IF_NONE, 6);
@@ -515,9 +528,16 @@ ipv6_output(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src, cons
 		return -ENOBUFS;
 	}
 	wire_ipv6_emit(p, &ip);
-	if (!(dst6(st, dst, pkt_meta(m)->ifindex)->flags & DST_ROUTE)) {
+	d = dst6(st, dst, pkt_meta(m)->ifindex);
+	if (!(d->flags & DST_ROUTE)) {
+		pkt_meta(m)->ifindex = SONDE_IF_NONE;
 		pkt_drop(st, m, DROP_NO_ROUTE);
 		return -EHOSTUNREACH;
+	}
+	if (unlikely(ipv6_addr_is_unspecified(src)) && !ipv6_may_be_unspecified(m, p)) {
+		pkt_meta(m)->ifindex = d->out->index;
+		pkt_drop(st, m, DROP_NO_SOURCE);
+		return -EADDRNOTAVAIL;
 	}
 	ipv6_output_burst(st, &m, 1);
 	return 0;

@@ -547,8 +547,40 @@ reass_fini(struct sonde_stack *st)
 	st->frag.reass = NULL;
 }
 
+/* Whether a fragment of e came in on interface ifindex. */
+static bool
+reass_from(const struct reass_dgram *e, uint16_t ifindex)
+{
+	for (struct rte_mbuf *f = e->head; f != NULL; f = reass_lastseg(f)->next)
+		if (pkt_meta_c(f)->ifindex == ifindex)
+			return true;
+	return false;
+}
+
+/* An interface goes: the datagrams with a fragment from it go too (their
+ * fragments name it; its index may soon name another). */
+static void
+reass_if_detach(struct sonde_stack *st, struct sonde_if *ifp)
+{
+	struct reass_table *t = st->frag.reass;
+
+	if (st->closing)
+		return; /* reass_fini() drops them all, as "shutdown" */
+	for (uint32_t b = 0; b <= t->mask; b++)
+		for (uint32_t i = t->bucket[b]; i != REASS_NIL;) {
+			struct reass_dgram *e = &t->dg[i];
+
+			i = e->next;
+			if (reass_from(e, ifp->index)) {
+				reass_drop_all(st, e, DROP_IF_DOWN_IN);
+				reass_free(st, e);
+			}
+		}
+}
+
 const struct sonde_layer reass_layer = {
 	.name = "reass",
 	.init = reass_init,
 	.fini = reass_fini,
+	.if_detach = reass_if_detach,
 };

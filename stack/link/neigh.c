@@ -291,7 +291,8 @@ neigh_if_detach(struct sonde_stack *st, struct sonde_if *ifp)
 
 	for (uint32_t i = 0; i < t->n_slots; i++)
 		if (t->entries[i].state != NEIGH_FREE && t->entries[i].key.ifindex == ifp->index)
-			neigh_delete(st, &t->entries[i], DROP_IF_DOWN);
+			neigh_delete(st, &t->entries[i],
+				     st->closing ? DROP_SHUTDOWN : DROP_IF_DOWN);
 	memset(t->cache, 0, sizeof(t->cache));
 }
 

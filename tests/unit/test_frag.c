@@ -1191,6 +1191,48 @@ test_frag_held_at_destroy(void **state)
 	fx_finish(fx);
 }
 
+/* Fragment p (FRAME-sized), as from another datagram (ident), on link l. */
+static void
+inject_ident(struct unit_fx *fx, struct unit_link *l, const uint8_t *p, size_t len, uint16_t ident)
+{
+	struct frame f;
+
+	frame_init(&f, p, len);
+	memcpy(f.b, l->ifp->mac, 6);
+	wire_put16(frame_ip(&f) + 4, ident);
+	ip4_hdr_fix(&f);
+	fx_inject(fx, l, f.b, f.len);
+}
+
+/* An interface destroyed: the datagrams with a fragment from it go
+ * (interface-down, in), the others stay and complete. */
+static void
+test_frag_if_destroyed(void **state)
+{
+	struct unit_fx *fx = *state;
+
+	fx_router(fx, NULL, 1500);
+	fx_learn_a(fx);
+	fx_snap(fx);
+	/* The first fragment of one ping on test1, of another on test0. */
+	inject_ident(fx, &fx->link[1], pkt_big_f1, sizeof(pkt_big_f1), 0x1111);
+	inject_ident(fx, &fx->link[0], pkt_big_f1, sizeof(pkt_big_f1), 0x7e57);
+	fx_poll(fx);
+	assert_int_equal(fx_stat(fx, "frag.held"), 2);
+	assert_int_equal(sonde_if_destroy(fx->st, fx->link[1].ifp->index), 0);
+	assert_int_equal(fx_stat(fx, "frag.held"), 1);
+	assert_int_equal(fx_delta(fx, "drop.in.interface-down"), 1);
+	/* The one from test0 completes and is answered. */
+	inject_ident(fx, &fx->link[0], pkt_big_f2, sizeof(pkt_big_f2), 0x7e57);
+	inject_ident(fx, &fx->link[0], pkt_big_f3, sizeof(pkt_big_f3), 0x7e57);
+	fx_poll(fx);
+	assert_int_equal(fx_stat(fx, "frag.held"), 0);
+	assert_int_equal(fx_delta(fx, "frag.reassembled"), 1);
+	assert_true(fx->link[0].n_tx > 0);
+	assert_int_equal(fx_drops_delta(fx), 1);
+	fx_finish(fx);
+}
+
 /* At most 256 fragments a datagram: a ping of 2048 bytes in 256 pieces of
  * 8 is answered; one of 2056 bytes in 257 goes with its 257th
  * (frag-too-many), all of it, and the rest of it as it comes. */
@@ -1413,6 +1455,7 @@ main(void)
 		T(test_frag4_tiny_tcp),
 		T(test_frag6_pmtu),
 		T(test_frag_held_at_destroy),
+		T(test_frag_if_destroyed),
 	};
 #undef T
 	int r;

@@ -477,9 +477,11 @@ test_output_errors(void **state)
 	assert_int_equal(fx_delta(fx, "frag.out"), 2);
 	fx_tx_clear(l);
 	assert_int_equal(rte_mempool_in_use_count(fx->st->frag.indirect), 0);
-	/* IPv6 with no IPv6 address: nothing to send from, nothing leaks. */
+	/* IPv6 with no IPv6 address: no prefix, so no route; a counted
+	 * drop, nothing leaks. */
 	assert_int_equal(sonde_prefix_parse("fd00::1", &p), 0);
-	assert_int_equal(sonde_ping(fx->st, &p, 1, 4, 8), -EADDRNOTAVAIL);
+	assert_int_equal(sonde_ping(fx->st, &p, 1, 4, 8), -EHOSTUNREACH);
+	assert_int_equal(fx_delta(fx, "drop.out.no-route"), 1);
 	/* Neither family. */
 	p.af = AF_UNIX;
 	assert_int_equal(sonde_ping(fx->st, &p, 1, 5, 8), -EAFNOSUPPORT);

@@ -479,35 +479,49 @@ test_martian(void **state)
 	fx_finish(fx);
 }
 
-/* Ours with no route: drop-out no-route, on no interface, never write. */
+/* A ping to dst, which has no route: drop-out no-route, on no interface
+ * (no link header in pkt_len), from src (none could be chosen), never
+ * written. */
+static void
+expect_ping_no_route(struct unit_fx *fx, const char *dst, const char *src)
+{
+	bool v6 = strchr(dst, ':') != NULL;
+	struct sonde_prefix p;
+
+	assert_int_equal(sonde_prefix_parse(dst, &p), 0);
+	probe_record_start();
+	assert_int_equal(sonde_ping(fx->st, &p, 0x77, 1, 32), -EHOSTUNREACH);
+	probe_record_stop();
+	expect_fired(FIRED(v6 ? "ipv6:drop-out" : "ipv4:drop-out"));
+	check_reason(rec(0), "no-route");
+	check_pkt(fx, rec(0), NULL, (v6 ? 40 : 20) + 8 + 32, NULL);
+	assert_string_equal(rec(0)->ip->ip_saddr, src);
+	assert_string_equal(rec(0)->ip->ip_daddr, dst);
+	if (v6) {
+		assert_int_equal(rec(0)->v6->ipv6_nexthdr, 58);
+		assert_int_equal(rec(0)->v6->ipv6_hlim, 64);
+	} else {
+		assert_int_equal(rec(0)->v4->ipv4_length, 20 + 8 + 32);
+		assert_int_equal(rec(0)->v4->ipv4_protocol, 1);
+		assert_int_equal(rec(0)->v4->ipv4_ttl, 64);
+	}
+	assert_int_equal(fx->link[0].n_tx, 0);
+}
+
 static void
 test_no_route(void **state)
 {
 	struct unit_fx *fx = *state;
-	struct sonde_prefix p;
 
-	host4(fx);
-	assert_int_equal(sonde_prefix_parse("10.2.0.1", &p), 0);
-	probe_record_start();
-	assert_int_equal(sonde_ping(fx->st, &p, 0x77, 1, 32), -EHOSTUNREACH);
-	probe_record_stop();
-	expect_fired(FIRED("ipv4:drop-out"));
-	check_reason(rec(0), "no-route");
-	/* No link header: the packet has no interface. */
-	check_pkt(fx, rec(0), NULL, 20 + 8 + 32, NULL);
-	assert_string_equal(rec(0)->ip->ip_daddr, "10.2.0.1");
-	assert_int_equal(rec(0)->v4->ipv4_length, 20 + 8 + 32);
-	assert_int_equal(rec(0)->v4->ipv4_protocol, 1);
-	assert_int_equal(rec(0)->v4->ipv4_ttl, 64);
-	assert_int_equal(fx->link[0].n_tx, 0);
+	host46(fx);
+	expect_ping_no_route(fx, "10.2.0.1", "0.0.0.0");
+	expect_ping_no_route(fx, "fd09::1", "::");
 	fx_finish(fx);
 }
 
 /* An answer with no route back: received and read, then dropped on the
- * way out, never written.  docs/probes.md says a no-route drop-out has
- * if_name "none"; these report the interface the request came in on
- * (test0), and count its Ethernet header in pkt_len: not asserted here
- * until that is settled. */
+ * way out, never written, on no interface (if_name "none", no link
+ * header in pkt_len), though it answers a packet that came in on one. */
 static void
 test_no_route_back(void **state)
 {
@@ -527,6 +541,7 @@ test_no_route_back(void **state)
 	/* The reply, turned around in the request's mbuf. */
 	assert_int_equal(rec(3)->pkt->pkt_addr, (uintptr_t)m);
 	check_reason(rec(3), "no-route");
+	check_pkt(fx, rec(3), m, (uint32_t)f.len - 14, NULL);
 	assert_string_equal(rec(3)->ip->ip_saddr, "10.0.0.1");
 	assert_string_equal(rec(3)->ip->ip_daddr, "10.9.0.2");
 	assert_int_equal(rec(3)->v4->ipv4_protocol, 1);
@@ -541,6 +556,7 @@ test_no_route_back(void **state)
 	assert_true(rec(3)->pkt->pkt_addr != (uintptr_t)m);
 	assert_string_equal(rec(3)->ip->ip_daddr, "fd05::2");
 	assert_string_equal(rec(3)->v6->ipv6_nextstr, "ICMPV6");
+	check_pkt(fx, rec(3), NULL, 40 + 8 + (uint32_t)f.len - 14, NULL);
 	check_reason(rec(4), "udp-no-port");
 	check_pkt(fx, rec(4), m, (uint32_t)f.len, fx->link[0].ifp);
 	check_hdr(rec(4), frame_ip(&f));
