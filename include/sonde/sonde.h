@@ -38,7 +38,7 @@ struct sonde_conf {
 	uint32_t icmp_burst;	  /* ICMP error bucket depth (50) */
 	uint32_t routes;	  /* routes per family (1024) */
 	uint32_t frag_timeout_ms; /* reassembly timeout (30000) */
-	uint32_t frag_max;	  /* fragments held for reassembly, at most (1024) */
+	uint32_t frag_max; /* mbufs held for reassembly, all datagrams together, at most (1024) */
 };
 
 /* An address or prefix of either family. */
