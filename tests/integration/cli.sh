@@ -7,7 +7,8 @@
 # arguments a first run needs, with an example.  When EAL fails, sonded
 # ends with status 2 and a line "sonded: ..." saying what to try: a bogus
 # EAL argument; no hugepages without --no-huge (on a machine that has
-# none); a --file-prefix a running sonded holds.  And `--route default via
+# none); a --file-prefix a running sonded holds.  A --fault SPEC with a
+# bad delay is status 2 and a line naming it.  And `--route default via
 # GW` takes GW's family: sonded with default routes via Linux's fd00::1 and
 # 10.99.0.1 starts, and answers pings from fd09::9 and 10.9.9.9 (on
 # Linux's lo, beyond the gateway), which it could not route otherwise.
@@ -136,6 +137,20 @@ if [ "$(awk '/^HugePages_Total:/ { print $2 }' /proc/meminfo)" = 0 ]; then
 else
 	say "this machine has hugepages: sonded without --no-huge is not a failure here"
 fi
+
+# --- --fault: a bad SPEC is status 2 and a line naming what is wrong ---------
+
+uniq_name P4 sondef
+IT_PREFIXES+=("$P4")
+run_cli fault "$SONDED" --no-huge -m 256 --no-pci --file-prefix="$P4" -l 0 \
+	-- --addr dpdk0=$ME4/24 --fault dpdk0=tx:loss=3%,delay=10parsecs
+line=$(grep "^sonded: bad --fault 'dpdk0=tx:loss=3%,delay=10parsecs': delay: " \
+	"$IT_DIR/fault.err")
+if [ "$RC" != 2 ] || [ -z "$line" ]; then
+	cat "$IT_DIR/fault.err" >&2
+	fail "--fault with a bad delay: status $RC, want 2 and a line naming the delay"
+fi
+ok "--fault with a bad delay: status 2, $line"
 
 # --- --route default via an IPv6 and an IPv4 gateway ---------------------------
 
