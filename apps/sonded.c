@@ -135,8 +135,9 @@ usage(FILE *f)
 		"                          + a lossy link on IF made by sonde (no netem needed),\n"
 		"                            received frames (rx:), sent ones (tx:) or both:\n"
 		"                            SPEC is KEY=VALUE,... of loss, dup, reorder, corrupt\n"
-		"                            (N%% or Nppm), delay (Nms, Nus or Ns) and seed (N,\n"
-		"                            default 1), e.g. IF=loss=3%%,delay=10ms,seed=42\n"
+		"                            (N%% or Nppm), delay (Nms, Nus or Ns), limit (frames\n"
+		"                            held, default 1024) and seed (N, default 1),\n"
+		"                            e.g. IF=loss=3%%,delay=10ms,seed=42\n"
 		"  --busy-poll               never sleep when idle (benchmarks)\n"
 		"  -h, --help                this help; answered before EAL starts\n"
 		"  --version                 sonded's version and DPDK's\n"
@@ -362,6 +363,16 @@ fault_parse(struct opts *o, const char *arg)
 		} else if (strcmp(kv, "delay") == 0) {
 			if (!fault_delay(v, &d.delay_us))
 				return "delay: expected Nus, Nms or Ns, at most 10 s";
+		} else if (strcmp(kv, "limit") == 0) {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(v, &end, 10);
+			if (!isdigit((unsigned char)v[0]) || *end != '\0' || errno || n == 0 ||
+			    n > SONDE_FAULT_QUEUE)
+				return "limit: expected frames held, 1 to 1024";
+			d.limit = (uint32_t)n;
 		} else if (strcmp(kv, "seed") == 0) {
 			char *end;
 
@@ -371,7 +382,8 @@ fault_parse(struct opts *o, const char *arg)
 				return "seed: expected a number";
 			seeded = true;
 		} else {
-			return "unknown KEY: expected loss, dup, reorder, corrupt, delay or seed";
+			return "unknown KEY: expected loss, dup, reorder, corrupt, delay, limit or "
+			       "seed";
 		}
 	}
 	for (unsigned i = 0; i < o->n_fault; i++)

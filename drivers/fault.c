@@ -46,6 +46,7 @@ struct fault_dir {
 	struct fault_slot held;
 	uint64_t held_until;
 	uint32_t head, tail; /* the delay line, q[head & mask] first */
+	uint32_t limit;	     /* frames it holds, at most */
 	struct fault_counters c;
 	enum drop_reason lost, full, flushed;
 	struct fault_slot q[SONDE_FAULT_QUEUE];
@@ -109,7 +110,7 @@ fault_queued(const struct fault_dir *d)
 static void
 fault_emit(struct if_fault *f, struct fault_dir *d, struct fault_slot s)
 {
-	if (fault_queued(d) == SONDE_FAULT_QUEUE) {
+	if (fault_queued(d) >= d->limit) {
 		pkt_drop(f->st, s.m, d->full);
 		return;
 	}
@@ -340,6 +341,10 @@ fault_configure(struct if_fault *f, const struct sonde_fault_conf *conf)
 {
 	f->rx.conf = conf->rx;
 	f->tx.conf = conf->tx;
+	f->rx.limit = conf->rx.limit && conf->rx.limit < SONDE_FAULT_QUEUE ? conf->rx.limit
+									   : SONDE_FAULT_QUEUE;
+	f->tx.limit = conf->tx.limit && conf->tx.limit < SONDE_FAULT_QUEUE ? conf->tx.limit
+									   : SONDE_FAULT_QUEUE;
 	f->rx.rng = conf->seed ^ 0x7278000000000000ull; /* "rx" */
 	f->tx.rng = conf->seed ^ 0x7478000000000000ull; /* "tx" */
 }

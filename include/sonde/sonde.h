@@ -198,8 +198,9 @@ int sonde_if_set_mtu(struct sonde_stack *st, int ifindex, uint16_t mtu);
  * stack's pool follows it; none when the pool is empty, counted);
  * reordered (held back until the next frame of its direction has gone,
  * or at most SONDE_FAULT_REORDER_MAX_US); delayed by delay_us on the
- * stack's clock (sonde_poll's now), in order.  At most SONDE_FAULT_QUEUE
- * frames wait per direction; one more is dropped (fault-queue-full).
+ * stack's clock (sonde_poll's now), in order.  At most limit frames (0 or
+ * more than SONDE_FAULT_QUEUE: SONDE_FAULT_QUEUE) wait per direction, as
+ * netem's limit; one more is dropped (fault-queue-full).
  * Received frames are seen by the stack and its capture after the faults;
  * sent ones are captured before them (the stack's view).  Counters:
  * if.NAME.fault.{rx,tx}_{lost,corrupted,duplicated,dup_failed,reordered,
@@ -211,6 +212,7 @@ int sonde_if_set_mtu(struct sonde_stack *st, int ifindex, uint16_t mtu);
 struct sonde_fault_dir {
 	uint32_t loss_ppm, corrupt_ppm, dup_ppm, reorder_ppm;
 	uint32_t delay_us; /* at most SONDE_FAULT_DELAY_MAX_US */
+	uint32_t limit;	   /* frames waiting, at most; 0: SONDE_FAULT_QUEUE */
 };
 
 struct sonde_fault_conf {
@@ -219,7 +221,8 @@ struct sonde_fault_conf {
 };
 
 /* Installs (or, on an interface that has one, replaces: frames held stay
- * held) the fault injector conf on ifindex; a NULL conf removes it: frames
+ * held) the fault injector conf on ifindex, of this stack only (not passed
+ * to linked stacks: each has its own queue of a port); a NULL conf removes it: frames
  * held for sending are sent at once, those held on receipt dropped
  * (fault-flushed).  Destroying the interface or the stack drops what it
  * holds (fault-flushed).  -ENODEV: no such interface, or lo0; -EINVAL: a

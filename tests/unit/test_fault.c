@@ -9,8 +9,9 @@
  * sent ones by the timer, with nothing else to send); reordering swaps a
  * frame with the next, or lets it go alone after the bound; the sending
  * side (echo replies) is lost, duplicated, reordered and corrupted the
- * same way.  Removing the injector sends what waits to be sent and drops
- * (fault-flushed) what waits to be received; destroying the interface or
+ * same way.  A delay line holds its limit and drops one more; a copy
+ * the pool has no mbuf for is counted, the frame going alone.  Removing the injector sends what
+ * waits to be sent and drops (fault-flushed) what waits to be received; destroying the interface or
  * the stack drops all of it: the pool is back where it was (fx_finish).
  */
 #include <errno.h>
@@ -407,6 +408,50 @@ test_if_destroy_held(void **state)
 	fx_finish(fx);
 }
 
+/* A delay line of 4: the fifth frame waiting is dropped, and the four
+ * come out at their time. */
+static void
+test_queue_full(void **state)
+{
+	struct unit_fx *fx = *state;
+	struct sonde_fault_conf c = { .seed = 1, .rx = { .delay_us = 1000, .limit = 4 } };
+
+	host_faulted(fx, &c);
+	for (uint16_t s = 1; s <= 6; s++)
+		inject_echo(fx, s);
+	fx_poll(fx);
+	assert_int_equal(fx_delta(fx, "drop.in.fault-queue-full"), 2);
+	assert_int_equal(fx_delta(fx, "if.test0.fault.rx_delayed"), 4);
+	fx_advance(fx, 1 * MS);
+	fx_poll(fx);
+	assert_int_equal(fx->link[0].n_tx, 4);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(reply_seq(fx, i), i + 1);
+	fx_finish(fx);
+}
+
+/* No mbuf for a copy: the frame goes alone, the failure counted. */
+static void
+test_dup_no_mbuf(void **state)
+{
+	struct unit_fx *fx = *state;
+	struct sonde_fault_conf c = { .seed = 1, .rx = { .dup_ppm = 1000000 } };
+	static struct rte_mbuf *hoard[1024];
+	unsigned n = 0;
+
+	host_faulted(fx, &c);
+	inject_junk(fx, 3);
+	while (n < RTE_DIM(hoard) && (hoard[n] = rte_pktmbuf_alloc(unit_pool)) != NULL)
+		n++;
+	assert_int_equal(rte_pktmbuf_alloc(unit_pool), NULL);
+	fx_poll(fx);
+	rte_pktmbuf_free_bulk(hoard, n);
+	assert_int_equal(fx_delta(fx, "if.test0.fault.rx_dup_failed"), 3);
+	assert_int_equal(fx_delta(fx, "if.test0.fault.rx_duplicated"), 0);
+	assert_int_equal(fx_delta(fx, "drop.in.eth-unknown-type"), 3);
+	fx_finish(fx);
+}
+
 static void
 test_api_errors(void **state)
 {
@@ -441,7 +486,8 @@ main(void)
 		T(test_loss_seeded),	 T(test_dup),	      T(test_corrupt_rx),
 		T(test_delay_rx),	 T(test_delay_tx),    T(test_reorder_rx),
 		T(test_tx_faults),	 T(test_remove_held), T(test_destroy_held),
-		T(test_if_destroy_held), T(test_api_errors),
+		T(test_if_destroy_held), T(test_queue_full),  T(test_dup_no_mbuf),
+		T(test_api_errors),
 	};
 #undef T
 	int r;
