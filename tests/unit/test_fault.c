@@ -10,7 +10,9 @@
  * frame with the next, or lets it go alone after the bound; the sending
  * side (echo replies) is lost, duplicated, reordered and corrupted the
  * same way.  A delay line holds its limit and drops one more; a copy
- * the pool has no mbuf for is counted, the frame going alone.  Removing the injector sends what
+ * the pool has no mbuf for is counted, the frame going alone; frames the
+ * driver refuses when they are due are the stack's usual drops, not
+ * counted as sent.  Removing the injector sends what
  * waits to be sent and drops (fault-flushed) what waits to be received; destroying the interface or
  * the stack drops all of it: the pool is back where it was (fx_finish).
  */
@@ -430,6 +432,30 @@ test_queue_full(void **state)
 	fx_finish(fx);
 }
 
+/* A driver that takes nothing when the timer lets the frames out: the
+ * reply is the stack's tx-queue-full, uncounted as sent, and its copy,
+ * never counted, a link-layer drop. */
+static void
+test_tx_refused(void **state)
+{
+	struct unit_fx *fx = *state;
+	struct sonde_fault_conf c = { .seed = 1, .tx = { .delay_us = 1000, .dup_ppm = 1000000 } };
+
+	host_faulted(fx, &c);
+	fx->link[0].tx_budget = 0;
+	inject_echo(fx, 1);
+	fx_poll(fx);
+	assert_int_equal(fx_delta(fx, "if.test0.tx_packets"), 1);
+	fx_advance(fx, 1 * MS);
+	fx_poll(fx);
+	assert_int_equal(fx->link[0].n_tx, 0);
+	assert_int_equal(fx_delta(fx, "drop.out.tx-queue-full"), 1);
+	assert_int_equal(fx_delta(fx, "drop.out.link-tx-queue-full"), 1);
+	assert_int_equal(fx_delta(fx, "if.test0.tx_packets"), 0);
+	assert_int_equal(fx_delta(fx, "if.test0.tx_bytes"), 0);
+	fx_finish(fx);
+}
+
 /* No mbuf for a copy: the frame goes alone, the failure counted. */
 static void
 test_dup_no_mbuf(void **state)
@@ -487,7 +513,7 @@ main(void)
 		T(test_delay_rx),	 T(test_delay_tx),    T(test_reorder_rx),
 		T(test_tx_faults),	 T(test_remove_held), T(test_destroy_held),
 		T(test_if_destroy_held), T(test_queue_full),  T(test_dup_no_mbuf),
-		T(test_api_errors),
+		T(test_tx_refused),	 T(test_api_errors),
 	};
 #undef T
 	int r;
