@@ -12,9 +12,10 @@
  * same way.  A delay line holds its limit and drops one more; a copy
  * the pool has no mbuf for is counted, the frame going alone; frames the
  * driver refuses when they are due are the stack's usual drops, not
- * counted as sent.  Removing the injector sends what
- * waits to be sent and drops (fault-flushed) what waits to be received; destroying the interface or
- * the stack drops all of it: the pool is back where it was (fx_finish).
+ * counted as sent.  Removing the injector sends what waits to be sent
+ * and drops (fault-flushed) what waits to be received; destroying the
+ * interface or the stack drops all of it: the pool is back where it was
+ * (fx_finish).
  */
 #include <errno.h>
 #include <string.h>
