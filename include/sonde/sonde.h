@@ -200,9 +200,11 @@ int sonde_if_set_mtu(struct sonde_stack *st, int ifindex, uint16_t mtu);
  * or at most SONDE_FAULT_REORDER_MAX_US); delayed by delay_us on the
  * stack's clock (sonde_poll's now), in order.  At most limit frames (0 or
  * more than SONDE_FAULT_QUEUE: SONDE_FAULT_QUEUE) wait per direction, as
- * netem's limit; one more is dropped (fault-queue-full).
- * Received frames are seen by the stack and its capture after the faults;
- * sent ones are captured before them (the stack's view).  Counters:
+ * netem's limit; one more is dropped (fault-queue-full).  Received
+ * frames are seen by the stack and its capture after the faults; sent
+ * ones are captured before them (the stack's view), and on a port that
+ * fills IPv4 header checksums (net_tap does not) a bit flipped in that
+ * header of a sent frame is covered by a good checksum.  Counters:
  * if.NAME.fault.{rx,tx}_{lost,corrupted,duplicated,dup_failed,reordered,
  * delayed}.
  */
@@ -221,13 +223,14 @@ struct sonde_fault_conf {
 };
 
 /* Installs (or, on an interface that has one, replaces: frames held stay
- * held) the fault injector conf on ifindex, of this stack only (not passed
- * to linked stacks: each has its own queue of a port); a NULL conf removes it: frames
- * held for sending are sent at once, those held on receipt dropped
- * (fault-flushed).  Destroying the interface or the stack drops what it
- * holds (fault-flushed).  -ENODEV: no such interface, or lo0; -EINVAL: a
- * rate above a million or a delay above the maximum; -ENOENT: removing
- * where there is none; -ENOMEM. */
+ * held, the PRNGs start again from the seed) the fault injector conf on
+ * ifindex, of this stack only (not passed to linked stacks: each has its
+ * own queue of a port).  A NULL conf removes it: frames held for sending
+ * are sent at once, those held on receipt dropped (fault-flushed).
+ * Destroying the interface or the stack drops what it holds
+ * (fault-flushed).  -ENODEV: no such interface, or lo0; -EINVAL: a rate
+ * above a million or a delay above the maximum; -ENOENT: removing where
+ * there is none; -ENOMEM. */
 int sonde_if_fault(struct sonde_stack *st, int ifindex, const struct sonde_fault_conf *conf);
 
 /* Records every frame interface ifindex sends or receives to a pcap file. */
