@@ -84,13 +84,24 @@ fault_roll(struct fault_dir *d, uint32_t ppm)
 	return ((fault_rand(&d->rng) >> 32) * FAULT_PPM >> 32) < ppm;
 }
 
-/* One bit of one byte anywhere in the frame, a chain's too. */
+/* One bit of one byte anywhere in the frame, a chain's too.  A NIC that
+ * fills the IPv4 header checksum would sum the flipped bit in and hide
+ * it: the frame gets its checksum here instead, as the wire would have
+ * carried it. */
 static void
 fault_corrupt(struct fault_dir *d, struct rte_mbuf *m)
 {
 	uint64_t r = fault_rand(&d->rng);
 	uint32_t off = (uint32_t)((r >> 32) * rte_pktmbuf_pkt_len(m) >> 32);
 	struct rte_mbuf *seg = m;
+
+	if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) {
+		struct rte_ipv4_hdr *ip =
+			rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		m->ol_flags &= ~RTE_MBUF_F_TX_IP_CKSUM;
+	}
 
 	while (seg != NULL && off >= seg->data_len) {
 		off -= seg->data_len;

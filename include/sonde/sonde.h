@@ -202,9 +202,10 @@ int sonde_if_set_mtu(struct sonde_stack *st, int ifindex, uint16_t mtu);
  * more than SONDE_FAULT_QUEUE: SONDE_FAULT_QUEUE) wait per direction, as
  * netem's limit; one more is dropped (fault-queue-full).  Received
  * frames are seen by the stack and its capture after the faults; sent
- * ones are captured before them (the stack's view), and on a port that
- * fills IPv4 header checksums (net_tap does not) a bit flipped in that
- * header of a sent frame is covered by a good checksum.  Counters:
+ * ones are captured before them (the stack's view).  A sent frame whose
+ * IPv4 header checksum the NIC was to fill gets it from the injector
+ * before its bit is flipped, so that the NIC does not hide the flip.
+ * Counters:
  * if.NAME.fault.{rx,tx}_{lost,corrupted,duplicated,dup_failed,reordered,
  * delayed}.
  */
