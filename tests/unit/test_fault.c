@@ -12,13 +12,12 @@
  * same way, one bit in exactly one of the Ethernet header, the IPv4
  * header and the ICMP message, also where the NIC was to fill the IPv4
  * checksum (the injector fills it, or the NIC would hide the flip).  A
- * delay line holds its limit and drops one more; a copy
- * the pool has no mbuf for is counted, the frame going alone; frames the
- * driver refuses when they are due are the stack's usual drops, not
- * counted as sent.  Removing the injector sends what waits to be sent
- * and drops (fault-flushed) what waits to be received; destroying the
- * interface or the stack drops all of it: the pool is back where it was
- * (fx_finish).
+ * delay line holds its limit and drops one more; a copy the pool has no
+ * mbuf for is counted, the frame going alone; frames the driver refuses
+ * when they are due are the stack's usual drops, not counted as sent.
+ * Removing the injector sends what waits to be sent and drops
+ * (fault-flushed) what waits to be received; destroying the interface or
+ * the stack drops all of it: the pool is back where it was (fx_finish).
  */
 #include <errno.h>
 #include <string.h>
