@@ -12,6 +12,9 @@
 # GW` takes GW's family: sonded with default routes via Linux's fd00::1 and
 # 10.99.0.1 starts, and answers pings from fd09::9 and 10.9.9.9 (on
 # Linux's lo, beyond the gateway), which it could not route otherwise.
+# With --fault dpdk0=tx:delay=50ms every ping is answered, none in less
+# than 50 ms: the fault injector on a DPDK port, its timer letting the
+# replies out.
 #
 #   tests/integration/cli.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
@@ -186,3 +189,22 @@ sonded_stop
 expect_counter icmp.echo_replies $N
 expect_counter icmp6.echo_replies $N
 expect_counter drop.out.no-route 0
+
+# --- --fault on a port: replies held 50 ms, let out by the injector's timer ---
+
+netns_new NS2
+tap_new TAP2
+sonded_start "$TAP2" --addr dpdk0=$ME4/24 --fault dpdk0=tx:delay=50ms
+tap_to_ns "$TAP2" "$NS2" $GW4/24
+say "Linux: ping $ME4 through sonded's --fault dpdk0=tx:delay=50ms"
+in_ns "$NS2" timeout --foreground -k 2 20 ping -4 -n -i 0.2 -W 2 -c $N "$ME4" \
+	>"$IT_DIR/ping-fault.out" 2>&1
+grep -q "$N packets transmitted, $N received," "$IT_DIR/ping-fault.out" || {
+	cat "$IT_DIR/ping-fault.out" >&2
+	fail "ping through a 50 ms delay: not every ping was answered"
+}
+min=$(sed -n 's|^rtt min/avg/max/mdev = \([0-9]*\)\..*|\1|p' "$IT_DIR/ping-fault.out")
+expect_ge "ping through a 50 ms delay: the shortest round trip, ms" "$min" 50
+sonded_stop
+expect_counter icmp.echo_replies $N
+expect_counter_ge if.dpdk0.fault.tx_delayed $N
