@@ -73,6 +73,13 @@ struct app {
 /* For the telemetry callback, which takes no argument. */
 static struct app *the_app;
 
+/* --fault IF=SPEC, those for one IF merged. */
+struct fault_opt {
+	char ifname[64];
+	const char *arg; /* the first, for messages */
+	struct sonde_fault_conf conf;
+};
+
 struct opts {
 	const char *addr[MAX_ARGS];
 	unsigned n_addr;
@@ -84,6 +91,8 @@ struct opts {
 	unsigned n_service;
 	const char *mtu[MAX_ARGS];
 	unsigned n_mtu;
+	struct fault_opt fault[MAX_ARGS];
+	unsigned n_fault;
 	uint32_t frag_timeout_ms; /* 0: the stack's default */
 	const char *ping;
 	unsigned ping_count;
@@ -122,6 +131,13 @@ usage(FILE *f)
 		"  --frag-timeout MS         reassembly timeout in milliseconds (default 30000)\n"
 		"  --ping DEST[,COUNT]       COUNT (default 1) echo requests to DEST, 1 a second\n"
 		"  --service udp:PORT=KIND + KIND echo (RFC 862) or discard (RFC 863) on UDP PORT\n"
+		"  --fault IF=[rx:|tx:]SPEC\n"
+		"                          + a lossy link on IF made by sonde (no netem needed),\n"
+		"                            received frames (rx:), sent ones (tx:) or both:\n"
+		"                            SPEC is KEY=VALUE,... of loss, dup, reorder, corrupt\n"
+		"                            (N%% or Nppm), delay (Nms, Nus or Ns), limit (frames\n"
+		"                            held, default 1024) and seed (N, default 1),\n"
+		"                            e.g. IF=loss=3%%,delay=10ms,seed=42\n"
 		"  --busy-poll               never sleep when idle (benchmarks)\n"
 		"  -h, --help                this help; answered before EAL starts\n"
 		"  --version                 sonded's version and DPDK's\n"
@@ -244,6 +260,154 @@ bad_arg(const char *what, const char *arg, const char *why)
 	return 2;
 }
 
+/* "3%", "0.1%" or "250ppm": parts per million. */
+static bool
+fault_rate(const char *v, uint32_t *ppm)
+{
+	char *end;
+	double x;
+
+	if (!isdigit((unsigned char)v[0]))
+		return false;
+	errno = 0;
+	x = strtod(v, &end);
+	if (errno)
+		return false;
+	if (strcmp(end, "%") == 0)
+		x *= 10000;
+	else if (strcmp(end, "ppm") != 0)
+		return false;
+	if (x > 1000000)
+		return false;
+	*ppm = (uint32_t)(x + 0.5);
+	return true;
+}
+
+/* "10ms", "500us", "1s": microseconds. */
+static bool
+fault_delay(const char *v, uint32_t *us)
+{
+	char *end;
+	unsigned long long n;
+	uint64_t mult;
+
+	if (!isdigit((unsigned char)v[0]))
+		return false;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno)
+		return false;
+	if (strcmp(end, "us") == 0)
+		mult = 1;
+	else if (strcmp(end, "ms") == 0)
+		mult = 1000;
+	else if (strcmp(end, "s") == 0)
+		mult = 1000000;
+	else
+		return false;
+	if (n > SONDE_FAULT_DELAY_MAX_US / mult)
+		return false;
+	*us = (uint32_t)(n * mult);
+	return true;
+}
+
+/* The rate KEY names in d, or NULL. */
+static uint32_t *
+fault_key(struct sonde_fault_dir *d, const char *key)
+{
+	if (strcmp(key, "loss") == 0)
+		return &d->loss_ppm;
+	if (strcmp(key, "dup") == 0)
+		return &d->dup_ppm;
+	if (strcmp(key, "reorder") == 0)
+		return &d->reorder_ppm;
+	if (strcmp(key, "corrupt") == 0)
+		return &d->corrupt_ppm;
+	return NULL;
+}
+
+/* --fault IF=[rx:|tx:]KEY=VALUE,...: into o->fault, merged with what an
+ * earlier --fault said of IF.  NULL, or what is wrong. */
+static const char *
+fault_parse(struct opts *o, const char *arg)
+{
+	char buf[256], *save, *kv;
+	const char *eq = strchr(arg, '='), *spec;
+	struct sonde_fault_dir d = { 0 };
+	struct fault_opt *f = NULL;
+	bool rx = true, tx = true, seeded = false;
+	uint64_t seed = 1;
+
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(f->ifname))
+		return "expected IF=SPEC";
+	spec = eq + 1;
+	if (strncmp(spec, "rx:", 3) == 0)
+		tx = false, spec += 3;
+	else if (strncmp(spec, "tx:", 3) == 0)
+		rx = false, spec += 3;
+	if (spec[0] == '\0' || strlen(spec) >= sizeof(buf))
+		return "expected a SPEC after IF= (e.g. loss=3%,delay=10ms)";
+	strcpy(buf, spec);
+	for (kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(kv, '=');
+		uint32_t *rate;
+
+		if (v == NULL)
+			return "expected KEY=VALUE between commas";
+		*v++ = '\0';
+		rate = fault_key(&d, kv);
+		if (rate != NULL) {
+			if (!fault_rate(v, rate))
+				return "loss, dup, reorder, corrupt: expected 0% to 100% (N% or "
+				       "Nppm)";
+		} else if (strcmp(kv, "delay") == 0) {
+			if (!fault_delay(v, &d.delay_us))
+				return "delay: expected Nus, Nms or Ns, at most 10 s";
+		} else if (strcmp(kv, "limit") == 0) {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(v, &end, 10);
+			if (!isdigit((unsigned char)v[0]) || *end != '\0' || errno || n == 0 ||
+			    n > SONDE_FAULT_QUEUE)
+				return "limit: expected frames held, 1 to 1024";
+			d.limit = (uint32_t)n;
+		} else if (strcmp(kv, "seed") == 0) {
+			char *end;
+
+			errno = 0;
+			seed = strtoull(v, &end, 0);
+			if (!isdigit((unsigned char)v[0]) || *end != '\0' || errno)
+				return "seed: expected a number";
+			seeded = true;
+		} else {
+			return "unknown KEY: expected loss, dup, reorder, corrupt, delay, limit or "
+			       "seed";
+		}
+	}
+	for (unsigned i = 0; i < o->n_fault; i++)
+		if (strncmp(o->fault[i].ifname, arg, (size_t)(eq - arg)) == 0 &&
+		    o->fault[i].ifname[eq - arg] == '\0')
+			f = &o->fault[i];
+	if (f == NULL) {
+		if (o->n_fault == MAX_ARGS)
+			return "too many";
+		f = &o->fault[o->n_fault++];
+		memcpy(f->ifname, arg, (size_t)(eq - arg));
+		f->ifname[eq - arg] = '\0';
+		f->arg = arg;
+		f->conf.seed = 1;
+	}
+	if (seeded)
+		f->conf.seed = seed;
+	if (rx)
+		f->conf.rx = d;
+	if (tx)
+		f->conf.tx = d;
+	return NULL;
+}
+
 static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -257,6 +421,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "ping", required_argument, NULL, 'P' },
 		{ "service", required_argument, NULL, 'S' },
 		{ "busy-poll", no_argument, NULL, 'b' },
+		{ "fault", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -312,6 +477,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->service[o->n_service++] = optarg;
 			break;
 		case 'b': o->busy = true; break;
+		case 'F': {
+			const char *why = fault_parse(o, optarg);
+
+			if (why)
+				return bad_arg("--fault", optarg, why);
+			break;
+		}
 		default:
 			return bad_arg("option", argv[optind - 1],
 				       "unknown option or missing value");
@@ -420,6 +592,15 @@ configure(struct sonde_stack *st, const struct opts *o, unsigned lcore, unsigned
 		sonde_udp_service(st, (uint16_t)port, k);
 	}
 captures:
+	/* Every stack's own: each has its queue of the port. */
+	for (unsigned i = 0; i < o->n_fault; i++) {
+		ifi = sonde_if_find(st, o->fault[i].ifname);
+		if (ifi < 0)
+			return bad_arg("--fault", o->fault[i].arg, "no such interface");
+		r = sonde_if_fault(st, ifi, &o->fault[i].conf);
+		if (r)
+			return bad_arg("--fault", o->fault[i].arg, strerror(-r));
+	}
 	for (unsigned i = 0; i < o->n_pcap; i++) {
 		char file[4096];
 

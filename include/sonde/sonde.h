@@ -186,6 +186,54 @@ int sonde_udp_service(struct sonde_stack *st, uint16_t port, enum sonde_service 
  * 1280 (RFC 8200 5: every port has IPv6). */
 int sonde_if_set_mtu(struct sonde_stack *st, int ifindex, uint16_t mtu);
 
+/*
+ * A fault injector on interface ifindex: the link made lossy in software,
+ * for tests on machines without netem.  It wraps the interface's driver
+ * (a port or callbacks alike) and, in each direction on its own, draws
+ * for every frame from a PRNG seeded by seed and the direction, so the
+ * same seed and the same traffic give the same faults.  Rates are parts
+ * per million (1000000: every frame).  A frame is, in this order: lost
+ * (dropped as fault-loss, in or out); corrupted (one bit of one byte
+ * anywhere in the frame flipped); duplicated (a deep copy from the
+ * stack's pool follows it; none when the pool is empty, counted);
+ * reordered (held back until the next frame of its direction has gone,
+ * or at most SONDE_FAULT_REORDER_MAX_US); delayed by delay_us on the
+ * stack's clock (sonde_poll's now), in order.  At most limit frames (0 or
+ * more than SONDE_FAULT_QUEUE: SONDE_FAULT_QUEUE) wait per direction, as
+ * netem's limit; one more is dropped (fault-queue-full).  Received
+ * frames are seen by the stack and its capture after the faults; sent
+ * ones are captured before them (the stack's view).  A sent frame whose
+ * IPv4 header checksum the NIC was to fill gets it from the injector
+ * before its bit is flipped, so that the NIC does not hide the flip.
+ * Counters:
+ * if.NAME.fault.{rx,tx}_{lost,corrupted,duplicated,dup_failed,reordered,
+ * delayed}.
+ */
+#define SONDE_FAULT_QUEUE 1024
+#define SONDE_FAULT_REORDER_MAX_US 10000
+#define SONDE_FAULT_DELAY_MAX_US 10000000 /* 10 s */
+struct sonde_fault_dir {
+	uint32_t loss_ppm, corrupt_ppm, dup_ppm, reorder_ppm;
+	uint32_t delay_us; /* at most SONDE_FAULT_DELAY_MAX_US */
+	uint32_t limit;	   /* frames waiting, at most; 0: SONDE_FAULT_QUEUE */
+};
+
+struct sonde_fault_conf {
+	uint64_t seed;
+	struct sonde_fault_dir rx, tx;
+};
+
+/* Installs (or, on an interface that has one, replaces: frames held stay
+ * held, the PRNGs start again from the seed) the fault injector conf on
+ * ifindex, of this stack only (not passed to linked stacks: each has its
+ * own queue of a port).  A NULL conf removes it: frames held for sending
+ * are sent at once, those held on receipt dropped (fault-flushed).
+ * Destroying the interface or the stack drops what it holds
+ * (fault-flushed).  -ENODEV: no such interface, or lo0; -EINVAL: a rate
+ * above a million or a delay above the maximum; -ENOENT: removing where
+ * there is none; -ENOMEM. */
+int sonde_if_fault(struct sonde_stack *st, int ifindex, const struct sonde_fault_conf *conf);
+
 /* Records every frame interface ifindex sends or receives to a pcap file. */
 int sonde_pcap_open(struct sonde_stack *st, int ifindex, const char *path);
 

@@ -29,6 +29,12 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_ARP_BAD_SENDER, "arp-bad-sender", DROP_DIR_IN, DROP_LINK)        \
 	X(DROP_ARP_ADDR_CONFLICT, "arp-addr-conflict", DROP_DIR_IN, DROP_LINK)  \
 	X(DROP_LINK_TX_FULL, "link-tx-queue-full", DROP_DIR_OUT, DROP_LINK)     \
+	X(DROP_FAULT_LOSS_IN, "fault-loss", DROP_DIR_IN, DROP_LINK)             \
+	X(DROP_FAULT_LOSS_OUT, "fault-loss", DROP_DIR_OUT, DROP_LINK)           \
+	X(DROP_FAULT_FULL_IN, "fault-queue-full", DROP_DIR_IN, DROP_LINK)       \
+	X(DROP_FAULT_FULL_OUT, "fault-queue-full", DROP_DIR_OUT, DROP_LINK)     \
+	X(DROP_FAULT_FLUSH_IN, "fault-flushed", DROP_DIR_IN, DROP_LINK)         \
+	X(DROP_FAULT_FLUSH_OUT, "fault-flushed", DROP_DIR_OUT, DROP_LINK)       \
 	X(DROP_TRUNCATED, "truncated", DROP_DIR_IN, DROP_IP)                    \
 	X(DROP_BAD_VERSION, "bad-version", DROP_DIR_IN, DROP_IP)                \
 	X(DROP_BAD_IHL, "bad-ihl", DROP_DIR_IN, DROP_IP)                        \

@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "fault.h"
 #include "iface.h"
 #include "pcap_capture.h"
 #include "port.h"
@@ -80,17 +81,20 @@ if_flush(struct sonde_stack *st, struct sonde_if *ifp)
 			pcap_capture_write(ifp->pcap, ifp->txq[i], st->now);
 	sent = ifp->drv->tx(ifp, ifp->txq, (uint16_t)n);
 	ifp->tx_pkts += sent;
-	for (i = sent; i < n; i++) {
-		struct rte_mbuf *m = ifp->txq[i];
+	for (i = sent; i < n; i++)
+		if_tx_refused(st, ifp, ifp->txq[i]);
+}
 
-		ifp->tx_bytes -= rte_pktmbuf_pkt_len(m);
-		/* An IP packet goes to the drop probe with its IP header first. */
-		if (pkt_meta(m)->af != 0) {
-			rte_pktmbuf_adj(m, ifp->kind->l2_len);
-			pkt_drop(st, m, DROP_TX_FULL);
-		} else {
-			pkt_drop(st, m, DROP_LINK_TX_FULL);
-		}
+void
+if_tx_refused(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m)
+{
+	ifp->tx_bytes -= rte_pktmbuf_pkt_len(m);
+	/* An IP packet goes to the drop probe with its IP header first. */
+	if (pkt_meta(m)->af != 0) {
+		rte_pktmbuf_adj(m, ifp->kind->l2_len);
+		pkt_drop(st, m, DROP_TX_FULL);
+	} else {
+		pkt_drop(st, m, DROP_LINK_TX_FULL);
 	}
 }
 
@@ -255,6 +259,7 @@ if_loop_create(struct sonde_stack *st)
 void
 if_release(struct sonde_stack *st, struct sonde_if *ifp)
 {
+	fault_release(st, ifp);
 	for (unsigned j = 0; j < ifp->n_txq; j++) {
 		struct rte_mbuf *m = ifp->txq[j];
 
@@ -429,7 +434,7 @@ sonde_if_destroy(struct sonde_stack *st, int ifindex)
 		if (sonde_layers[i]->if_detach)
 			sonde_layers[i]->if_detach(st, ifp);
 	if_release(st, ifp);
-	if (ifp->drv == &user_driver)
+	if (if_base_drv(ifp) == &user_driver)
 		user_close(ifp);
 	if_free(st, ifp);
 	return 0;
@@ -469,7 +474,7 @@ sonde_ports_close(struct sonde_stack *st)
 	for (unsigned i = 0; i < st->n_ifs; i++) {
 		struct sonde_if *ifp = st->ifs[i];
 
-		if (ifp == NULL || ifp->drv != &port_driver)
+		if (ifp == NULL || if_base_drv(ifp) != &port_driver)
 			continue;
 		/* A sibling stack may have closed the port (see port.c): what
 		 * is left in txq is freed by sonde_stack_destroy(). */
@@ -493,7 +498,7 @@ sonde_if_set_mtu(struct sonde_stack *st, int ifindex, uint16_t mtu)
 		return -EINVAL;
 	/* The device is shared by linked stacks: the first to be told sets
 	 * it, the others only take the number. */
-	if (ifp->drv == &port_driver && !st->peer.applying)
+	if (if_base_drv(ifp) == &port_driver && !st->peer.applying)
 		r = port_set_mtu(ifp, mtu);
 	if (r)
 		return r;

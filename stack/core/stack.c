@@ -17,6 +17,7 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 
+#include "fault.h"
 #include "iface.h"
 #include "pcap_capture.h"
 #include "probes.h"
@@ -318,6 +319,7 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 		fn(name, ifp->tx_pkts, arg);
 		snprintf(name, sizeof(name), "if.%s.tx_bytes", ifp->name);
 		fn(name, ifp->tx_bytes, arg);
+		fault_stats(ifp, fn, arg);
 	}
 	for (unsigned r = DROP_NONE + 1; r < DROP_REASON_MAX; r++) {
 		snprintf(name, sizeof(name), "drop.%s.%s",

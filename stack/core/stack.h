@@ -51,6 +51,7 @@
 #define SONDE_ETH_TYPES 8
 #define DST_SLOTS 256 /* power of two */
 
+struct if_fault;
 struct sonde_if;
 struct sonde_pcap;
 struct sonde_stack;
@@ -153,7 +154,19 @@ struct sonde_if {
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
 	/* SONDE_IF_DRIVER: the embedder's callbacks. */
 	struct sonde_if_driver user;
+	/* A fault injector (drivers/fault.c): drv is then its wrapper, and
+	 * under the driver it wraps. */
+	struct if_fault *fault;
+	const struct if_driver *under;
 };
+
+/* The driver that moves ifp's frames, under any fault injector: what the
+ * core asks when it needs to know a port from callbacks. */
+static inline const struct if_driver *
+if_base_drv(const struct sonde_if *ifp)
+{
+	return ifp->under ? ifp->under : ifp->drv;
+}
 
 /* A next hop, as stored behind an rte_lpm or rte_lpm6 route. */
 struct route_nh {
@@ -424,6 +437,9 @@ proto_eth_find(const struct sonde_stack *st, uint16_t type)
 struct sonde_if *if_create(struct sonde_stack *st, const struct if_kind *kind,
 			   const struct if_driver *drv, const char *name);
 void if_flush(struct sonde_stack *st, struct sonde_if *ifp);
+/* Frame m, queued for ifp and not taken by its driver: uncounted from
+ * tx_bytes and dropped (tx-queue-full for IP, link-tx-queue-full else). */
+void if_tx_refused(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m);
 /* The kind interfaces of a type the application creates are (a layer's). */
 int if_kind_register(struct sonde_stack *st, enum sonde_if_type type, const struct if_kind *kind);
 

@@ -7,10 +7,14 @@
 # arguments a first run needs, with an example.  When EAL fails, sonded
 # ends with status 2 and a line "sonded: ..." saying what to try: a bogus
 # EAL argument; no hugepages without --no-huge (on a machine that has
-# none); a --file-prefix a running sonded holds.  And `--route default via
+# none); a --file-prefix a running sonded holds.  A --fault SPEC with a
+# bad delay is status 2 and a line naming it.  And `--route default via
 # GW` takes GW's family: sonded with default routes via Linux's fd00::1 and
 # 10.99.0.1 starts, and answers pings from fd09::9 and 10.9.9.9 (on
 # Linux's lo, beyond the gateway), which it could not route otherwise.
+# With --fault dpdk0=tx:delay=50ms every ping is answered, none in less
+# than 50 ms: the fault injector on a DPDK port, its timer letting the
+# replies out.
 #
 #   tests/integration/cli.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
@@ -137,6 +141,20 @@ else
 	say "this machine has hugepages: sonded without --no-huge is not a failure here"
 fi
 
+# --- --fault: a bad SPEC is status 2 and a line naming what is wrong ---------
+
+uniq_name P4 sondef
+IT_PREFIXES+=("$P4")
+run_cli fault "$SONDED" --no-huge -m 256 --no-pci --file-prefix="$P4" -l 0 \
+	-- --addr dpdk0=$ME4/24 --fault dpdk0=tx:loss=3%,delay=10parsecs
+line=$(grep "^sonded: bad --fault 'dpdk0=tx:loss=3%,delay=10parsecs': delay: " \
+	"$IT_DIR/fault.err")
+if [ "$RC" != 2 ] || [ -z "$line" ]; then
+	cat "$IT_DIR/fault.err" >&2
+	fail "--fault with a bad delay: status $RC, want 2 and a line naming the delay"
+fi
+ok "--fault with a bad delay: status 2, $line"
+
 # --- --route default via an IPv6 and an IPv4 gateway ---------------------------
 
 netns_new6 NS
@@ -171,3 +189,22 @@ sonded_stop
 expect_counter icmp.echo_replies $N
 expect_counter icmp6.echo_replies $N
 expect_counter drop.out.no-route 0
+
+# --- --fault on a port: replies held 50 ms, let out by the injector's timer ---
+
+netns_new NS2
+tap_new TAP2
+sonded_start "$TAP2" --addr dpdk0=$ME4/24 --fault dpdk0=tx:delay=50ms
+tap_to_ns "$TAP2" "$NS2" $GW4/24
+say "Linux: ping $ME4 through sonded's --fault dpdk0=tx:delay=50ms"
+in_ns "$NS2" timeout --foreground -k 2 20 ping -4 -n -i 0.2 -W 2 -c $N "$ME4" \
+	>"$IT_DIR/ping-fault.out" 2>&1
+grep -q "$N packets transmitted, $N received," "$IT_DIR/ping-fault.out" || {
+	cat "$IT_DIR/ping-fault.out" >&2
+	fail "ping through a 50 ms delay: not every ping was answered"
+}
+min=$(sed -n 's|^rtt min/avg/max/mdev = \([0-9]*\)\..*|\1|p' "$IT_DIR/ping-fault.out")
+expect_ge "ping through a 50 ms delay: the shortest round trip, ms" "$min" 50
+sonded_stop
+expect_counter icmp.echo_replies $N
+expect_counter_ge if.dpdk0.fault.tx_delayed $N
