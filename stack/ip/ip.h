@@ -11,6 +11,8 @@
 
 #include <rte_lpm.h>
 
+#include "probes.h"
+#include "runs.h"
 #include "stack.h"
 
 /* One of our addresses?  Every interface's, in one array (weak host model,
@@ -85,6 +87,39 @@ ip_upper(struct sonde_stack *st, int af, uint8_t proto, struct rte_mbuf **pkts, 
 	}
 	for (uint16_t x = 0; x < n; x++)
 		unknown(st, pkts[x]);
+}
+
+/* Each run of one key on its way (ipv4.c's top tells the keys): to the
+ * upper protocol registered for it (read fires for the run), to
+ * forwarding, to reassembly (IPv6: the walk of extension headers), or to
+ * its drop.  Inline, each family calling it with its own handlers, so
+ * each gets code of its own, with direct calls. */
+static __rte_always_inline void
+ip_dispatch(struct sonde_stack *st, int af, struct sonde_if *ifp, struct rte_mbuf **pkts,
+	    uint16_t *key, uint16_t n, pkt_burst_fn forward, pkt_burst_fn reass,
+	    pkt_one_fn no_protocol)
+{
+	uint64_t *delivered = af == 4 ? &st->stats.ipv4_in_delivered : &st->stats.ipv6_in_delivered;
+	uint16_t j;
+
+	run_close16(key, n);
+	for (uint16_t i = 0; i < n; i += j) {
+		uint16_t kv = key[i];
+
+		j = run_len16(key, i);
+		if (likely(kv < IP_KEY_FORWARD)) {
+			*delivered += j;
+			probe_burst_if(st, PROBE_READ, pkts + i, j, ifp);
+			ip_upper(st, af, (uint8_t)kv, pkts + i, j, no_protocol);
+		} else if (kv == IP_KEY_FORWARD) {
+			forward(st, ifp, pkts + i, j);
+		} else if (kv == IP_KEY_REASS) {
+			reass(st, ifp, pkts + i, j);
+		} else {
+			for (uint16_t x = i; x < i + j; x++)
+				pkt_drop(st, pkts[x], (enum drop_reason)(kv - IP_KEY_DROP));
+		}
+	}
 }
 
 /* --- route.c --- */

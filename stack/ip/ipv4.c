@@ -211,31 +211,12 @@ ipv4_reass(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
 	ipv4_dispatch(st, ifp, pkts, key, k);
 }
 
-/* Each run of one key on its way (see the top of the file). */
+/* Each run of one key on its way (ip_dispatch()). */
 static void
 ipv4_dispatch(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t *key,
 	      uint16_t n)
 {
-	uint16_t j;
-
-	run_close16(key, n);
-	for (uint16_t i = 0; i < n; i += j) {
-		uint16_t kv = key[i];
-
-		j = run_len16(key, i);
-		if (likely(kv < IP_KEY_FORWARD)) {
-			st->stats.ipv4_in_delivered += j;
-			probe_burst_if(st, PROBE_READ, pkts + i, j, ifp);
-			ip_upper(st, 4, (uint8_t)kv, pkts + i, j, ipv4_no_protocol);
-		} else if (kv == IP_KEY_FORWARD) {
-			ipv4_forward(st, ifp, pkts + i, j);
-		} else if (kv == IP_KEY_REASS) {
-			ipv4_reass(st, ifp, pkts + i, j);
-		} else {
-			for (uint16_t x = i; x < i + j; x++)
-				pkt_drop(st, pkts[x], (enum drop_reason)(kv - IP_KEY_DROP));
-		}
-	}
+	ip_dispatch(st, 4, ifp, pkts, key, n, ipv4_forward, ipv4_reass, ipv4_no_protocol);
 }
 
 /* The key of a packet to us (see ipv4_dispatch): its protocol, with the

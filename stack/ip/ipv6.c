@@ -299,31 +299,12 @@ ipv6_walk(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, 
 	ipv6_dispatch(st, ifp, pkts, key, k);
 }
 
-/* Each run of one key on its way, as ipv4_dispatch(). */
+/* Each run of one key on its way (ip_dispatch()). */
 static void
 ipv6_dispatch(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, uint16_t *key,
 	      uint16_t n)
 {
-	uint16_t j;
-
-	run_close16(key, n);
-	for (uint16_t i = 0; i < n; i += j) {
-		uint16_t kv = key[i];
-
-		j = run_len16(key, i);
-		if (likely(kv < IP_KEY_FORWARD)) {
-			st->stats.ipv6_in_delivered += j;
-			probe_burst_if(st, PROBE_READ, pkts + i, j, ifp);
-			ip_upper(st, 6, (uint8_t)kv, pkts + i, j, ipv6_no_protocol);
-		} else if (kv == IP_KEY_FORWARD) {
-			ipv6_forward(st, ifp, pkts + i, j);
-		} else if (kv == IP_KEY_REASS) {
-			ipv6_walk(st, ifp, pkts + i, j);
-		} else {
-			for (uint16_t x = i; x < i + j; x++)
-				pkt_drop(st, pkts[x], (enum drop_reason)(kv - IP_KEY_DROP));
-		}
-	}
+	ip_dispatch(st, 6, ifp, pkts, key, n, ipv6_forward, ipv6_walk, ipv6_no_protocol);
 }
 
 /* The key of a packet to us (see ipv6_dispatch): its upper protocol, with
