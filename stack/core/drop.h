@@ -54,6 +54,25 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_UDP_BAD_LENGTH, "udp-bad-length", DROP_DIR_IN, DROP_IP)          \
 	X(DROP_UDP_BAD_CHECKSUM, "udp-bad-checksum", DROP_DIR_IN, DROP_IP)      \
 	X(DROP_UDP_NO_PORT, "udp-no-port", DROP_DIR_IN, DROP_IP)                \
+	X(DROP_UDP_RCVBUF, "udp-receive-buffer-full", DROP_DIR_IN, DROP_IP)     \
+	X(DROP_SOCK_MBUFS, "socket-mbufs-full", DROP_DIR_IN, DROP_IP)           \
+	X(DROP_TCP_TRUNCATED, "tcp-truncated", DROP_DIR_IN, DROP_IP)            \
+	X(DROP_TCP_BAD_OFFSET, "tcp-bad-offset", DROP_DIR_IN, DROP_IP)          \
+	X(DROP_TCP_BAD_CHECKSUM, "tcp-bad-checksum", DROP_DIR_IN, DROP_IP)      \
+	X(DROP_TCP_BAD_FLAGS, "tcp-bad-flags", DROP_DIR_IN, DROP_IP)            \
+	X(DROP_TCP_BAD_ADDRESS, "tcp-bad-address", DROP_DIR_IN, DROP_IP)        \
+	X(DROP_TCP_NO_SOCKET, "tcp-no-socket", DROP_DIR_IN, DROP_IP)            \
+	X(DROP_TCP_BACKLOG_FULL, "tcp-backlog-full", DROP_DIR_IN, DROP_IP)      \
+	X(DROP_TCP_BAD_COOKIE, "tcp-bad-cookie", DROP_DIR_IN, DROP_IP)          \
+	X(DROP_TCP_PAWS, "tcp-paws", DROP_DIR_IN, DROP_IP)                      \
+	X(DROP_TCP_OUT_OF_WINDOW, "tcp-out-of-window", DROP_DIR_IN, DROP_IP)    \
+	X(DROP_TCP_BAD_ACK, "tcp-bad-ack", DROP_DIR_IN, DROP_IP)                \
+	X(DROP_TCP_BAD_RST, "tcp-rst-challenged", DROP_DIR_IN, DROP_IP)         \
+	X(DROP_TCP_BAD_SYN, "tcp-syn-challenged", DROP_DIR_IN, DROP_IP)         \
+	X(DROP_TCP_OOO_FULL, "tcp-ooo-queue-full", DROP_DIR_IN, DROP_IP)        \
+	X(DROP_TCP_RCVBUF, "tcp-receive-buffer-full", DROP_DIR_IN, DROP_IP)     \
+	X(DROP_TCP_SHUT_RD, "tcp-read-shutdown", DROP_DIR_IN, DROP_IP)          \
+	X(DROP_TCP_STATE, "tcp-bad-state", DROP_DIR_IN, DROP_IP)                \
 	X(DROP_EXT_TRUNCATED, "ext-header-truncated", DROP_DIR_IN, DROP_IP)     \
 	X(DROP_EXT_TOO_MANY, "ext-header-chain-too-long", DROP_DIR_IN, DROP_IP) \
 	X(DROP_HBH_NOT_FIRST, "hop-by-hop-not-first", DROP_DIR_IN, DROP_IP)     \

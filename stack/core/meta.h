@@ -8,7 +8,7 @@
  * enters the stack (received, or built by a layer), so no field is ever
  * stale from an earlier life of the mbuf.
  *
- * The field is registered at a fixed offset, the last 24 bytes of the
+ * The field is registered at a fixed offset, the last 32 bytes of the
  * mbuf's dynamic field space (rte_mbuf_dynfield_register_offset), so
  * every access is an address the compiler knows: with the offset in a
  * variable, each one was a load the compiler could not keep across the
@@ -47,8 +47,10 @@ struct pkt_meta {
 	uint8_t depth; /* encapsulations the packet has been through (tunnels) */
 	uint8_t spare;
 	/* A layer's own, while that layer holds the packet (reassembly keeps a
-	 * fragment's byte range here): meaningless once handed on. */
-	uint32_t scratch[2];
+	 * fragment's byte range here; a socket's queues their link in [0..1]
+	 * and TCP a segment's sequence number in [2]): meaningless once
+	 * handed on. */
+	uint32_t scratch[4];
 };
 
 #define SONDE_META_OFFSET                                                                   \

@@ -60,6 +60,7 @@ struct rte_lpm;
 struct rte_lpm6;
 struct reass_table;
 struct route_list;
+struct sock_state;
 
 /* A burst of frames or packets for a layer, all from interface ifp. */
 typedef void (*pkt_burst_fn)(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
@@ -236,7 +237,16 @@ struct stats {
 	uint64_t nd_ns_in, nd_na_in, nd_ns_out, nd_na_out, nd_rs_ignored, nd_ra_ignored;
 	uint64_t nd_dad_failed, pmtu6_updates;
 	uint64_t frag_in, frag_reassembled, frag_out, frag_fragmented;
-	uint64_t udp_in, udp_echoed, udp_discarded;
+	uint64_t udp_in, udp_echoed, udp_discarded, udp_delivered, udp_out;
+	/* RFC 4022's tcpActiveOpens, tcpPassiveOpens, tcpAttemptFails,
+	 * tcpEstabResets, tcpInSegs, tcpOutSegs, tcpRetransSegs, tcpInErrs,
+	 * tcpOutRsts; and ours. */
+	uint64_t tcp_active_opens, tcp_passive_opens, tcp_attempt_fails, tcp_estab_resets;
+	uint64_t tcp_in_segs, tcp_out_segs, tcp_retrans_segs, tcp_in_errs, tcp_out_rsts;
+	uint64_t tcp_established; /* connections that reached ESTABLISHED */
+	uint64_t tcp_rto, tcp_fast_retrans, tcp_sack_retrans, tcp_challenge_acks;
+	uint64_t tcp_syncookies_sent, tcp_syncookies_ok, tcp_syncookies_failed;
+	uint64_t tcp_zwp, tcp_keepalive_probes, tcp_keepalive_drops, tcp_ecn_ce;
 	uint64_t arp_in, arp_out, arp_requests_out, arp_replies_out;
 	uint64_t loop_pkts;
 	uint64_t poll_rx, poll_busy,
@@ -315,6 +325,10 @@ struct sonde_stack {
 
 	/* ICMP error rate limits (RFC 1812 4.3.2.8, RFC 4443 2.4(f)). */
 	struct ratelimit icmp_rl, icmp6_rl;
+
+	/* Sockets, both transports (stack/transport/sock.c). */
+	struct sock_state *sk;
+	uint32_t tcp_curr_estab; /* RFC 4022 tcpCurrEstab: ESTABLISHED or CLOSE-WAIT now */
 
 	/* UDP ports with a built-in service (enum sonde_service), both families. */
 	uint8_t udp_service[65536];

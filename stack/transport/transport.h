@@ -7,6 +7,6 @@
 #include "stack.h"
 
 /* The layers this folder gives the stack (stack/layers.c). */
-extern const struct sonde_layer udp_layer;
+extern const struct sonde_layer sock_layer, udp_layer, tcp_layer;
 
 #endif

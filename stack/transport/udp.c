@@ -14,6 +14,7 @@
 
 #include "ip.h"
 #include "peer.h"
+#include "sock.h"
 #include "stack.h"
 
 /* Ports whose datagrams are never echoed: the classic echo/chargen loop,
@@ -237,3 +238,42 @@ const struct sonde_layer udp_layer = {
 	.name = "udp",
 	.init = udp_init,
 };
+
+/* --- sockets (SCAFFOLD until the UDP socket commit) --- */
+
+int
+udp_connect(struct sonde_sock *s, const uint8_t *raddr, uint16_t rport)
+{
+	(void)s, (void)raddr, (void)rport;
+	return -EOPNOTSUPP;
+}
+
+ssize_t
+udp_send(struct sonde_sock *s, const void *buf, size_t len, const struct sockaddr *sa,
+	 socklen_t alen)
+{
+	(void)s, (void)buf, (void)len, (void)sa, (void)alen;
+	return -EOPNOTSUPP;
+}
+
+ssize_t
+udp_send_mbuf(struct sonde_sock *s, struct rte_mbuf *m, const struct sockaddr *sa, socklen_t alen)
+{
+	(void)s, (void)m, (void)sa, (void)alen;
+	return -EOPNOTSUPP;
+}
+
+ssize_t
+udp_recv(struct sonde_sock *s, void *buf, size_t len, int flags, struct sockaddr *from,
+	 socklen_t *flen)
+{
+	(void)s, (void)buf, (void)len, (void)flags, (void)from, (void)flen;
+	return -EOPNOTSUPP;
+}
+
+ssize_t
+udp_recv_mbuf(struct sonde_sock *s, struct rte_mbuf **m, struct sockaddr *from, socklen_t *flen)
+{
+	(void)s, (void)m, (void)from, (void)flen;
+	return -EOPNOTSUPP;
+}
