@@ -79,6 +79,8 @@ enum tcp_state {
 #define TF_RCVD_FIN 0x8000
 #define TF_WANT_ECN 0x10000 /* ask for ECN on connect (SONDE_SO_ECN) */
 #define TF_NEWRENO 0x20000  /* NewReno, not CUBIC */
+#define TF_ACTIVE 0x40000   /* opened actively (connect), for tcpsinfo_t */
+#define TF_LOCAL 0x80000    /* to one of our own addresses (by lo0) */
 
 /* tcp_cb.timer_kind: what the one timer of a connection is for (RFC 6298
  * retransmission, zero-window probe, keepalive, 2MSL, connection
