@@ -292,6 +292,8 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("udp.in", s->udp_in);
 	S("udp.echoed", s->udp_echoed);
 	S("udp.discarded", s->udp_discarded);
+	S("udp.delivered", s->udp_delivered);
+	S("udp.out", s->udp_out);
 	S("arp.in", s->arp_in);
 	S("arp.out", s->arp_out);
 	S("arp.requests_out", s->arp_requests_out);

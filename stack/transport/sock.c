@@ -173,6 +173,7 @@ sock_hash_bound(struct sonde_sock *s)
 	if (rte_hash_add_key_data(sk->bound, &k, s) != 0)
 		return -ENOMEM;
 	s->flags |= SOCK_F_BOUND;
+	sk->udp_bound += s->proto == IPPROTO_UDP;
 	return 0;
 }
 
@@ -184,6 +185,7 @@ sock_unhash_bound(struct sonde_sock *s)
 	key_bound(s, &k);
 	rte_hash_del_key(s->st->sk->bound, &k);
 	s->flags &= ~SOCK_F_BOUND;
+	s->st->sk->udp_bound -= s->proto == IPPROTO_UDP;
 }
 
 static void
@@ -221,8 +223,8 @@ sock_lookup_bound(struct sonde_stack *st, uint8_t proto, uint8_t af, const uint8
 }
 
 struct sonde_sock *
-sock_lookup(struct sonde_stack *st, uint8_t proto, uint8_t af, const uint8_t *laddr,
-	    uint16_t lport, const uint8_t *raddr, uint16_t rport)
+sock_lookup(struct sonde_stack *st, uint8_t proto, uint8_t af, const uint8_t *laddr, uint16_t lport,
+	    const uint8_t *raddr, uint16_t rport)
 {
 	struct sock_state *sk = st->sk;
 	struct sock_key k;
@@ -255,7 +257,8 @@ sock_pick_port(struct sonde_sock *s)
 	off = rte_hash_crc(s->key.laddr, sizeof(s->key.laddr), off);
 	off = rte_hash_crc_4byte((uint32_t)s->key.rport << 8 | s->proto, off ^ sk->port_secret[1]);
 	for (uint32_t i = 0; i < num; i++) {
-		uint16_t port = (uint16_t)(SOCK_EPHEMERAL_MIN + (off + sk->next_ephemeral + i) % num);
+		uint16_t port =
+			(uint16_t)(SOCK_EPHEMERAL_MIN + (off + sk->next_ephemeral + i) % num);
 		uint16_t nport = rte_cpu_to_be_16(port);
 
 		if (sock_lookup_bound(st, s->proto, s->af, s->key.laddr, nport) != NULL)
@@ -275,15 +278,14 @@ sock_pick_port(struct sonde_sock *s)
 }
 
 int
-sock_pick_source(struct sonde_sock *s)
+sock_source(struct sonde_stack *st, uint8_t af, const uint8_t *raddr, uint16_t *ifhint,
+	    uint8_t *laddr)
 {
-	struct sonde_stack *st = s->st;
-
-	if (s->af == 4) {
+	if (af == 4) {
 		uint32_t dst, src;
 		const struct dst *d;
 
-		memcpy(&dst, s->key.raddr, 4);
+		memcpy(&dst, raddr, 4);
 		d = dst4(st, dst);
 		if (d->out == NULL)
 			return -ENETUNREACH;
@@ -293,26 +295,31 @@ sock_pick_source(struct sonde_sock *s)
 			src = ipv4_if_addr(d->out, dst);
 		if (src == 0)
 			return -EADDRNOTAVAIL;
-		memcpy(s->key.laddr, &src, 4);
+		memcpy(laddr, &src, 4);
 		return 0;
 	} else {
 		uint8_t nh[16];
 		struct sonde_if *ifp;
 
-		if (ipv6_is_local(st, s->key.raddr) || ipv6_addr_is_loopback(s->key.raddr)) {
-			memcpy(s->key.laddr, s->key.raddr, 16);
+		if (ipv6_is_local(st, raddr) || ipv6_addr_is_loopback(raddr)) {
+			memcpy(laddr, raddr, 16);
 			return 0;
 		}
-		ifp = ipv6_route(st, s->key.raddr,
-				 s->ifhint == SONDE_IF_NONE ? -1 : (int)s->ifhint, nh);
+		ifp = ipv6_route(st, raddr, *ifhint == SONDE_IF_NONE ? -1 : (int)*ifhint, nh);
 		if (ifp == NULL)
 			return -ENETUNREACH;
-		if (ipv6_addr_is_linklocal(s->key.raddr))
-			s->ifhint = ifp->index;
-		if (!ipv6_select_source(ifp, s->key.raddr, s->key.laddr))
+		if (ipv6_addr_is_linklocal(raddr))
+			*ifhint = ifp->index;
+		if (!ipv6_select_source(ifp, raddr, laddr))
 			return -EADDRNOTAVAIL;
 		return 0;
 	}
+}
+
+int
+sock_pick_source(struct sonde_sock *s)
+{
+	return sock_source(s->st, s->af, s->key.raddr, &s->ifhint, s->key.laddr);
 }
 
 /* Whether addr (af's length) is one of ours, or the wildcard. */
@@ -337,11 +344,29 @@ sock_addr_ours(struct sonde_stack *st, uint8_t af, const uint8_t *addr)
 	return false;
 }
 
+/* Whether a UDP socket may bind to addr (af's length) though it is not
+ * ours: a multicast group, or an IPv4 broadcast address of ours, to take
+ * what is sent to it (as BSD and Linux allow). */
+static bool
+sock_addr_group(struct sonde_stack *st, uint8_t af, const uint8_t *addr)
+{
+	uint32_t a;
+
+	if (af == 6)
+		return ipv6_addr_is_multicast(addr);
+	memcpy(&a, addr, 4);
+	if (IN_MULTICAST_H(rte_be_to_cpu_32(a)))
+		return true;
+	for (unsigned i = 0; i < st->n_ifs; i++)
+		if (st->ifs[i] != NULL && ipv4_is_broadcast(st, st->ifs[i], a))
+			return true;
+	return false;
+}
+
 /* --- addresses in and out --- */
 
 int
-sock_addr_from(uint8_t af, const struct sockaddr *sa, socklen_t len, uint8_t *addr,
-	       uint16_t *port)
+sock_addr_from(uint8_t af, const struct sockaddr *sa, socklen_t len, uint8_t *addr, uint16_t *port)
 {
 	if (sa == NULL)
 		return -EINVAL;
@@ -498,7 +523,8 @@ sonde_bind(struct sonde_sock *s, const struct sockaddr *sa, socklen_t len)
 	r = sock_addr_from(s->af, sa, len, addr, &port);
 	if (r)
 		return r;
-	if (!sock_addr_ours(s->st, s->af, addr))
+	if (!sock_addr_ours(s->st, s->af, addr) &&
+	    !(s->proto == IPPROTO_UDP && sock_addr_group(s->st, s->af, addr)))
 		return -EADDRNOTAVAIL;
 	memcpy(s->key.laddr, addr, 16);
 	if (port == 0) {
@@ -586,8 +612,7 @@ sonde_recvfrom(struct sonde_sock *s, void *buf, size_t len, int flags, struct so
 }
 
 ssize_t
-sonde_send_mbuf(struct sonde_sock *s, struct rte_mbuf *m, const struct sockaddr *sa,
-		socklen_t alen)
+sonde_send_mbuf(struct sonde_sock *s, struct rte_mbuf *m, const struct sockaddr *sa, socklen_t alen)
 {
 	if (s->proto == IPPROTO_TCP)
 		return tcp_send_mbuf(s, m);
@@ -595,8 +620,7 @@ sonde_send_mbuf(struct sonde_sock *s, struct rte_mbuf *m, const struct sockaddr 
 }
 
 ssize_t
-sonde_recv_mbuf(struct sonde_sock *s, struct rte_mbuf **m, struct sockaddr *from,
-		socklen_t *flen)
+sonde_recv_mbuf(struct sonde_sock *s, struct rte_mbuf **m, struct sockaddr *from, socklen_t *flen)
 {
 	if (s->proto == IPPROTO_TCP) {
 		ssize_t r = tcp_recv_mbuf(s, m);
@@ -728,6 +752,18 @@ sonde_sock_readable(const struct sonde_sock *s)
 
 /* --- the layer --- */
 
+/* Every socket starts marked as in the pool, so that sock_fini can tell
+ * the ones out of it. */
+static void
+sock_obj_init(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
+{
+	struct sonde_sock *s = obj;
+
+	(void)mp, (void)arg, (void)idx;
+	memset(s, 0, sizeof(*s));
+	s->flags = SOCK_F_FREED;
+}
+
 static int
 sock_init(struct sonde_stack *st, const struct sonde_conf *conf)
 {
@@ -755,8 +791,8 @@ sock_init(struct sonde_stack *st, const struct sonde_conf *conf)
 	}
 	sk->next_ephemeral = (uint16_t)rte_rand();
 	snprintf(name, sizeof(name), "ssk%u_%x", st->id, (unsigned)(uintptr_t)st);
-	sk->pool = rte_mempool_create(name, n, sizeof(struct sonde_sock), 0, 0, NULL, NULL, NULL,
-				      NULL, (int)rte_socket_id(),
+	sk->pool = rte_mempool_create(name, n, sizeof(struct sonde_sock), 0, 0, NULL, NULL,
+				      sock_obj_init, NULL, (int)rte_socket_id(),
 				      RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 	if (sk->pool == NULL)
 		return -rte_errno;
@@ -777,6 +813,18 @@ sock_init(struct sonde_stack *st, const struct sonde_conf *conf)
 	return 0;
 }
 
+/* A UDP socket the application did not close, bound or not, connected or
+ * not, datagrams queued or not: freed with the stack. */
+static void
+sock_fini_udp(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
+{
+	struct sonde_sock *s = obj;
+
+	(void)mp, (void)arg, (void)idx;
+	if (!(s->flags & SOCK_F_FREED) && s->proto == IPPROTO_UDP)
+		sock_free(s);
+}
+
 static void
 sock_fini(struct sonde_stack *st)
 {
@@ -785,30 +833,10 @@ sock_fini(struct sonde_stack *st)
 	if (sk == NULL)
 		return;
 	tcp_fini_all(st);
-	/* What is left (UDP sockets the application did not close). */
-	if (sk->conn != NULL || sk->bound != NULL) {
-		const void *key;
-		void *data;
-		uint32_t it = 0;
-
-		while (sk->bound != NULL && rte_hash_iterate(sk->bound, &key, &data, &it) >= 0) {
-			struct sonde_sock *s = data;
-
-			if (s->proto == IPPROTO_UDP && !(s->flags & SOCK_F_CONNECTED)) {
-				sock_free(s);
-				it = 0;
-			}
-		}
-		it = 0;
-		while (sk->conn != NULL && rte_hash_iterate(sk->conn, &key, &data, &it) >= 0) {
-			struct sonde_sock *s = data;
-
-			if (s->proto == IPPROTO_UDP) {
-				sock_free(s);
-				it = 0;
-			}
-		}
-	}
+	/* What is left: UDP sockets, found in the pool (one not bound is in
+	 * no table). */
+	if (sk->pool != NULL && sk->conn != NULL && sk->bound != NULL)
+		rte_mempool_obj_iter(sk->pool, sock_fini_udp, NULL);
 	rte_hash_free(sk->conn);
 	rte_hash_free(sk->bound);
 	rte_mempool_free(sk->pool);

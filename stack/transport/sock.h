@@ -93,14 +93,15 @@ pkt_set_qnext(struct rte_mbuf *m, struct rte_mbuf *n)
 
 /* What the stack keeps for its sockets (st->sk). */
 struct sock_state {
-	struct rte_mempool *pool;  /* struct sonde_sock, max_sockets of them */
-	struct rte_hash *conn;	   /* 4-tuple -> sock */
-	struct rte_hash *bound;	   /* local address and port -> sock */
+	struct rte_mempool *pool; /* struct sonde_sock, max_sockets of them */
+	struct rte_hash *conn;	  /* 4-tuple -> sock */
+	struct rte_hash *bound;	  /* local address and port -> sock */
 	struct sonde_sock *ev_head, **ev_tail;
 	uint64_t next_cid;
 	uint32_t mbufs, mbufs_max; /* held in socket buffers, all sockets */
 	uint32_t sndbuf, rcvbuf;   /* defaults */
 	uint32_t open;		   /* sockets out of the pool */
+	uint32_t udp_bound;	   /* UDP sockets in the bound table: none, no demux */
 	uint32_t port_secret[4];   /* RFC 6056's F() key */
 	uint16_t next_ephemeral;
 	struct ratelimit challenge_rl; /* RFC 5961 7: challenge ACKs */
@@ -134,6 +135,11 @@ int sock_pick_port(struct sonde_sock *s);
 /* The source address towards s->key.raddr into s->key.laddr, and the
  * interface for a link-local one: -ENETUNREACH, -EADDRNOTAVAIL. */
 int sock_pick_source(struct sonde_sock *s);
+/* The same for any remote raddr of family af: the source into laddr;
+ * *ifhint in, the interface a link-local raddr is on (SONDE_IF_NONE: by
+ * the route), out, the one it leaves by. */
+int sock_source(struct sonde_stack *st, uint8_t af, const uint8_t *raddr, uint16_t *ifhint,
+		uint8_t *laddr);
 /* Queue a received packet on s (the tail). */
 void sock_rq_append(struct sonde_sock *s, struct rte_mbuf *m, uint32_t bytes);
 /* Whether the stack's socket buffers may take n more mbufs. */
