@@ -93,14 +93,20 @@ probe_gate_update(struct sonde_stack *st)
 	const uint8_t *b = probe_sem_block;
 
 	if (likely(b != NULL)) {
-		uint64_t w[PROBE_SEM_WORDS + 1], any = 0;
+		uint64_t any = 0, w;
 
 		/* The kernel writes them when a tracer comes or goes. */
 		__asm__ volatile("" ::: "memory");
-		w[PROBE_SEM_WORDS] = 0;
-		memcpy(w, b, PROBE_SEM_BYTES);
-		for (unsigned i = 0; i < PROBE_SEM_WORDS + (PROBE_SEM_TAIL != 0); i++)
-			any |= w[i];
+#pragma GCC unroll 16 /* a load and an or a word, no loop */
+		for (unsigned i = 0; i < PROBE_SEM_WORDS; i++) {
+			memcpy(&w, b + 8 * i, 8);
+			any |= w;
+		}
+		if (PROBE_SEM_TAIL != 0) {
+			w = 0;
+			memcpy(&w, b + 8 * PROBE_SEM_WORDS, PROBE_SEM_TAIL);
+			any |= w;
+		}
 		st->probes_on = any != 0;
 		return;
 	}
