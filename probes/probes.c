@@ -1,5 +1,6 @@
 /*
- * probes.c: fill the DTrace-named argument structs and fire the probes.
+ * probes.c: fill the DTrace-named argument structs and fire the probes:
+ * ip, ipv4 and ipv6 (ip_provider.h), tcp and udp (tcp_provider.h).
  *
  * Only reached when a probe is enabled (see probes.h), so this code may take
  * its time: it formats addresses as text and copies names.  It must never
@@ -15,9 +16,30 @@
 #include "addrfmt.h"
 #include "ip_provider.h"
 #include "probes.h"
+#include "sock.h"
 #include "stack.h"
+/* After tcp.h (by sock.h): its TH_* are tcp.h's, or the compiler says
+ * they are redefined. */
+#include "tcp_provider.h"
 
 _Static_assert(SONDE_ADDRSTRLEN == ADDRFMT_LEN, "addrfmt fills the probes' address fields");
+
+/* The user header's states are the stack's own numbers (FreeBSD's). */
+_Static_assert(TCP_STATE_CLOSED == TCPS_CLOSED && TCP_STATE_LISTEN == TCPS_LISTEN &&
+		       TCP_STATE_SYN_SENT == TCPS_SYN_SENT &&
+		       TCP_STATE_SYN_RECEIVED == TCPS_SYN_RECEIVED &&
+		       TCP_STATE_ESTABLISHED == TCPS_ESTABLISHED &&
+		       TCP_STATE_CLOSE_WAIT == TCPS_CLOSE_WAIT &&
+		       TCP_STATE_FIN_WAIT_1 == TCPS_FIN_WAIT_1 &&
+		       TCP_STATE_CLOSING == TCPS_CLOSING && TCP_STATE_LAST_ACK == TCPS_LAST_ACK &&
+		       TCP_STATE_FIN_WAIT_2 == TCPS_FIN_WAIT_2 &&
+		       TCP_STATE_TIME_WAIT == TCPS_TIME_WAIT,
+	       "tcp_provider.h's TCP_STATE_* are enum tcp_state's");
+/* The layouts bpftrace reads: no padding the compiler chose. */
+_Static_assert(sizeof(struct tcpinfo_t) == 32, "tcpinfo_t");
+_Static_assert(sizeof(struct tcpsinfo_t) == 216, "tcpsinfo_t");
+_Static_assert(sizeof(struct udpinfo_t) == 16, "udpinfo_t");
+_Static_assert(sizeof(struct udpsinfo_t) == 104, "udpsinfo_t");
 
 static const char *
 probe_protoname(uint8_t p)
@@ -134,6 +156,15 @@ probe_fill_ipv6(const uint8_t *h, uint32_t len, struct ipinfo_t *ip, struct ipv6
 	memcpy(ip->ip_daddr, v6->ipv6_daddr, sizeof(ip->ip_daddr));
 }
 
+static void
+probe_fill_cs(const struct sonde_stack *st, const struct sonde_sock *s, struct csinfo_t *cs)
+{
+	cs->cs_addr = (uint64_t)(uintptr_t)s;
+	cs->cs_cid = s->cid;
+	cs->cs_pid = st->pid;
+	cs->cs_zoneid = st->id;
+}
+
 #define FIRE2(P4, P6, v6)                                                    \
 	do {                                                                 \
 		if (v6)                                                      \
@@ -174,7 +205,7 @@ PROBE_STORES_AS_WRITTEN void
 probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_mbuf *m,
 	   const struct sonde_if *ifp, int fam, const char *reason)
 {
-	const void *cs = pkt_meta_c(m)->conn;
+	const struct sonde_sock *cs = pkt_meta_c(m)->conn;
 	union probe_args_words buf;
 	struct probe_args *ap = &buf.a;
 	struct csinfo_t *csp = NULL;
@@ -200,11 +231,7 @@ probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_
 	if (reason)
 		memcpy(ap->pkt.pkt_reason, reason, strnlen(reason, sizeof(ap->pkt.pkt_reason) - 1));
 	if (cs) {
-		ap->csi.cs_addr = (uint64_t)(uintptr_t)cs;
-		/* The first member of struct sonde_sock (sock.h): its cid. */
-		memcpy(&ap->csi.cs_cid, cs, sizeof(ap->csi.cs_cid));
-		ap->csi.cs_pid = st->pid;
-		ap->csi.cs_zoneid = st->id;
+		probe_fill_cs(st, cs, &ap->csi);
 		csp = &ap->csi;
 	}
 	if (ifp) {
@@ -273,25 +300,271 @@ probe_burst_fire(const struct sonde_stack *st, enum probe_kind kind, struct rte_
 		probe_fire(st, kind, pkts[i], out ? out[i] : ifp, 0, NULL);
 }
 
+/* The tcp and udp probes' arguments, zeroed in one go as probe_fire's. */
+struct probe_l4_args {
+	struct pktinfo_t pkt;
+	struct csinfo_t csi;
+	struct ipinfo_t ip;
+	union {
+		struct {
+			struct tcpsinfo_t tcps;
+			struct tcpinfo_t tcp;
+			struct tcplsinfo_t tcpls;
+		};
+		struct {
+			struct udpsinfo_t udps;
+			struct udpinfo_t udp;
+		};
+	};
+	union { /* the IP header's own fields: for ipinfo_t only */
+		struct ipv4info_t i4;
+		struct ipv6info_t i6;
+	};
+};
+
+union probe_l4_words {
+	struct probe_l4_args a;
+	uint64_t v[(sizeof(struct probe_l4_args) + 7) / 8];
+};
+
+static inline void
+probe_l4_zero(union probe_l4_words *buf)
+{
+	for (unsigned i = 0; i < RTE_DIM(buf->v); i++)
+		buf->v[i] = 0;
+}
+
+static bool
+probe_addr_any(const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a, zero, sizeof(zero)) == 0;
+}
+
+/* What a packet of a transport probe says, for its arguments: the packet,
+ * the IP header (the family from its version nibble, else s's or the
+ * packet's), and where the transport header is, or NULL when the first
+ * segment does not hold hlen bytes of it. */
+struct probe_seg {
+	const uint8_t *ip; /* the IP header, or NULL if cut short */
+	const uint8_t *l4; /* the transport header, or NULL */
+	bool v6;
+};
+
+static struct probe_seg
+probe_l4_common(const struct sonde_stack *st, const struct rte_mbuf *m, const struct sonde_sock *s,
+		uint32_t hlen, struct probe_l4_args *ap)
+{
+	const uint8_t *h = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m), off = pkt_meta_c(m)->l3_len;
+	struct probe_seg g = { NULL, NULL, false };
+	int fam;
+
+	if (len >= 1 && (h[0] >> 4 == 4 || h[0] >> 4 == 6))
+		fam = h[0] >> 4;
+	else
+		fam = s ? s->af : pkt_meta_c(m)->af;
+	if (len == 0 || h[0] >> 4 != fam)
+		len = 0;
+	g.v6 = fam == 6;
+	ap->pkt.pkt_addr = (uint64_t)(uintptr_t)m;
+	ap->pkt.pkt_len = rte_pktmbuf_pkt_len(m); /* no link header: no interface yet */
+	if (s)
+		probe_fill_cs(st, s, &ap->csi);
+	if (g.v6)
+		probe_fill_ipv6(h, len, &ap->ip, &ap->i6);
+	else
+		probe_fill_ipv4(h, len, &ap->ip, &ap->i4);
+	if (len > 0 && len >= (g.v6 ? 40u : IPV4_MIN_HDR_LEN))
+		g.ip = h;
+	if (g.ip && off >= (g.v6 ? 40u : IPV4_MIN_HDR_LEN) && len >= off + hlen)
+		g.l4 = h + off;
+	return g;
+}
+
+/* The local and remote ends of a tcpsinfo_t or udpsinfo_t: s's (its key),
+ * where s has them; the segment's where s has none (no socket, or a
+ * socket bound to the wildcard address or not connected): its source is
+ * the local end when out, the remote one when not. */
+static void
+probe_fill_ends(const struct sonde_sock *s, const struct probe_seg *g,
+		const struct probe_l4_args *ap, bool out, char *laddr, char *raddr, uint16_t *lport,
+		uint16_t *rport)
+{
+	const char *src = ap->ip.ip_saddr, *dst = ap->ip.ip_daddr;
+	uint16_t sport = 0, dport = 0;
+
+	if (g->l4) {
+		sport = wire_get16(g->l4);
+		dport = wire_get16(g->l4 + 2);
+	}
+	memcpy(laddr, out ? src : dst, SONDE_ADDRSTRLEN);
+	memcpy(raddr, out ? dst : src, SONDE_ADDRSTRLEN);
+	*lport = out ? sport : dport;
+	*rport = out ? dport : sport;
+	if (s == NULL)
+		return;
+	if (!probe_addr_any(s->key.laddr)) {
+		memset(laddr, 0, SONDE_ADDRSTRLEN);
+		(s->af == 6 ? addrfmt_v6 : addrfmt_v4)(laddr, s->key.laddr);
+	}
+	if (!probe_addr_any(s->key.raddr)) {
+		memset(raddr, 0, SONDE_ADDRSTRLEN);
+		(s->af == 6 ? addrfmt_v6 : addrfmt_v4)(raddr, s->key.raddr);
+	}
+	if (s->key.lport)
+		*lport = rte_be_to_cpu_16(s->key.lport);
+	if (s->key.rport)
+		*rport = rte_be_to_cpu_16(s->key.rport);
+}
+
+/* The connection's state into t (its ends aside). */
+static void
+probe_fill_tcps(const struct sonde_sock *s, struct tcpsinfo_t *t)
+{
+	const struct tcp_cb *tp = &s->tcp;
+	uint32_t fack = tp->snd_una;
+
+	t->tcps_addr = (uint64_t)(uintptr_t)s;
+	t->tcps_local = !!(tp->tf & TF_LOCAL);
+	t->tcps_active = !!(tp->tf & TF_ACTIVE);
+	t->tcps_state = tp->state;
+	t->tcps_iss = tp->iss;
+	t->tcps_suna = tp->snd_una;
+	t->tcps_snxt = tp->snd_nxt;
+	t->tcps_rack = tp->last_ack_sent;
+	t->tcps_rnxt = tp->rcv_nxt;
+	t->tcps_swnd = tp->snd_wnd;
+	t->tcps_snd_ws = tp->snd_wscale;
+	t->tcps_rwnd = tp->rcv_wnd;
+	t->tcps_rcv_ws = tp->rcv_wscale;
+	t->tcps_cwnd = tp->cwnd;
+	t->tcps_cwnd_ssthresh = tp->ssthresh;
+	for (unsigned i = 0; i < tp->n_sacked && i < TCP_SACK_HOLES; i++)
+		fack = SEQ_MAX(fack, tp->sacked[i].end);
+	t->tcps_sack_fack = fack;
+	t->tcps_sack_snxt = tp->high_rxt;
+	t->tcps_rto = tp->rto_us / 1000;
+	t->tcps_mss = tp->mss;
+	t->tcps_rtt = tp->srtt_us;
+	t->tcps_rtt_sd = tp->rttvar_us;
+	t->tcps_irs = tp->irs;
+	t->tcps_bytes_acked = tp->bytes_acked;
+	t->tcps_bytes_received = tp->bytes_received;
+	t->tcps_start_ns = tp->start_ns;
+}
+
+/* Whether a tcp probe's segment is one the stack sends. */
+static bool
+probe_tcp_out(enum probe_tcp_kind kind)
+{
+	return kind == PROBE_TCP_SEND || kind == PROBE_TCP_CONNECT_REQUEST ||
+	       kind == PROBE_TCP_ACCEPT_REFUSED;
+}
+
+PROBE_STORES_AS_WRITTEN void
+probe_tcp_fire(const struct sonde_stack *st, enum probe_tcp_kind kind, const struct rte_mbuf *m,
+	       const struct sonde_sock *s, unsigned flags)
+{
+	union probe_l4_words buf;
+	struct probe_l4_args *ap = &buf.a;
+	struct tcpsinfo_t *t = &ap->tcps;
+	struct tcpinfo_t *th = &ap->tcp;
+	struct pktinfo_t *pkt = &ap->pkt;
+	struct csinfo_t *csp = s ? &ap->csi : NULL;
+	struct ipinfo_t *ip = &ap->ip;
+	struct probe_seg g;
+
+	probe_l4_zero(&buf);
+	g = probe_l4_common(st, m, s, TCP_HDR_LEN, ap);
+	if (g.l4) {
+		th->tcp_sport = wire_get16(g.l4);
+		th->tcp_dport = wire_get16(g.l4 + 2);
+		th->tcp_seq = wire_get32(g.l4 + 4);
+		th->tcp_ack = wire_get32(g.l4 + 8);
+		th->tcp_offset = (uint8_t)((g.l4[12] >> 4) * 4);
+		th->tcp_flags = g.l4[13];
+		th->tcp_window = wire_get16(g.l4 + 14);
+		th->tcp_checksum = wire_get16(g.l4 + 16);
+		th->tcp_urgent = wire_get16(g.l4 + 18);
+		th->tcp_hdr = (uint64_t)(uintptr_t)g.l4;
+	}
+	if (s)
+		probe_fill_tcps(s, t);
+	else
+		t->tcps_state = TCP_STATE_CLOSED;
+	t->tcps_retransmit = !!(flags & PROBE_TCP_F_RETRANSMIT);
+	probe_fill_ends(s, &g, ap, probe_tcp_out(kind), t->tcps_laddr, t->tcps_raddr,
+			&t->tcps_lport, &t->tcps_rport);
+
+	switch (kind) {
+	case PROBE_TCP_SEND: TCP_SEND(pkt, csp, ip, t, th, NULL); break;
+	case PROBE_TCP_RECEIVE: TCP_RECEIVE(pkt, csp, ip, t, th, NULL); break;
+	case PROBE_TCP_CONNECT_REQUEST: TCP_CONNECT_REQUEST(pkt, csp, ip, t, th, NULL); break;
+	case PROBE_TCP_CONNECT_ESTABLISHED:
+		TCP_CONNECT_ESTABLISHED(pkt, csp, ip, t, th, NULL);
+		break;
+	case PROBE_TCP_CONNECT_REFUSED: TCP_CONNECT_REFUSED(pkt, csp, ip, t, th, NULL); break;
+	case PROBE_TCP_ACCEPT_ESTABLISHED: TCP_ACCEPT_ESTABLISHED(pkt, csp, ip, t, th, NULL); break;
+	case PROBE_TCP_ACCEPT_REFUSED: TCP_ACCEPT_REFUSED(pkt, csp, ip, t, th, NULL); break;
+	}
+}
+
+PROBE_STORES_AS_WRITTEN void
+probe_tcp_state_fire(const struct sonde_stack *st, const struct sonde_sock *s, unsigned old_state)
+{
+	union probe_l4_words buf;
+	struct probe_l4_args *ap = &buf.a;
+	struct tcpsinfo_t *t = &ap->tcps;
+
+	probe_l4_zero(&buf);
+	probe_fill_cs(st, s, &ap->csi);
+	probe_fill_tcps(s, t);
+	(s->af == 6 ? addrfmt_v6 : addrfmt_v4)(t->tcps_laddr, s->key.laddr);
+	(s->af == 6 ? addrfmt_v6 : addrfmt_v4)(t->tcps_raddr, s->key.raddr);
+	t->tcps_lport = rte_be_to_cpu_16(s->key.lport);
+	t->tcps_rport = rte_be_to_cpu_16(s->key.rport);
+	ap->tcpls.tcps_state = (int32_t)old_state;
+	TCP_STATE_CHANGE(NULL, &ap->csi, NULL, t, NULL, &ap->tcpls);
+}
+
+PROBE_STORES_AS_WRITTEN void
+probe_udp_fire(const struct sonde_stack *st, enum probe_udp_kind kind, const struct rte_mbuf *m,
+	       const struct sonde_sock *s)
+{
+	union probe_l4_words buf;
+	struct probe_l4_args *ap = &buf.a;
+	struct udpsinfo_t *u = &ap->udps;
+	struct udpinfo_t *uh = &ap->udp;
+	struct probe_seg g;
+
+	probe_l4_zero(&buf);
+	g = probe_l4_common(st, m, s, UDP_HDR_LEN, ap);
+	if (g.l4) {
+		uh->udp_sport = wire_get16(g.l4);
+		uh->udp_dport = wire_get16(g.l4 + 2);
+		uh->udp_length = wire_get16(g.l4 + 4);
+		uh->udp_checksum = wire_get16(g.l4 + 6);
+		uh->udp_hdr = (uint64_t)(uintptr_t)g.l4;
+	}
+	u->udps_addr = (uint64_t)(uintptr_t)s;
+	probe_fill_ends(s, &g, ap, kind == PROBE_UDP_SEND, u->udps_laddr, u->udps_raddr,
+			&u->udps_lport, &u->udps_rport);
+	if (kind == PROBE_UDP_SEND)
+		UDP_SEND(&ap->pkt, s ? &ap->csi : NULL, &ap->ip, u, uh, NULL);
+	else
+		UDP_RECEIVE(&ap->pkt, s ? &ap->csi : NULL, &ap->ip, u, uh, NULL);
+}
+
 #ifdef _SDT_HAS_SEMAPHORES
 const uint8_t *probe_sem_block;
 
-/* Every probe's semaphore: those PROBE_ANY_ON() reads (a probe added to
- * provider.d goes in both). */
-static unsigned short *const probe_sems[] = {
-	&ip_send_semaphore,	     &ip_receive_semaphore,
-	&ip_local__send_semaphore,   &ip_local__receive_semaphore,
-	&ipv4_send_semaphore,	     &ipv4_receive_semaphore,
-	&ipv4_local__send_semaphore, &ipv4_local__receive_semaphore,
-	&ipv4_read_semaphore,	     &ipv4_write_semaphore,
-	&ipv4_drop__in_semaphore,    &ipv4_drop__out_semaphore,
-	&ipv6_send_semaphore,	     &ipv6_receive_semaphore,
-	&ipv6_local__send_semaphore, &ipv6_local__receive_semaphore,
-	&ipv6_read_semaphore,	     &ipv6_write_semaphore,
-	&ipv6_drop__in_semaphore,    &ipv6_drop__out_semaphore,
-};
-_Static_assert(sizeof(probe_sems) / sizeof(probe_sems[0]) * 2 == PROBE_SEM_WORDS * 8,
-	       "PROBE_SEM_WORDS covers every semaphore");
+/* Every probe's semaphore, from provider.d's list, as PROBE_ANY_ON(). */
+#define PROBE_SEM_ADDR(prov, name, MACRO) &prov##_##name##_semaphore,
+static unsigned short *const probe_sems[] = { SONDE_PROBE_LIST(PROBE_SEM_ADDR) };
+_Static_assert(sizeof(probe_sems) / sizeof(probe_sems[0]) * 2 == PROBE_SEM_BYTES,
+	       "PROBE_SEM_BYTES covers every semaphore");
 
 /* The block is used only if the semaphores are exactly its bytes: as
  * many as fit, none twice, none outside. */

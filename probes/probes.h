@@ -3,7 +3,8 @@
  *
  * Each probe_*() is an inline test of the probes' semaphores; only when a
  * consumer is attached does probe_fire() fill the argument structs of
- * ip_provider.h and fire the ip and ipv4/ipv6 probes.  With -Dprobes=false
+ * ip_provider.h and fire the ip and ipv4/ipv6 probes, or probe_tcp_fire()
+ * and probe_udp_fire() those of tcp_provider.h for the tcp and udp ones.  With -Dprobes=false
  * the generated header makes every _ENABLED() the constant 0 and all of this
  * compiles away.
  */
@@ -16,12 +17,14 @@
 
 #include <rte_branch_prediction.h>
 
-#include "sonde_probes.h" /* generated from provider.d */
+#include "sonde_probes.h"      /* generated from provider.d */
+#include "sonde_probes_list.h" /* the same, as a list (scripts/probes_noop.py --list) */
 #include "stack.h"
 
 struct rte_mbuf;
 struct sonde_stack;
 struct sonde_if;
+struct sonde_sock;
 
 enum probe_kind {
 	PROBE_SEND,
@@ -55,9 +58,10 @@ void probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct
 #define PROBE_DROP_IN_ON() (!!(IPV4_DROP_IN_ENABLED() | IPV6_DROP_IN_ENABLED()))
 #define PROBE_DROP_OUT_ON() (!!(IPV4_DROP_OUT_ENABLED() | IPV6_DROP_OUT_ENABLED()))
 
-#define PROBE_ANY_ON()                                                                             \
-	(PROBE_SEND_ON() | PROBE_RECEIVE_ON() | PROBE_LOCAL_SEND_ON() | PROBE_LOCAL_RECEIVE_ON() | \
-	 PROBE_READ_ON() | PROBE_WRITE_ON() | PROBE_DROP_IN_ON() | PROBE_DROP_OUT_ON())
+/* Whether any probe at all is on: every probe of provider.d, from the
+ * generated list (a probe added there is in it by itself). */
+#define PROBE_ENABLED_OR(prov, name, MACRO) | MACRO##_ENABLED()
+#define PROBE_ANY_ON() (!!(0 SONDE_PROBE_LIST(PROBE_ENABLED_OR)))
 
 /* The gate: whether any probe is switched on, read from the semaphores once
  * per sonde_poll() (probe_gate_update), so that while nobody traces a
@@ -73,8 +77,11 @@ probe_gate(const struct sonde_stack *st)
 /* The probes' semaphores, 2 bytes each, when `dtrace -G` laid them out as
  * one block (it does: one object, one after the other), else NULL:
  * probe_sems_init() checks.  The gate then reads them a word at a time,
- * not one by one (a tenth of the instructions, every poll). */
-#define PROBE_SEM_WORDS 5 /* 20 probes, 40 bytes */
+ * not one by one (a tenth of the instructions, every poll): the whole
+ * words, then the last bytes, exactly the block, whatever the count. */
+#define PROBE_SEM_BYTES (SONDE_PROBE_COUNT * 2)
+#define PROBE_SEM_WORDS (PROBE_SEM_BYTES / 8)
+#define PROBE_SEM_TAIL (PROBE_SEM_BYTES % 8)
 extern const uint8_t *probe_sem_block;
 #endif
 void probe_sems_init(void);
@@ -86,13 +93,20 @@ probe_gate_update(struct sonde_stack *st)
 	const uint8_t *b = probe_sem_block;
 
 	if (likely(b != NULL)) {
-		uint64_t w[PROBE_SEM_WORDS], any = 0;
+		uint64_t any = 0, w;
 
 		/* The kernel writes them when a tracer comes or goes. */
 		__asm__ volatile("" ::: "memory");
-		memcpy(w, b, sizeof(w));
-		for (unsigned i = 0; i < PROBE_SEM_WORDS; i++)
-			any |= w[i];
+#pragma GCC unroll 16 /* a load and an or a word, no loop */
+		for (unsigned i = 0; i < PROBE_SEM_WORDS; i++) {
+			memcpy(&w, b + 8 * i, 8);
+			any |= w;
+		}
+		if (PROBE_SEM_TAIL != 0) {
+			w = 0;
+			memcpy(&w, b + 8 * PROBE_SEM_WORDS, PROBE_SEM_TAIL);
+			any |= w;
+		}
 		st->probes_on = any != 0;
 		return;
 	}
@@ -139,6 +153,92 @@ probe_burst_out(const struct sonde_stack *st, enum probe_kind kind, struct rte_m
 {
 	if (unlikely(probe_gate(st)))
 		probe_burst_fire(st, kind, pkts, n, NULL, out);
+}
+
+/* The tcp provider.  Which segment each probe describes (dtrace_tcp(4)):
+ * send and receive, every segment sent or received on a connection (or
+ * for none: an RST answering a segment no connection takes, a segment
+ * dropped for want of one); connect-request, the first SYN sent by
+ * connect; connect-established, the SYN-ACK that answers it; connect-
+ * refused, the RST that answers it; accept-established, the final ACK of
+ * the handshake of a listener's connection; accept-refused, the RST sent
+ * to a SYN for a port with no listener.  Each of these segments also
+ * fires send or receive. */
+enum probe_tcp_kind {
+	PROBE_TCP_SEND,
+	PROBE_TCP_RECEIVE,
+	PROBE_TCP_CONNECT_REQUEST,
+	PROBE_TCP_CONNECT_ESTABLISHED,
+	PROBE_TCP_CONNECT_REFUSED,
+	PROBE_TCP_ACCEPT_ESTABLISHED,
+	PROBE_TCP_ACCEPT_REFUSED,
+};
+
+/* probe_tcp()'s flags: the segment is a retransmission (tcps_retransmit). */
+#define PROBE_TCP_F_RETRANSMIT 0x1
+
+void probe_tcp_fire(const struct sonde_stack *st, enum probe_tcp_kind kind,
+		    const struct rte_mbuf *m, const struct sonde_sock *s, unsigned flags);
+void probe_tcp_state_fire(const struct sonde_stack *st, const struct sonde_sock *s,
+			  unsigned old_state);
+
+/* Each kind's semaphore: one load where kind is a constant. */
+static __rte_always_inline bool
+probe_tcp_on(enum probe_tcp_kind kind)
+{
+	switch (kind) {
+	case PROBE_TCP_SEND: return TCP_SEND_ENABLED();
+	case PROBE_TCP_RECEIVE: return TCP_RECEIVE_ENABLED();
+	case PROBE_TCP_CONNECT_REQUEST: return TCP_CONNECT_REQUEST_ENABLED();
+	case PROBE_TCP_CONNECT_ESTABLISHED: return TCP_CONNECT_ESTABLISHED_ENABLED();
+	case PROBE_TCP_CONNECT_REFUSED: return TCP_CONNECT_REFUSED_ENABLED();
+	case PROBE_TCP_ACCEPT_ESTABLISHED: return TCP_ACCEPT_ESTABLISHED_ENABLED();
+	case PROBE_TCP_ACCEPT_REFUSED: return TCP_ACCEPT_REFUSED_ENABLED();
+	}
+	return false;
+}
+
+/* A segment: m's data at the IP header, the TCP header at
+ * pkt_meta(m)->l3_len.  s may be NULL (a segment of no connection:
+ * tcpsinfo_t from the segment's addresses and ports, state CLOSED).
+ * flags: PROBE_TCP_F_*. */
+static inline void
+probe_tcp(const struct sonde_stack *st, enum probe_tcp_kind kind, const struct rte_mbuf *m,
+	  const struct sonde_sock *s, unsigned flags)
+{
+	if (unlikely(probe_gate(st)) && probe_tcp_on(kind))
+		probe_tcp_fire(st, kind, m, s, flags);
+}
+
+/* s has just changed state, from old_state (enum tcp_state) to its
+ * s->tcp.state: tcp:::state-change.  Every change, to CLOSED too when the
+ * connection ends (tcplife.bt counts on it). */
+static inline void
+probe_tcp_state(const struct sonde_stack *st, const struct sonde_sock *s, unsigned old_state)
+{
+	if (unlikely(probe_gate(st)) && TCP_STATE_CHANGE_ENABLED())
+		probe_tcp_state_fire(st, s, old_state);
+}
+
+/* The udp provider: receive when a datagram is taken by a socket or a
+ * service (before any socket queue), send when one leaves for IP. */
+enum probe_udp_kind {
+	PROBE_UDP_SEND,
+	PROBE_UDP_RECEIVE,
+};
+
+void probe_udp_fire(const struct sonde_stack *st, enum probe_udp_kind kind,
+		    const struct rte_mbuf *m, const struct sonde_sock *s);
+
+/* A datagram: m's data at the IP header, the UDP header at
+ * pkt_meta(m)->l3_len; s may be NULL (a service's datagram). */
+static inline void
+probe_udp(const struct sonde_stack *st, enum probe_udp_kind kind, const struct rte_mbuf *m,
+	  const struct sonde_sock *s)
+{
+	if (unlikely(probe_gate(st)) &&
+	    (kind == PROBE_UDP_SEND ? UDP_SEND_ENABLED() : UDP_RECEIVE_ENABLED()))
+		probe_udp_fire(st, kind, m, s);
 }
 
 #endif

@@ -5,6 +5,13 @@ Same macro names as systemtap's `dtrace -h`: PROVIDER_PROBE(args...) and
 PROVIDER_PROBE_ENABLED().  The ENABLED macros are the constant 0, so every
 guarded probe site and the argument building behind it compile away.
 Usage: probes_noop.py provider.d out.h
+
+With --list, it writes instead the list of every probe, whatever the build:
+SONDE_PROBE_COUNT and the X-macro SONDE_PROBE_LIST(X), X(provider, probe,
+MACRO) for each, probe spelled as in its semaphore's name (local__send),
+MACRO as in dtrace -h's (IP_LOCAL_SEND): what probes/probes.h builds its
+gate from, so that a probe added to provider.d is in it by itself.
+Usage: probes_noop.py --list provider.d out.h
 """
 import re
 import sys
@@ -24,7 +31,23 @@ def provider_probes(src, tool):
     return probes
 
 
+def write_list(src, out):
+    probes = provider_probes(src, "probes_noop.py")
+    lines = ["/* Generated from provider.d by scripts/probes_noop.py --list: every probe. */",
+             "#ifndef SONDE_PROBES_LIST_H", "#define SONDE_PROBES_LIST_H",
+             "#define SONDE_PROBE_COUNT %d" % len(probes),
+             "/* X(provider, probe, MACRO) */",
+             "#define SONDE_PROBE_LIST(X) \\"]
+    lines += ["\tX(%s, %s, %s)%s" % (prov, name, macro, " \\" if i + 1 < len(probes) else "")
+              for i, (prov, name, _, macro) in enumerate(probes)]
+    lines.append("#endif")
+    open(out, "w").write("\n".join(lines) + "\n")
+
+
 def main():
+    if sys.argv[1] == "--list":
+        write_list(sys.argv[2], sys.argv[3])
+        return
     src, out = sys.argv[1], sys.argv[2]
     lines = ["/* Generated from provider.d by scripts/probes_noop.py: probes compiled out. */",
              "#ifndef SONDE_PROBES_NOOP_H", "#define SONDE_PROBES_NOOP_H"]

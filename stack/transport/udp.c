@@ -618,17 +618,22 @@ udp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n, bool v6)
 			struct sonde_sock *s = udp_demux(st, ip, p, v6);
 
 			if (s != NULL) {
+				probe_udp(st, PROBE_UDP_RECEIVE, m, s);
 				udp_deliver(st, s, m, len);
 				continue;
 			}
+			if (unlikely(probe_gate(st)) && st->udp_service[wire_get16(p + 2)])
+				probe_udp(st, PROBE_UDP_RECEIVE, m, NULL); /* a service takes it */
 			switch (udp_service(st, m, p, len,
 					    silent || (pkt_meta(m)->flags & PKT_GROUP))) {
 			case UDP_ECHO:
 				if (v6) {
 					ipv6_turn(st, m, NULL);
+					probe_udp(st, PROBE_UDP_SEND, m, NULL);
 					ipv6_out_add(st, &out, m);
 				} else {
 					ipv4_turn(st, m);
+					probe_udp(st, PROBE_UDP_SEND, m, NULL);
 					ipv4_out_add(st, &out, m);
 				}
 				continue;

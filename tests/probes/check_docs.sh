@@ -2,15 +2,19 @@
 # docs/probes.md keeps up with the code: each probe of provider.d has a row
 # in its provider's table ("### Provider `ipv4`"), named in DTrace's
 # spelling and, when it has "__", bpftrace's too: | `drop-in` (`drop__in`) |;
-# each member of each struct of probes/ip_provider.h a row in its struct's
-# table ("### `struct pktinfo_t` ..."): | `pkt_len` |; each reason of
+# each member of each struct of the user headers (probes/ip_provider.h,
+# probes/tcp_provider.h) a row in its struct's table ("### `struct
+# pktinfo_t` ..."): | `pkt_len` |; each reason of
 # stack/core/drop.h a row in "## Drop reasons" with its direction and the
 # probe it fires (drop-in or drop-out for DROP_IP, none for DROP_LINK):
 # | `no-route` | out | drop-out |.  A row for something the code no longer
 # has fails too.
-#   check_docs.sh provider.d ip_provider.h drop.h probes.md
+#   check_docs.sh provider.d drop.h probes.md HEADER...
 set -euo pipefail
-provider=$1 header=$2 drops=$3 doc=$4
+provider=$1 drops=$2 doc=$3
+shift 3
+headers=("$@")
+[ ${#headers[@]} -gt 0 ] || { echo "usage: check_docs.sh provider.d drop.h probes.md HEADER..."; exit 2; }
 bad=0
 
 # first_cells HEADING [N]: the first N (default 1) cells of the table rows
@@ -77,16 +81,16 @@ members=$(awk '
 		sub(/\[.*\]/, "", l)
 		n = split(l, w, /[ \t*]+/)
 		print s, w[n]
-	}' "$header")
+	}' "${headers[@]}")
 if [ "$(echo "$members" | awk '{ print $1 }' | sort -u | grep -c .)" -lt 6 ] ||
 	[ "$(echo "$members" | grep -c .)" -lt 40 ]; then
-	echo "FAIL: few structs or members read from $header"
+	echo "FAIL: few structs or members read from ${headers[*]}"
 	exit 1
 fi
 for s in $(echo "$members" | awk '{ print $1 }' | sort -u); do
 	heading=$(grep -m1 "^### \`struct $s\`" "$doc" || true)
 	if [ -z "$heading" ]; then
-		echo "FAIL: $doc has no section '### \`struct $s\`' for the struct of $header"
+		echo "FAIL: $doc has no section '### \`struct $s\`' for the struct of ${headers[*]}"
 		bad=1
 		continue
 	fi
@@ -104,4 +108,4 @@ compare "drop reasons" "$reasons" "$have" \
 	"under '## Drop reasons': | \`reason\` | in or out | drop-in, drop-out or none (link) | what causes it |"
 
 [ $bad = 0 ] || exit 1
-echo "ok: $doc documents the $(echo "$probes" | grep -c .) probes of $provider, the $(echo "$members" | grep -c .) struct members of $header and the $(echo "$reasons" | grep -c .) drop reasons of $drops"
+echo "ok: $doc documents the $(echo "$probes" | grep -c .) probes of $provider, the $(echo "$members" | grep -c .) struct members of ${headers[*]##*/} and the $(echo "$reasons" | grep -c .) drop reasons of $drops"

@@ -74,12 +74,27 @@ sonde_probe_record(const char *provider, const char *probe, const void *a0, cons
 	memset(r, 0, sizeof(*r));
 	snprintf(r->provider, sizeof(r->provider), "%s", provider);
 	snprintf(r->probe, sizeof(r->probe), "%s", probe);
+	r->arg[0] = a0;
+	r->arg[1] = a1;
+	r->arg[2] = a2;
+	r->arg[3] = a3;
+	r->arg[4] = a4;
+	r->arg[5] = a5;
 	r->pkt = rec_copy(&r->pkt_copy, a0, sizeof(r->pkt_copy));
 	r->cs = rec_copy(&r->cs_copy, a1, sizeof(r->cs_copy));
 	r->ip = rec_copy(&r->ip_copy, a2, sizeof(r->ip_copy));
-	r->ifi = rec_copy(&r->if_copy, a3, sizeof(r->if_copy));
-	r->v4 = rec_copy(&r->v4_copy, a4, sizeof(r->v4_copy));
-	r->v6 = rec_copy(&r->v6_copy, a5, sizeof(r->v6_copy));
+	if (strcmp(provider, "tcp") == 0) {
+		r->tcps = rec_copy(&r->tcps_copy, a3, sizeof(r->tcps_copy));
+		r->tcp = rec_copy(&r->tcp_copy, a4, sizeof(r->tcp_copy));
+		r->tcpls = rec_copy(&r->tcpls_copy, a5, sizeof(r->tcpls_copy));
+	} else if (strcmp(provider, "udp") == 0) {
+		r->udps = rec_copy(&r->udps_copy, a3, sizeof(r->udps_copy));
+		r->udp = rec_copy(&r->udp_copy, a4, sizeof(r->udp_copy));
+	} else {
+		r->ifi = rec_copy(&r->if_copy, a3, sizeof(r->if_copy));
+		r->v4 = rec_copy(&r->v4_copy, a4, sizeof(r->v4_copy));
+		r->v6 = rec_copy(&r->v6_copy, a5, sizeof(r->v6_copy));
+	}
 }
 
 void
@@ -98,6 +113,23 @@ probe_record_print(void)
 				r->ip->ip_daddr, r->ip->ip_plength);
 		if (r->ifi)
 			fprintf(stderr, " if %s", r->ifi->if_name);
+		if (r->cs)
+			fprintf(stderr, " cid %llu", (unsigned long long)r->cs->cs_cid);
+		if (r->tcps)
+			fprintf(stderr, " %s:%u - %s:%u state %d", r->tcps->tcps_laddr,
+				r->tcps->tcps_lport, r->tcps->tcps_raddr, r->tcps->tcps_rport,
+				r->tcps->tcps_state);
+		if (r->tcpls)
+			fprintf(stderr, " from %d", r->tcpls->tcps_state);
+		if (r->tcp)
+			fprintf(stderr, " %u > %u flags %#x", r->tcp->tcp_sport, r->tcp->tcp_dport,
+				r->tcp->tcp_flags);
+		if (r->udps)
+			fprintf(stderr, " %s:%u - %s:%u", r->udps->udps_laddr, r->udps->udps_lport,
+				r->udps->udps_raddr, r->udps->udps_rport);
+		if (r->udp)
+			fprintf(stderr, " %u > %u len %u", r->udp->udp_sport, r->udp->udp_dport,
+				r->udp->udp_length);
 		fprintf(stderr, "%s%s%s\n", r->cs ? " cs" : "", r->v4 ? " v4" : "",
 			r->v6 ? " v6" : "");
 	}

@@ -17,29 +17,44 @@
 
 #include <stdbool.h>
 
-#include "ip_provider.h"
+#include "tcp_provider.h" /* and ip_provider.h */
 
 /* More than any one test's traffic fires: a lost record fails the test
  * (probe_record_lost) rather than passing on what was kept. */
 #define PROBE_RECORD_MAX 1024
 
 struct probe_rec {
-	char provider[8]; /* "ip", "ipv4", "ipv6" */
-	char probe[16];	  /* as DTrace names it: "send", "local-send", "drop-in", ... */
-	/* The arguments: each points at the copy below, or is NULL when the
-	 * probe's argument was. */
+	char provider[8]; /* "ip", "ipv4", "ipv6", "tcp", "udp" */
+	char probe[24];	  /* as DTrace names it: "send", "local-send", "drop-in", ... */
+	/* The arguments as the probe got them (pointers into the firing
+	 * stack's frame: compare them with NULL, never read them). */
+	const void *arg[6];
+	/* The arguments by type: each points at the copy below, or is NULL
+	 * when the probe's argument was, or the provider has no such
+	 * argument.  ip, ipv4, ipv6: pkt, cs, ip, ifi, v4, v6; tcp: pkt, cs,
+	 * ip, tcps, tcp, tcpls; udp: pkt, cs, ip, udps, udp. */
 	const struct pktinfo_t *pkt;
 	const struct csinfo_t *cs;
 	const struct ipinfo_t *ip;
 	const struct ifinfo_t *ifi;
 	const struct ipv4info_t *v4;
 	const struct ipv6info_t *v6;
+	const struct tcpsinfo_t *tcps;
+	const struct tcpinfo_t *tcp;
+	const struct tcplsinfo_t *tcpls;
+	const struct udpsinfo_t *udps;
+	const struct udpinfo_t *udp;
 	struct pktinfo_t pkt_copy;
 	struct csinfo_t cs_copy;
 	struct ipinfo_t ip_copy;
 	struct ifinfo_t if_copy;
 	struct ipv4info_t v4_copy;
 	struct ipv6info_t v6_copy;
+	struct tcpsinfo_t tcps_copy;
+	struct tcpinfo_t tcp_copy;
+	struct tcplsinfo_t tcpls_copy;
+	struct udpsinfo_t udps_copy;
+	struct udpinfo_t udp_copy;
 };
 
 /* Forgets what was recorded and switches every probe on. */

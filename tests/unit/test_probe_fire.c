@@ -12,9 +12,13 @@
  * probes change nothing; this one that they say the right thing, and that every probe site is
  * there: with one of the stack's probe calls deleted, a test here fails.
  *
+ * The udp probes of the echo service are in the sequences, and the tcp
+ * and udp probes' fills are tested alone, on hand-built sockets and
+ * segments (test_tcp_*, test_udp_*), every member of their arguments.
+ *
  * Every record is also held to what docs/probes.md promises of any probe:
- * arg1 (csinfo_t) NULL but for a socket's datagrams, and then that
- * socket's (a UDP socket sending); arg4 set and arg5 NULL for IPv4,
+ * arg1 (csinfo_t) NULL with no socket (these frames have none, but
+ * test_cs_cid's); arg4 set and arg5 NULL for IPv4,
  * the reverse for IPv6; the ip provider's probe followed at once by its
  * family's with the same arguments; a reason only on drop probes; if_local
  * set on lo0 alone; padding zero; the text addresses those of the header;
@@ -34,6 +38,8 @@
 
 #include "packets.h"
 #include "probe_record.h"
+#include "probes.h"
+#include "sock.h"
 #include "unit.h"
 
 #define STACK_ID 7 /* reported as if_ipstack */
@@ -104,6 +110,36 @@ check_v4_cksum(const struct probe_rec *r)
  * none may have a connection. */
 static const void *expect_cs;
 
+/* What every tcp or udp record must be: the provider's arguments there
+ * (docs/probes.md, "The arguments"), padding zero, the family's text
+ * addresses. */
+static void
+check_l4_common(const struct probe_rec *r)
+{
+	bool tcp = strcmp(r->provider, "tcp") == 0;
+
+	if (tcp && strcmp(r->probe, "state-change") == 0) {
+		assert_null(r->arg[0]);
+		assert_non_null(r->cs);
+		assert_null(r->arg[2]);
+		assert_non_null(r->tcps);
+		assert_null(r->arg[4]);
+		assert_non_null(r->tcpls);
+		return;
+	}
+	assert_non_null(r->pkt);
+	assert_non_null(r->ip);
+	assert_null(r->arg[5]);
+	assert_non_null(tcp ? (const void *)r->tcps : (const void *)r->udps);
+	assert_non_null(tcp ? (const void *)r->tcp : (const void *)r->udp);
+	assert_string_equal(r->pkt->pkt_reason, "");
+	assert_int_equal(r->pkt->pkt_pad, 0);
+	assert_true(all_zero(r->ip->ip_pad, sizeof(r->ip->ip_pad)));
+	assert_true(r->ip->ip_ver == 4 || r->ip->ip_ver == 6);
+	if (tcp)
+		assert_int_equal(r->tcp->tcp_pad, 0);
+}
+
 /* What every record must be, whatever fired it. */
 static void
 check_common(const struct probe_rec *r)
@@ -111,13 +147,19 @@ check_common(const struct probe_rec *r)
 	bool drop = strncmp(r->probe, "drop-", 5) == 0;
 	char fam[8];
 
+	if (strcmp(r->provider, "tcp") == 0 || strcmp(r->provider, "udp") == 0) {
+		check_l4_common(r);
+		return;
+	}
 	assert_non_null(r->pkt);
-	/* A socket's packets only, and then the one the test expects. */
+	/* A connection's: the socket's id and the stack's; the one the test
+	 * expects, when it names one. */
 	if (r->cs != NULL) {
-		assert_non_null(expect_cs);
-		assert_int_equal(r->cs->cs_addr, (uintptr_t)expect_cs);
-		assert_int_not_equal(r->cs->cs_cid, 0);
-		assert_int_equal(r->cs->cs_pid, getpid());
+		if (expect_cs != NULL)
+			assert_int_equal(r->cs->cs_addr, (uintptr_t)expect_cs);
+		assert_true(r->cs->cs_addr != 0);
+		assert_true(r->cs->cs_cid != 0);
+		assert_int_equal(r->cs->cs_pid, (uint32_t)getpid());
 		assert_int_equal(r->cs->cs_zoneid, STACK_ID);
 	}
 	assert_non_null(r->ip);
@@ -258,11 +300,30 @@ check_v6(const struct probe_rec *r, const uint8_t *ip)
 	assert_true(v->ipv6_hdr != 0);
 }
 
+/* A tcp or udp record's ipinfo_t (it has no ipv4info_t or ipv6info_t):
+ * the IP header at ip's version, payload length and addresses. */
+static void
+check_ipinfo(const struct probe_rec *r, const uint8_t *ip)
+{
+	bool v6 = ip[0] >> 4 == 6;
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+
+	assert_int_equal(r->ip->ip_ver, ip[0] >> 4);
+	assert_int_equal(r->ip->ip_plength,
+			 v6 ? wire_get16(ip + 4) : wire_get16(ip + 2) - (ip[0] & 0xf) * 4u);
+	assert_non_null(inet_ntop(v6 ? AF_INET6 : AF_INET, ip + (v6 ? 8 : 12), s, sizeof(s)));
+	assert_non_null(inet_ntop(v6 ? AF_INET6 : AF_INET, ip + (v6 ? 24 : 16), d, sizeof(d)));
+	assert_string_equal(r->ip->ip_saddr, s);
+	assert_string_equal(r->ip->ip_daddr, d);
+}
+
 /* The IP header at ip, of either family. */
 static void
 check_hdr(const struct probe_rec *r, const uint8_t *ip)
 {
-	if (ip[0] >> 4 == 6)
+	if (r->tcps || r->udps)
+		check_ipinfo(r, ip);
+	else if (ip[0] >> 4 == 6)
 		check_v6(r, ip);
 	else
 		check_v4(r, ip);
@@ -326,44 +387,85 @@ inject_recorded(struct unit_fx *fx, const uint8_t *p, size_t len)
 	return m;
 }
 
+/* Record r is udp:receive or udp:send (out) of the echo service, of
+ * datagram m, whose IP header is ip (as the probe saw it): no socket, the
+ * ends from the datagram. */
+static void
+check_udp_echo(const struct probe_rec *r, const void *m, const uint8_t *ip, bool out)
+{
+	unsigned hl = ip[0] >> 4 == 6 ? 40 : (ip[0] & 0xf) * 4u;
+	const uint8_t *u = ip + hl;
+	uint32_t iplen = ip[0] >> 4 == 6 ? 40u + wire_get16(ip + 4) : wire_get16(ip + 2);
+
+	assert_string_equal(r->probe, out ? "send" : "receive");
+	assert_int_equal(r->pkt->pkt_addr, (uintptr_t)m);
+	assert_int_equal(r->pkt->pkt_len, iplen); /* the IP packet: no link header */
+	assert_null(r->cs);
+	check_hdr(r, ip);
+	assert_int_equal(r->udp->udp_sport, wire_get16(u));
+	assert_int_equal(r->udp->udp_dport, wire_get16(u + 2));
+	assert_int_equal(r->udp->udp_length, wire_get16(u + 4));
+	assert_int_equal(r->udp->udp_checksum, wire_get16(u + 6));
+	assert_true(r->udp->udp_hdr != 0);
+	assert_int_equal(r->udps->udps_addr, 0);
+	assert_string_equal(r->udps->udps_laddr, out ? r->ip->ip_saddr : r->ip->ip_daddr);
+	assert_string_equal(r->udps->udps_raddr, out ? r->ip->ip_daddr : r->ip->ip_saddr);
+	assert_int_equal(r->udps->udps_lport, out ? wire_get16(u) : wire_get16(u + 2));
+	assert_int_equal(r->udps->udps_rport, out ? wire_get16(u + 2) : wire_get16(u));
+	assert_int_equal(r->udps->udps_lport, PORT_ECHO);
+}
+
 /* Request p (to us on test0, answered by one frame to A) fires receive and
  * read of the request, write and send of the answer, of its family: on
  * test0, the request's header at receive and read, the answer's (as sent)
  * at write and send, each on the wire with its Ethernet header; in_place:
- * the answer is the request turned around in its mbuf. */
+ * the answer is the request turned around in its mbuf.  A UDP request
+ * also fires udp:receive and udp:send, between read and write (the echo
+ * service takes it and turns it around). */
 static void
 expect_answered(struct unit_fx *fx, const uint8_t *p, size_t len, bool in_place)
 {
 	struct unit_link *l = &fx->link[0];
 	const uint8_t *req = p + ETH_HDR_LEN, *reply;
+	bool v6 = req[0] >> 4 == 6;
+	unsigned u = req[v6 ? 6 : 9] == 17 ? 2 : 0; /* the udp records */
+	const char *fam = v6 ? "ipv6" : "ipv4";
+	char n[4][16];
 	struct rte_mbuf *m;
 	size_t rlen;
 
 	m = inject_recorded(fx, p, len);
 	assert_int_equal(l->n_tx, 1);
 	reply = tx_frame(l, 0, &rlen) + ETH_HDR_LEN;
-	if (req[0] >> 4 == 6)
-		expect_fired(FIRED("ip:receive", "ipv6:receive", "ipv6:read", "ipv6:write",
-				   "ip:send", "ipv6:send"));
+	snprintf(n[0], sizeof(n[0]), "%s:receive", fam);
+	snprintf(n[1], sizeof(n[1]), "%s:read", fam);
+	snprintf(n[2], sizeof(n[2]), "%s:write", fam);
+	snprintf(n[3], sizeof(n[3]), "%s:send", fam);
+	if (u)
+		expect_fired(FIRED("ip:receive", n[0], n[1], "udp:receive", "udp:send", n[2],
+				   "ip:send", n[3]));
 	else
-		expect_fired(FIRED("ip:receive", "ipv4:receive", "ipv4:read", "ipv4:write",
-				   "ip:send", "ipv4:send"));
+		expect_fired(FIRED("ip:receive", n[0], n[1], n[2], "ip:send", n[3]));
 	check_pkt(fx, rec(0), m, (uint32_t)len, l->ifp);
 	check_hdr(rec(0), req);
 	check_pkt(fx, rec(2), m, (uint32_t)len, l->ifp);
 	check_hdr(rec(2), req);
 	assert_string_equal(rec(2)->ifi->if_name, "test0");
+	if (u) {
+		check_udp_echo(rec(3), m, req, false);
+		check_udp_echo(rec(4), l->tx[0], reply, true);
+	}
 	/* The same mbuf at write and send (unfragmented): the one sent. */
-	check_pkt(fx, rec(3), l->tx[0], (uint32_t)rlen, l->ifp);
-	check_hdr(rec(3), reply);
-	check_pkt(fx, rec(4), l->tx[0], (uint32_t)rlen, l->ifp);
-	check_hdr(rec(4), reply);
+	check_pkt(fx, rec(u + 3), l->tx[0], (uint32_t)rlen, l->ifp);
+	check_hdr(rec(u + 3), reply);
+	check_pkt(fx, rec(u + 4), l->tx[0], (uint32_t)rlen, l->ifp);
+	check_hdr(rec(u + 4), reply);
 	if (in_place)
 		assert_ptr_equal(l->tx[0], m);
 	else
 		assert_ptr_not_equal(l->tx[0], m);
-	assert_string_equal(rec(4)->ifi->if_name, "test0");
-	assert_int_equal(rec(4)->ifi->if_local, 0);
+	assert_string_equal(rec(u + 4)->ifi->if_name, "test0");
+	assert_int_equal(rec(u + 4)->ifi->if_local, 0);
 	fx_tx_clear(l);
 }
 
@@ -406,9 +508,11 @@ test_udp_echo(void **state)
 
 	host46(fx);
 	expect_answered(fx, pkt_udp_echo, sizeof(pkt_udp_echo), true);
-	assert_string_equal(rec(5)->v4->ipv4_protostr, "UDP");
+	assert_string_equal(rec(7)->v4->ipv4_protostr, "UDP");
+	assert_string_equal(rec(3)->udps->udps_raddr, "10.0.0.2");
 	expect_answered(fx, pkt6_udp_echo, sizeof(pkt6_udp_echo), true);
-	assert_string_equal(rec(5)->v6->ipv6_nextstr, "UDP");
+	assert_string_equal(rec(7)->v6->ipv6_nextstr, "UDP");
+	assert_string_equal(rec(4)->udps->udps_laddr, "fd00::1");
 	fx_finish(fx);
 }
 
@@ -919,12 +1023,13 @@ test_burst_runs(void **state)
 	probe_record_stop();
 	assert_int_equal(l->n_tx, 4);
 	expect_fired(FIRED("ip:receive", "ipv4:receive", "ip:receive", "ipv4:receive", "ipv4:read",
-			   "ipv4:write", "ip:send", "ipv4:send", "ipv4:read", "ipv4:write",
-			   "ip:send", "ipv4:send", "ip:receive", "ipv6:receive", "ip:receive",
-			   "ipv6:receive", "ipv6:read", "ipv6:write", "ip:send", "ipv6:send",
-			   "ipv6:read", "ipv6:write", "ip:send", "ipv6:send"));
+			   "ipv4:write", "ip:send", "ipv4:send", "ipv4:read", "udp:receive",
+			   "udp:send", "ipv4:write", "ip:send", "ipv4:send", "ip:receive",
+			   "ipv6:receive", "ip:receive", "ipv6:receive", "ipv6:read", "ipv6:write",
+			   "ip:send", "ipv6:send", "ipv6:read", "udp:receive", "udp:send",
+			   "ipv6:write", "ip:send", "ipv6:send"));
 	for (unsigned fam = 0; fam < 2; fam++) {
-		unsigned b = 12 * fam;
+		unsigned b = 14 * fam;
 		struct rte_mbuf *echo = m[2 * fam], *udp = m[2 * fam + 1];
 
 		assert_int_equal(rec(b + 0)->pkt->pkt_addr, (uintptr_t)echo);
@@ -935,6 +1040,8 @@ test_burst_runs(void **state)
 		assert_int_equal(rec(b + 8)->pkt->pkt_addr, (uintptr_t)udp);
 		assert_int_equal(rec(b + 9)->pkt->pkt_addr, (uintptr_t)udp);
 		assert_int_equal(rec(b + 10)->pkt->pkt_addr, (uintptr_t)udp);
+		assert_int_equal(rec(b + 11)->pkt->pkt_addr, (uintptr_t)udp);
+		assert_int_equal(rec(b + 12)->pkt->pkt_addr, (uintptr_t)udp);
 		assert_string_equal(rec(b + 5)->ip->ip_daddr, rec(b + 0)->ip->ip_saddr);
 	}
 	for (unsigned i = 0; i < 4; i++)
@@ -1008,6 +1115,463 @@ test_udp_socket(void **state)
 	fx_finish(fx);
 }
 
+/* --- the tcp and udp probes' fills, on hand-built sockets and segments --- */
+
+/* A segment or datagram of either family, in an mbuf of the pool: its IP
+ * header (20 or 40 bytes) from src to dst, then the transport header hdr
+ * (hlen bytes) and plen bytes of payload; data at the IP header,
+ * pkt_meta's l3_len past it, as the stack hands it to probe_tcp() and
+ * probe_udp(). */
+static struct rte_mbuf *
+l4_mbuf(const char *src, const char *dst, uint8_t proto, const uint8_t *hdr, unsigned hlen,
+	unsigned plen)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(unit_pool);
+	bool v6 = strchr(src, ':') != NULL;
+	unsigned il = v6 ? 40 : 20, tot = il + hlen + plen;
+	uint8_t *p;
+
+	assert_non_null(m);
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)tot);
+	assert_non_null(p);
+	memset(p, 0, tot);
+	if (v6) {
+		wire_put32(p, 6u << 28 | 0x2a << 20 | 0x12345);
+		wire_put16(p + 4, (uint16_t)(hlen + plen));
+		p[6] = proto;
+		p[7] = 64;
+		assert_int_equal(inet_pton(AF_INET6, src, p + 8), 1);
+		assert_int_equal(inet_pton(AF_INET6, dst, p + 24), 1);
+	} else {
+		p[0] = 0x45;
+		wire_put16(p + 2, (uint16_t)tot);
+		wire_put16(p + 4, 0x4321);
+		wire_put16(p + 6, 0x4000);
+		p[8] = 64;
+		p[9] = proto;
+		assert_int_equal(inet_pton(AF_INET, src, p + 12), 1);
+		assert_int_equal(inet_pton(AF_INET, dst, p + 16), 1);
+		wire_put16(p + 10, ref_cksum(p, 20));
+	}
+	memcpy(p + il, hdr, hlen);
+	pkt_meta_init(m, SONDE_IF_NONE, v6 ? 6 : 4);
+	pkt_meta(m)->l3_len = (uint16_t)il;
+	return m;
+}
+
+/* A TCP header with options (32 bytes): every field a different value,
+ * each byte of a field different, so that a byte-order mistake shows. */
+static void
+tcp_hdr(uint8_t *h, uint16_t sport, uint16_t dport, uint8_t flags)
+{
+	memset(h, 0, 32);
+	wire_put16(h, sport);
+	wire_put16(h + 2, dport);
+	wire_put32(h + 4, 0x01020304);
+	wire_put32(h + 8, 0x05060708);
+	h[12] = 8 << 4; /* 32 bytes */
+	h[13] = flags;
+	wire_put16(h + 14, 0x1234);
+	wire_put16(h + 16, 0xabcd);
+	wire_put16(h + 18, 0x0102);
+	h[20] = 1; /* NOPs and an end */
+	h[21] = 1;
+}
+
+/* A connection from laddr:lport to raddr:rport, every field of its TCP
+ * state a value of its own. */
+static void
+tcp_sock(struct sonde_sock *s, struct sonde_stack *st, const char *laddr, uint16_t lport,
+	 const char *raddr, uint16_t rport)
+{
+	bool v6 = strchr(laddr, ':') != NULL;
+	struct tcp_cb *tp = &s->tcp;
+
+	memset(s, 0, sizeof(*s));
+	s->cid = 0x1122334455ull;
+	s->st = st;
+	s->proto = IPPROTO_TCP;
+	s->af = v6 ? 6 : 4;
+	s->key.proto = IPPROTO_TCP;
+	s->key.af = s->af;
+	assert_int_equal(inet_pton(v6 ? AF_INET6 : AF_INET, laddr, s->key.laddr), 1);
+	assert_int_equal(inet_pton(v6 ? AF_INET6 : AF_INET, raddr, s->key.raddr), 1);
+	s->key.lport = htons(lport);
+	s->key.rport = htons(rport);
+	tp->state = TCPS_ESTABLISHED;
+	tp->tf = TF_ACTIVE | TF_SACK;
+	tp->snd_wscale = 7;
+	tp->rcv_wscale = 9;
+	tp->iss = 1000;
+	tp->snd_una = 2000;
+	tp->snd_nxt = 3000;
+	tp->snd_max = 3100;
+	tp->snd_wnd = 65000;
+	tp->irs = 4000;
+	tp->rcv_nxt = 5000;
+	tp->rcv_wnd = 64000;
+	tp->mss = 1448;
+	tp->last_ack_sent = 4900;
+	tp->srtt_us = 12345;
+	tp->rttvar_us = 678;
+	tp->rto_us = 201999; /* 201 ms */
+	tp->cwnd = 14480;
+	tp->ssthresh = 28960;
+	tp->high_rxt = 2500;
+	tp->n_sacked = 2;
+	tp->sacked[0] = (struct tcp_sack_range){ 2600, 2700 };
+	tp->sacked[1] = (struct tcp_sack_range){ 2800, 2950 };
+	tp->bytes_acked = 1ull << 33;
+	tp->bytes_received = (1ull << 34) + 5;
+	tp->start_ns = UNIT_T0 + 17;
+}
+
+/* Record r's tcpsinfo_t is connection s's state (its ends aside). */
+static void
+check_tcps_state(const struct probe_rec *r, const struct sonde_sock *s)
+{
+	const struct tcpsinfo_t *t = r->tcps;
+	const struct tcp_cb *tp = &s->tcp;
+
+	assert_int_equal(t->tcps_addr, (uintptr_t)s);
+	assert_int_equal(t->tcps_local, !!(tp->tf & TF_LOCAL));
+	assert_int_equal(t->tcps_active, !!(tp->tf & TF_ACTIVE));
+	assert_int_equal(t->tcps_state, tp->state);
+	assert_int_equal(t->tcps_iss, 1000);
+	assert_int_equal(t->tcps_suna, 2000);
+	assert_int_equal(t->tcps_snxt, 3000);
+	assert_int_equal(t->tcps_rack, 4900);
+	assert_int_equal(t->tcps_rnxt, 5000);
+	assert_int_equal(t->tcps_swnd, 65000);
+	assert_int_equal(t->tcps_snd_ws, 7);
+	assert_int_equal(t->tcps_rwnd, 64000);
+	assert_int_equal(t->tcps_rcv_ws, 9);
+	assert_int_equal(t->tcps_cwnd, 14480);
+	assert_int_equal(t->tcps_cwnd_ssthresh, 28960);
+	assert_int_equal(t->tcps_sack_fack, tp->n_sacked ? 2950 : 2000);
+	assert_int_equal(t->tcps_sack_snxt, 2500);
+	assert_int_equal(t->tcps_rto, 201);
+	assert_int_equal(t->tcps_mss, 1448);
+	assert_int_equal(t->tcps_rtt, 12345);
+	assert_int_equal(t->tcps_rtt_sd, 678);
+	assert_int_equal(t->tcps_irs, 4000);
+	assert_int_equal(t->tcps_bytes_acked, 1ull << 33);
+	assert_int_equal(t->tcps_bytes_received, (1ull << 34) + 5);
+	assert_int_equal(t->tcps_start_ns, UNIT_T0 + 17);
+}
+
+/* Record r's csinfo_t is s's, on the test's stack. */
+static void
+check_cs(const struct probe_rec *r, const struct sonde_sock *s)
+{
+	assert_non_null(r->cs);
+	assert_int_equal(r->cs->cs_addr, (uintptr_t)s);
+	assert_int_equal(r->cs->cs_cid, s->cid);
+	assert_int_equal(r->cs->cs_pid, (uint32_t)getpid());
+	assert_int_equal(r->cs->cs_zoneid, STACK_ID);
+}
+
+/* Record r's tcpinfo_t is tcp_hdr()'s, in host order, at l4 bytes into
+ * packet m. */
+static void
+check_tcpinfo(const struct probe_rec *r, const struct rte_mbuf *m, unsigned l4, uint16_t sport,
+	      uint16_t dport, uint8_t flags)
+{
+	const struct tcpinfo_t *t = r->tcp;
+
+	assert_int_equal(t->tcp_sport, sport);
+	assert_int_equal(t->tcp_dport, dport);
+	assert_int_equal(t->tcp_seq, 0x01020304);
+	assert_int_equal(t->tcp_ack, 0x05060708);
+	assert_int_equal(t->tcp_offset, 32);
+	assert_int_equal(t->tcp_flags, flags);
+	assert_int_equal(t->tcp_window, 0x1234);
+	assert_int_equal(t->tcp_checksum, 0xabcd);
+	assert_int_equal(t->tcp_urgent, 0x0102);
+	assert_int_equal(t->tcp_hdr, (uintptr_t)rte_pktmbuf_mtod_offset(m, const uint8_t *, l4));
+}
+
+static const char *const tcp_kind_names[] = {
+	[PROBE_TCP_SEND] = "send",
+	[PROBE_TCP_RECEIVE] = "receive",
+	[PROBE_TCP_CONNECT_REQUEST] = "connect-request",
+	[PROBE_TCP_CONNECT_ESTABLISHED] = "connect-established",
+	[PROBE_TCP_CONNECT_REFUSED] = "connect-refused",
+	[PROBE_TCP_ACCEPT_ESTABLISHED] = "accept-established",
+	[PROBE_TCP_ACCEPT_REFUSED] = "accept-refused",
+};
+
+/* Fires probe_tcp(kind) on m and s, alone, and checks the record's
+ * common arguments: the probe's name, the packet (its IP length), the IP
+ * header, the connection.  Returns the record. */
+static const struct probe_rec *
+fire_tcp(struct unit_fx *fx, enum probe_tcp_kind kind, const struct rte_mbuf *m,
+	 const struct sonde_sock *s, unsigned flags)
+{
+	char want[32];
+	const struct probe_rec *r;
+
+	probe_record_start();
+	probe_gate_update(fx->st);
+	probe_tcp(fx->st, kind, m, s, flags);
+	probe_record_stop();
+	snprintf(want, sizeof(want), "tcp:%s", tcp_kind_names[kind]);
+	expect_fired(FIRED(want));
+	r = rec(0);
+	assert_int_equal(r->pkt->pkt_addr, (uintptr_t)m);
+	assert_int_equal(r->pkt->pkt_len, rte_pktmbuf_pkt_len(m));
+	check_hdr(r, rte_pktmbuf_mtod(m, const uint8_t *));
+	if (s)
+		check_cs(r, s);
+	else
+		assert_null(r->cs);
+	assert_int_equal(r->tcps->tcps_retransmit, !!(flags & PROBE_TCP_F_RETRANSMIT));
+	return r;
+}
+
+static const char tcp_data[] = "0123456789";
+
+/* A connection's segments, both families, every kind: tcpsinfo_t from
+ * the connection, its ends from its key whatever the direction;
+ * tcpinfo_t from the header, host order; retransmit from the flag. */
+static void
+test_tcp_conn(void **state)
+{
+	static const char *const ends[2][2] = { { "10.0.0.1", "10.0.0.2" },
+						{ "fd00::1", "2001:db8::2:1" } };
+	struct unit_fx *fx = *state;
+	static struct sonde_sock s;
+	uint8_t h[32];
+
+	host4(fx);
+	for (unsigned fam = 0; fam < 2; fam++) {
+		const char *l = ends[fam][0], *r = ends[fam][1];
+
+		tcp_sock(&s, fx->st, l, 5001, r, 43122);
+		if (fam == 1) {
+			s.tcp.tf = TF_LOCAL; /* passive, by lo0 */
+			s.tcp.n_sacked = 0;  /* fack: snd_una */
+		}
+		for (unsigned k = PROBE_TCP_SEND; k <= PROBE_TCP_ACCEPT_REFUSED; k++) {
+			bool out = k == PROBE_TCP_SEND || k == PROBE_TCP_CONNECT_REQUEST ||
+				   k == PROBE_TCP_ACCEPT_REFUSED;
+			struct rte_mbuf *m;
+			const struct probe_rec *rc;
+			unsigned flags = k == PROBE_TCP_SEND ? PROBE_TCP_F_RETRANSMIT : 0;
+
+			tcp_hdr(h, out ? 5001 : 43122, out ? 43122 : 5001, TH_PSH | TH_ACK);
+			m = out ? l4_mbuf(l, r, 6, h, 32, sizeof(tcp_data))
+				: l4_mbuf(r, l, 6, h, 32, sizeof(tcp_data));
+			rc = fire_tcp(fx, (enum probe_tcp_kind)k, m, &s, flags);
+			check_tcps_state(rc, &s);
+			check_tcpinfo(rc, m, fam ? 40 : 20, out ? 5001 : 43122, out ? 43122 : 5001,
+				      TH_PSH | TH_ACK);
+			assert_string_equal(rc->tcps->tcps_laddr, l);
+			assert_string_equal(rc->tcps->tcps_raddr, r);
+			assert_int_equal(rc->tcps->tcps_lport, 5001);
+			assert_int_equal(rc->tcps->tcps_rport, 43122);
+			assert_int_equal(rc->ip->ip_plength, 32 + sizeof(tcp_data));
+			assert_int_equal(rc->pkt->pkt_len, (fam ? 40 : 20) + 32 + sizeof(tcp_data));
+			assert_string_equal(rc->ip->ip_saddr, out ? l : r);
+			rte_pktmbuf_free(m);
+		}
+	}
+	fx_finish(fx);
+}
+
+/* Segments of no connection (s NULL): a SYN refused with an RST (the RST
+ * is accept-refused, sent), an RST received: tcpsinfo_t from the segment,
+ * local the source when sent, the destination when received; state
+ * CLOSED; no csinfo_t. */
+static void
+test_tcp_no_conn(void **state)
+{
+	struct unit_fx *fx = *state;
+	uint8_t h[32];
+
+	host4(fx);
+	for (unsigned fam = 0; fam < 2; fam++) {
+		const char *us = fam ? "fd00::1" : "10.0.0.1", *them = fam ? "fd00::2" : "10.0.0.2";
+		struct rte_mbuf *m;
+		const struct probe_rec *r;
+
+		tcp_hdr(h, 7777, 50000, TH_RST | TH_ACK);
+		m = l4_mbuf(us, them, 6, h, 32, 0);
+		r = fire_tcp(fx, PROBE_TCP_ACCEPT_REFUSED, m, NULL, 0);
+		check_tcpinfo(r, m, fam ? 40 : 20, 7777, 50000, TH_RST | TH_ACK);
+		assert_int_equal(r->tcps->tcps_addr, 0);
+		assert_int_equal(r->tcps->tcps_state, TCP_STATE_CLOSED);
+		assert_int_equal(r->tcps->tcps_active, 0);
+		assert_int_equal(r->tcps->tcps_iss, 0);
+		assert_string_equal(r->tcps->tcps_laddr, us);
+		assert_string_equal(r->tcps->tcps_raddr, them);
+		assert_int_equal(r->tcps->tcps_lport, 7777);
+		assert_int_equal(r->tcps->tcps_rport, 50000);
+		rte_pktmbuf_free(m);
+
+		tcp_hdr(h, 50000, 7777, TH_RST);
+		m = l4_mbuf(them, us, 6, h, 32, 0);
+		r = fire_tcp(fx, PROBE_TCP_RECEIVE, m, NULL, 0);
+		assert_string_equal(r->tcps->tcps_laddr, us);
+		assert_string_equal(r->tcps->tcps_raddr, them);
+		assert_int_equal(r->tcps->tcps_lport, 7777);
+		assert_int_equal(r->tcps->tcps_rport, 50000);
+		assert_int_equal(r->tcps->tcps_retransmit, 0);
+		rte_pktmbuf_free(m);
+
+		/* Cut short: no TCP header to read, every tcpinfo_t member 0. */
+		m = l4_mbuf(them, us, 6, h, 12, 0);
+		r = fire_tcp(fx, PROBE_TCP_RECEIVE, m, NULL, 0);
+		assert_true(all_zero(r->tcp, sizeof(*r->tcp)));
+		assert_int_equal(r->tcps->tcps_lport, 0);
+		assert_string_equal(r->tcps->tcps_laddr, us);
+		rte_pktmbuf_free(m);
+	}
+	fx_finish(fx);
+}
+
+/* Fires probe_tcp_state() on s, alone; returns its record. */
+static const struct probe_rec *
+fire_state(struct unit_fx *fx, const struct sonde_sock *s, unsigned old)
+{
+	probe_record_start();
+	probe_gate_update(fx->st);
+	probe_tcp_state(fx->st, s, old);
+	probe_record_stop();
+	expect_fired(FIRED("tcp:state-change"));
+	return rec(0);
+}
+
+/* state-change: arg0, arg2, arg4 NULL; csinfo_t and tcpsinfo_t the
+ * connection's (the new state), tcplsinfo_t the old one. */
+static void
+test_tcp_state(void **state)
+{
+	struct unit_fx *fx = *state;
+	static struct sonde_sock s;
+	const struct probe_rec *r;
+
+	host4(fx);
+	tcp_sock(&s, fx->st, "fd00::1", 80, "fd00::2", 1234);
+	s.tcp.state = TCPS_FIN_WAIT_1;
+	r = fire_state(fx, &s, TCPS_ESTABLISHED);
+	check_cs(r, &s);
+	check_tcps_state(r, &s);
+	assert_int_equal(r->tcps->tcps_state, TCP_STATE_FIN_WAIT_1);
+	assert_int_equal(r->tcpls->tcps_state, TCP_STATE_ESTABLISHED);
+	assert_string_equal(r->tcps->tcps_laddr, "fd00::1");
+	assert_string_equal(r->tcps->tcps_raddr, "fd00::2");
+	assert_int_equal(r->tcps->tcps_lport, 80);
+	assert_int_equal(r->tcps->tcps_rport, 1234);
+	assert_int_equal(r->tcps->tcps_retransmit, 0);
+
+	/* A listener: no remote end, 0.0.0.0 and port 0. */
+	tcp_sock(&s, fx->st, "10.0.0.1", 80, "0.0.0.0", 0);
+	s.tcp.state = TCPS_LISTEN;
+	r = fire_state(fx, &s, TCPS_CLOSED);
+	assert_int_equal(r->tcps->tcps_state, TCP_STATE_LISTEN);
+	assert_int_equal(r->tcpls->tcps_state, TCP_STATE_CLOSED);
+	assert_string_equal(r->tcps->tcps_laddr, "10.0.0.1");
+	assert_string_equal(r->tcps->tcps_raddr, "0.0.0.0");
+	assert_int_equal(r->tcps->tcps_rport, 0);
+
+	/* Nothing fires while nobody records. */
+	probe_gate_update(fx->st);
+	probe_tcp_state(fx->st, &s, TCPS_CLOSED);
+	assert_int_equal(probe_record_count(), 1);
+	fx_finish(fx);
+}
+
+/* udp send and receive with a socket: a connected one's ends are its
+ * key's; one bound to the wildcard address and not connected takes the
+ * datagram's where it has none. */
+static void
+test_udp_sock(void **state)
+{
+	struct unit_fx *fx = *state;
+	static struct sonde_sock s;
+	uint8_t h[8];
+
+	host4(fx);
+	for (unsigned fam = 0; fam < 2; fam++) {
+		const char *us = fam ? "fd00::1" : "10.0.0.1", *them = fam ? "fd00::2" : "10.0.0.2";
+		int af = fam ? AF_INET6 : AF_INET;
+
+		for (unsigned connected = 0; connected < 2; connected++) {
+			for (unsigned out = 0; out < 2; out++) {
+				const struct probe_rec *r;
+				struct rte_mbuf *m;
+
+				memset(&s, 0, sizeof(s));
+				s.cid = 99 + fam;
+				s.proto = IPPROTO_UDP;
+				s.af = fam ? 6 : 4;
+				s.key.lport = htons(5353);
+				if (connected) {
+					assert_int_equal(inet_pton(af, us, s.key.laddr), 1);
+					assert_int_equal(inet_pton(af, them, s.key.raddr), 1);
+					s.key.rport = htons(53);
+				}
+				wire_put16(h, out ? 5353 : 53);
+				wire_put16(h + 2, out ? 53 : 5353);
+				wire_put16(h + 4, 8 + 5);
+				wire_put16(h + 6, 0xbeef);
+				m = out ? l4_mbuf(us, them, 17, h, 8, 5)
+					: l4_mbuf(them, us, 17, h, 8, 5);
+				probe_record_start();
+				probe_gate_update(fx->st);
+				probe_udp(fx->st, out ? PROBE_UDP_SEND : PROBE_UDP_RECEIVE, m, &s);
+				probe_record_stop();
+				expect_fired(FIRED(out ? "udp:send" : "udp:receive"));
+				r = rec(0);
+				check_cs(r, &s);
+				check_hdr(r, rte_pktmbuf_mtod(m, const uint8_t *));
+				assert_int_equal(r->pkt->pkt_addr, (uintptr_t)m);
+				assert_int_equal(r->pkt->pkt_len, (fam ? 40 : 20) + 8 + 5);
+				assert_int_equal(r->udp->udp_sport, out ? 5353 : 53);
+				assert_int_equal(r->udp->udp_dport, out ? 53 : 5353);
+				assert_int_equal(r->udp->udp_length, 13);
+				assert_int_equal(r->udp->udp_checksum, 0xbeef);
+				assert_int_equal(r->udp->udp_hdr,
+						 (uintptr_t)rte_pktmbuf_mtod_offset(
+							 m, const uint8_t *, fam ? 40 : 20));
+				assert_int_equal(r->udps->udps_addr, (uintptr_t)&s);
+				assert_string_equal(r->udps->udps_laddr, us);
+				assert_string_equal(r->udps->udps_raddr, them);
+				assert_int_equal(r->udps->udps_lport, 5353);
+				assert_int_equal(r->udps->udps_rport, 53);
+				rte_pktmbuf_free(m);
+			}
+		}
+	}
+	fx_finish(fx);
+}
+
+/* The ip probes' csinfo_t: a packet of a socket (pkt_meta's conn) reports
+ * the socket and its id. */
+static void
+test_cs_cid(void **state)
+{
+	struct unit_fx *fx = *state;
+	static struct sonde_sock s;
+	struct rte_mbuf *m;
+	uint8_t h[8] = { 0 };
+
+	host4(fx);
+	memset(&s, 0, sizeof(s));
+	s.cid = 0xfeedf00dull;
+	m = l4_mbuf("10.0.0.1", "10.0.0.2", 17, h, 8, 0);
+	pkt_meta(m)->conn = &s;
+	probe_record_start();
+	probe_gate_update(fx->st);
+	probe_write(fx->st, m, NULL);
+	probe_record_stop();
+	expect_fired(FIRED("ipv4:write"));
+	check_cs(rec(0), &s);
+	rte_pktmbuf_free(m);
+	fx_finish(fx);
+}
+
 int
 main(void)
 {
@@ -1017,7 +1581,9 @@ main(void)
 		T(test_echo4),	      T(test_echo6),	  T(test_udp_echo),  T(test_forward),
 		T(test_bad_checksum), T(test_martian),	  T(test_no_route),  T(test_no_route_back),
 		T(test_udp_no_port),  T(test_loopback),	  T(test_fragments), T(test_send_after_arp),
-		T(test_burst),	      T(test_burst_runs), T(test_nd),	     T(test_udp_socket),
+		T(test_burst),	      T(test_burst_runs), T(test_nd),	     T(test_tcp_conn),
+		T(test_tcp_no_conn),  T(test_tcp_state),  T(test_udp_sock),  T(test_cs_cid),
+		T(test_udp_socket),
 	};
 	int r;
 

@@ -19,6 +19,7 @@
 
 #include "packets.h"
 #include "probe_sems.h"
+#include "probes.h"
 #include "unit.h"
 
 #ifdef PROBE_SEMAPHORES
@@ -284,6 +285,36 @@ test_probes_enabled(void **state)
 	}
 }
 
+/* The gate reads the semaphores as one block (dtrace -G lays them out so),
+ * whatever their count: each of them alone, the last one too, opens it;
+ * none, it is shut. */
+static void
+test_gate_each(void **state)
+{
+	struct unit_fx *fx = *state;
+	const size_t n = sizeof(probe_semaphores) / sizeof(probe_semaphores[0]);
+
+	fx_host(fx, NULL);
+	assert_int_equal(n, SONDE_PROBE_COUNT);
+	assert_non_null(probe_sem_block);
+	probes_enable(0);
+	probe_gate_update(fx->st);
+	assert_false(probe_gate(fx->st));
+	for (size_t i = 0; i < n; i++) {
+		/* In the block, and so read by the gate. */
+		assert_true((const uint8_t *)probe_semaphores[i] >= probe_sem_block);
+		assert_true((const uint8_t *)probe_semaphores[i] + 2 <=
+			    probe_sem_block + PROBE_SEM_BYTES);
+		*probe_semaphores[i] = 1;
+		probe_gate_update(fx->st);
+		assert_true(probe_gate(fx->st));
+		*probe_semaphores[i] = 0;
+		probe_gate_update(fx->st);
+		assert_false(probe_gate(fx->st));
+	}
+	fx_finish(fx);
+}
+
 int
 main(void)
 {
@@ -291,6 +322,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_prestate_setup_teardown(test_probes_enabled, NULL, fx_teardown,
 							 &fx),
+		cmocka_unit_test_prestate_setup_teardown(test_gate_each, NULL, fx_teardown, &fx),
 	};
 	int r;
 
