@@ -226,6 +226,11 @@ tcp_ts_now(const struct tcp_cb *tp, uint64_t now_ns)
 }
 
 /* tcp_sock.c */
+/* Every send-side sequence variable from our ISS, and (once the peer's is
+ * known, irs) every receive-side one: nothing compares against a zero
+ * that means nothing in sequence space. */
+void tcp_seq_init_snd(struct tcp_cb *tp, uint32_t iss);
+void tcp_seq_init_rcv(struct tcp_cb *tp, uint32_t irs);
 void tcp_set_state(struct sonde_sock *s, uint8_t state);
 /* The connection is over (CLOSED): freed if nobody holds it, else kept for
  * the application to read its error and close. */

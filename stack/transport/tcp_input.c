@@ -242,8 +242,8 @@ tcp_listen_syn(struct sonde_sock *ls, struct rte_mbuf *m, const struct tcp_seg *
 		tmp.rcvbuf = ls->rcvbuf;
 		tmp.cid = 0; /* no connection: tcp_send_seg names none */
 		tmp.tcp.state = TCPS_SYN_RECEIVED;
-		tmp.tcp.iss = tcp_cookie_make(st, k, sg->seq, mss_in, &mss);
-		tmp.tcp.rcv_nxt = sg->seq + 1;
+		tcp_seq_init_snd(&tmp.tcp, tcp_cookie_make(st, k, sg->seq, mss_in, &mss));
+		tcp_seq_init_rcv(&tmp.tcp, sg->seq);
 		tmp.tcp.rcv_mss = tcp_mss_for(st, ls->af, k->raddr);
 		tcp_send_seg(&tmp, tmp.tcp.iss, 0, TH_SYN | TH_ACK, false);
 		st->stats.tcp_syncookies_sent++;
@@ -253,19 +253,15 @@ tcp_listen_syn(struct sonde_sock *ls, struct rte_mbuf *m, const struct tcp_seg *
 	tp = &s->tcp;
 	if (ipv6_addr_is_linklocal(k->raddr) && s->af == 6)
 		s->ifhint = pkt_meta(m)->ifindex;
-	tp->irs = sg->seq;
-	tp->rcv_nxt = sg->seq + 1;
+	tcp_seq_init_rcv(tp, sg->seq);
 	tp->ts_offset = (uint32_t)rte_rand();
 	tcp_syn_options(s, sg);
 	/* RFC 3168 6.1.1: ECE and CWR on the SYN ask for ECN. */
 	if ((sg->flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR) && tp->tf & TF_WANT_ECN)
 		tp->tf |= TF_ECN;
-	tp->iss = tcp_isn(st, k);
-	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+	tcp_seq_init_snd(tp, tcp_isn(st, k));
 	tp->snd_wnd = sg->wnd; /* RFC 7323 2.2: a SYN's is not scaled */
 	tp->snd_max_wnd = tp->snd_wnd;
-	tp->snd_wl1 = sg->seq;
-	tp->snd_wl2 = tp->iss;
 	tcp_cc_init(s);
 	if (pkt_meta(m)->ifindex == st->lo->index)
 		tp->tf |= TF_LOCAL;
@@ -302,9 +298,8 @@ tcp_listen_cookie(struct sonde_sock *ls, struct rte_mbuf *m, const struct tcp_se
 	tp->tf |= TF_COOKIE;
 	if (s->af == 6 && ipv6_addr_is_linklocal(k->raddr))
 		s->ifhint = pkt_meta(m)->ifindex;
-	tp->irs = sg->seq - 1;
-	tp->rcv_nxt = sg->seq;
-	tp->iss = sg->ack - 1;
+	tcp_seq_init_rcv(tp, sg->seq - 1);
+	tcp_seq_init_snd(tp, sg->ack - 1);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = sg->ack;
 	tp->peer_mss = mss;
 	tp->rcv_mss = tcp_mss_for(st, s->af, k->raddr);
@@ -314,6 +309,7 @@ tcp_listen_cookie(struct sonde_sock *ls, struct rte_mbuf *m, const struct tcp_se
 	tp->snd_max_wnd = tp->snd_wnd;
 	tp->snd_wl1 = sg->seq;
 	tp->snd_wl2 = sg->ack;
+	tp->high_rxt = tp->recover = tp->ecn_seq = sg->ack;
 	tcp_cc_init(s);
 	st->stats.tcp_passive_opens++;
 	tcp_set_state(s, TCPS_SYN_RECEIVED);
@@ -391,8 +387,7 @@ tcp_synsent_input(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg
 		pkt_drop(st, m, DROP_TCP_BAD_FLAGS);
 		return;
 	}
-	tp->irs = sg->seq;
-	tp->rcv_nxt = sg->seq + 1;
+	tcp_seq_init_rcv(tp, sg->seq);
 	tcp_syn_options(s, sg);
 	if (!(tp->tf & TF_WS))
 		tp->rcv_wscale = 0;

@@ -159,10 +159,12 @@ tcp_opt_ts(uint8_t *o, uint32_t val, uint32_t ecr)
 	return o + 12;
 }
 
-/* The options of a segment of s with flags: into o (TCP_OPT_MAX bytes),
- * their length (a multiple of 4). */
+/* The options of a segment of s with flags and len bytes of payload: into
+ * o (TCP_OPT_MAX bytes), their length (a multiple of 4).  SACK blocks go
+ * only as far as the segment stays within the MSS with its options (a
+ * data segment full to the MSS carries none). */
 static unsigned
-tcp_options(const struct sonde_sock *s, uint8_t flags, uint8_t *o)
+tcp_options(const struct sonde_sock *s, uint8_t flags, uint32_t len, uint8_t *o)
 {
 	const struct tcp_cb *tp = &s->tcp;
 	uint8_t *p = o;
@@ -191,7 +193,12 @@ tcp_options(const struct sonde_sock *s, uint8_t flags, uint8_t *o)
 	/* RFC 2018 4: the block with the segment that triggered this ACK
 	 * first, then the most recent others; 3 fit beside timestamps. */
 	if (tp->tf & TF_SACK && tp->n_rcv_sack > 0 && flags & TH_ACK && !(flags & TH_RST)) {
+		uint32_t room = (uint32_t)tp->mss + tp->ts_len, used = (uint32_t)(p - o) + len;
 		unsigned n = RTE_MIN((unsigned)tp->n_rcv_sack, tp->tf & TF_TS ? 3u : 4u);
+
+		if (used + 4 + 8 > room)
+			return (unsigned)(p - o);
+		n = RTE_MIN(n, (room - used - 4) / 8);
 
 		p[0] = 1, p[1] = 1, p[2] = 5, p[3] = (uint8_t)(2 + 8 * n);
 		p += 4;
@@ -244,7 +251,7 @@ tcp_send_seg(struct sonde_sock *s, uint32_t seq, uint32_t len, uint8_t flags, bo
 	struct sonde_stack *st = s->st;
 	struct tcp_cb *tp = &s->tcp;
 	uint8_t opts[TCP_OPT_MAX], *th, ecn = 0;
-	unsigned olen = tcp_options(s, flags, opts), hlen = TCP_HDR_LEN + olen;
+	unsigned olen = tcp_options(s, flags, len, opts), hlen = TCP_HDR_LEN + olen;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
 	uint32_t win;
 

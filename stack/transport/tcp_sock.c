@@ -135,6 +135,23 @@ tcp_cookie_check(struct sonde_stack *st, const struct sock_key *k, uint32_t peer
 /* --- states and the end of a connection --- */
 
 void
+tcp_seq_init_snd(struct tcp_cb *tp, uint32_t iss)
+{
+	tp->iss = iss;
+	tp->snd_una = tp->snd_nxt = tp->snd_max = iss;
+	tp->snd_wl2 = tp->high_rxt = tp->rescue_rxt = tp->recover = tp->ecn_seq = tp->rtt_seq = iss;
+}
+
+void
+tcp_seq_init_rcv(struct tcp_cb *tp, uint32_t irs)
+{
+	tp->irs = irs;
+	tp->rcv_nxt = irs + 1;
+	tp->rcv_adv = tp->last_ack_sent = tp->rcv_nxt;
+	tp->snd_wl1 = irs;
+}
+
+void
 tcp_set_state(struct sonde_sock *s, uint8_t state)
 {
 	struct tcp_cb *tp = &s->tcp;
@@ -399,8 +416,7 @@ tcp_connect(struct sonde_sock *s, const uint8_t *raddr, uint16_t rport)
 				 ipv4_is_local(st, wire_load32(raddr))
 		       : ipv6_addr_is_loopback(raddr) || ipv6_is_local(st, raddr))
 		tp->tf |= TF_LOCAL;
-	tp->iss = tcp_isn(st, &s->key);
-	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+	tcp_seq_init_snd(tp, tcp_isn(st, &s->key));
 	tp->rcv_mss = tcp_mss_for(st, s->af, s->key.raddr);
 	tp->mss = s->af == 6 ? TCP_DEFAULT_MSS6 : TCP_DEFAULT_MSS;
 	tcp_cc_init(s);
