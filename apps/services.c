@@ -28,10 +28,10 @@
 #include "sonde/socket.h"
 
 #define EV_BATCH 64
-#define EV_ROUNDS 16	       /* batches a run drains at most: accepts post events */
+#define EV_ROUNDS 16 /* batches a run drains at most: accepts post events */
 #define LISTEN_BACKLOG 1024
-#define SEND_CHUNK 65536       /* bytes a send offers at most */
-#define HTTP_HEAD_MAX 8192     /* a request's header section: more is a 400 */
+#define SEND_CHUNK 65536	 /* bytes a send offers at most */
+#define HTTP_HEAD_MAX 8192	 /* a request's header section: more is a 400 */
 #define LINGER_NS 10000000000ull /* a closing connection waits this for the peer's FIN */
 #define SWEEP_NS 1000000000ull
 /* RFC 864: lines of 72 characters and CR LF, each starting one character
@@ -81,14 +81,14 @@ struct udp_svc {
 /* An HTTP connection's request buffer and the response it is sending. */
 struct http {
 	char req[HTTP_HEAD_MAX];
-	size_t len;	       /* bytes in req */
-	uint64_t skip;	       /* the current request's body, still to be thrown away */
-	char hdr[512];	       /* the response's header section */
+	size_t len;    /* bytes in req */
+	uint64_t skip; /* the current request's body, still to be thrown away */
+	char hdr[512]; /* the response's header section */
 	size_t hdr_len, hdr_off;
-	const char *body;      /* the page, or NULL: the /bytes pattern */
+	const char *body; /* the page, or NULL: the /bytes pattern */
 	uint64_t body_off, body_left;
-	bool busy;	       /* a response is being sent */
-	bool close;	       /* and the connection closes after it */
+	bool busy;  /* a response is being sent */
+	bool close; /* and the connection closes after it */
 };
 
 struct conn {
@@ -97,10 +97,10 @@ struct conn {
 	struct svc_stack *ss;
 	struct sonde_sock *s;
 	struct conn *prev, *next;
-	bool eof;	 /* the peer's FIN was read */
-	bool closing;	 /* our FIN is asked for: reading until the peer's */
-	bool kick;	 /* to run again: the pool was short (-ENOBUFS posts no event) */
-	uint64_t since;	 /* closing: since when */
+	bool eof;		  /* the peer's FIN was read */
+	bool closing;		  /* our FIN is asked for: reading until the peer's */
+	bool kick;		  /* to run again: the pool was short (-ENOBUFS posts no event) */
+	uint64_t since;		  /* closing: since when */
 	struct rte_mbuf *pending; /* echo: received, not yet taken by the send buffer */
 	uint32_t pos;		  /* chargen: the next byte's place in the pattern */
 	struct http *h;
@@ -153,9 +153,9 @@ patterns_make(void)
 	for (size_t i = 0; i < sizeof(chargen_pat); i++) {
 		size_t p = i % CHARGEN_PERIOD, line = p / CHARGEN_LINE, col = p % CHARGEN_LINE;
 
-		chargen_pat[i] = col < CHARGEN_COLS ? (char)(' ' + (line + col) % 95)
-			       : col == CHARGEN_COLS ? '\r'
-						     : '\n';
+		chargen_pat[i] = col < CHARGEN_COLS    ? (char)(' ' + (line + col) % 95)
+				 : col == CHARGEN_COLS ? '\r'
+						       : '\n';
 	}
 	for (size_t i = 0; i < sizeof(bytes_pat); i++)
 		bytes_pat[i] = BYTES_ALPHABET[i % 64];
@@ -175,7 +175,8 @@ services_parse(struct svc_opts *o, const char *arg)
 		return "too many";
 	if (sscanf(arg, "%3[a-z]:%u=%15[a-z]%n", proto, &port, kind, &n) != 3 || arg[n] != '\0' ||
 	    port == 0 || port > 65535)
-		return "expected udp:PORT=echo|discard|chargen or tcp:PORT=echo|discard|chargen|http";
+		return "expected udp:PORT=echo|discard|chargen or "
+		       "tcp:PORT=echo|discard|chargen|http";
 	sp = &o->svc[o->n_svc];
 	if (strcmp(proto, "udp") == 0)
 		sp->type = SOCK_DGRAM;
@@ -729,15 +730,16 @@ http_respond(struct conn *c, int status, const char *body, uint64_t body_len, bo
 	     bool keepalive_10)
 {
 	struct http *h = c->h;
-	const char *ctype = status != 200 ? "text/plain" : body ? "text/html; charset=utf-8"
-								: "application/octet-stream";
+	const char *ctype = status != 200 ? "text/plain"
+			    : body	  ? "text/html; charset=utf-8"
+					  : "application/octet-stream";
 	int n;
 
 	n = snprintf(h->hdr, sizeof(h->hdr),
 		     "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: sonded\r\nContent-Type: %s\r\n"
 		     "Content-Length: %" PRIu64 "\r\n%s%s\r\n",
-		     status, http_statuses[http_status(status)].reason, http_date(c->ss), ctype, body_len,
-		     status == 405 ? "Allow: GET, HEAD\r\n" : "",
+		     status, http_statuses[http_status(status)].reason, http_date(c->ss), ctype,
+		     body_len, status == 405 ? "Allow: GET, HEAD\r\n" : "",
 		     h->close	    ? "Connection: close\r\n"
 		     : keepalive_10 ? "Connection: keep-alive\r\n"
 				    : "");

@@ -696,9 +696,10 @@ static bool
 per_stack_stat(const char *name)
 {
 	static const char *const names[] = {
-		"ipv4.in",  "ipv4.out",	     "ipv6.in",	   "ipv6.out",	    "icmp.in",
-		"icmp6.in", "udp.in",	     "udp.echoed", "arp.in",	    "nd.ns_in",
-		"nd.na_in", "neigh.entries", "peer.sent",  "peer.received", "peer.ring_full",
+		"ipv4.in",   "ipv4.out",      "ipv6.in",	"ipv6.out",
+		"icmp.in",   "icmp6.in",      "udp.in",		"service.udp.echoed",
+		"arp.in",    "nd.ns_in",      "nd.na_in",	"neigh.entries",
+		"peer.sent", "peer.received", "peer.ring_full",
 	};
 	size_t len = strlen(name);
 
