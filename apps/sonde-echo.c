@@ -132,8 +132,7 @@ main(int argc, char **argv)
 		for (int i = 0; i < n; i++) {
 			if (ev[i].udata == &listener) {
 				while (sonde_accept(ev[i].sock, NULL, &s, NULL, NULL) == 0)
-					sonde_sock_set_udata(s,
-							     calloc(1, sizeof(struct rte_mbuf *)));
+					sonde_sock_set_udata(s, calloc(1, sizeof(void *)));
 			} else if (ev[i].udata == &udp)
 				udp_echo(ev[i].sock);
 			else if (ev[i].udata == NULL)
