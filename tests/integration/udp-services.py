@@ -7,7 +7,7 @@
 echo: COUNT datagrams of 1 to 1400 bytes (each its sequence number and a
 filler) to port 7, at most WINDOW of them unanswered at a time (the tap
 queue holds 1000 frames: more in flight and Linux would drop some, not
-sonded), none sent twice; every echo must come back, payload intact, from
+sonded; the first goes alone, while the neighbours resolve), none sent twice; every echo must come back, payload intact, from
 port 7.  The wait for an echo is bounded (10 s without any), not a pace.
 chargen: 20 datagrams to port 19; each answer is 0 to 512 bytes, the start
 of one of the RFC 864 lines.  discard: 20 datagrams to port 9 and then one
@@ -47,7 +47,9 @@ def echo():
     sent = got = 0
     outstanding = set()
     while got < count:
-        while sent < count and len(outstanding) < window:
+        # One alone first: Linux holds what waits for neighbour resolution
+        # in 212992 bytes (unres_qlen_bytes), less than a window.
+        while sent < count and len(outstanding) < (window if got else 1):
             s.send(payload(sent))
             outstanding.add(sent)
             sent += 1
