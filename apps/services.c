@@ -810,6 +810,7 @@ http_next(struct conn *c)
 	struct http *h = c->h;
 	struct http_req q;
 	size_t hl, body, lead = 0;
+	int status = 0;
 
 	/* RFC 9112 2.2: empty lines before a request line are ignored. */
 	while (lead < h->len && (h->req[lead] == '\r' || h->req[lead] == '\n'))
@@ -829,14 +830,17 @@ http_next(struct conn *c)
 		return true;
 	}
 	http_parse(&q, h->req, hl);
-	h->close = q.bad || q.te || q.major != 1 || q.conn_close ||
-		   (q.minor == 0 && !q.conn_keepalive);
+	/* RFC 9112 3.2: exactly one Host in 1.1.  After a request we cannot
+	 * make sense of, where the next one starts is not known: close. */
 	if (q.bad || (q.major == 1 && q.minor >= 1 && q.hosts != 1))
-		http_error(c, 400, false); /* RFC 9112 3.2: exactly one Host in 1.1 */
+		status = 400;
 	else if (q.major != 1)
-		http_error(c, 505, false);
+		status = 505;
 	else if (q.te)
-		http_error(c, 501, false); /* RFC 9112 6.1: a coding we do not decode */
+		status = 501; /* RFC 9112 6.1: a coding we do not decode */
+	h->close = status != 0 || q.conn_close || (q.minor == 0 && !q.conn_keepalive);
+	if (status)
+		http_error(c, status, false);
 	else
 		http_route(c, &q);
 	/* The request goes, and what of its body came with it. */
