@@ -72,12 +72,14 @@ struct rte_mbuf;
 struct sonde_sock;
 
 /* Event bits. */
-#define SONDE_EV_IN 0x01  /* data to read, or the peer's FIN (recv then returns 0); \
+#define SONDE_EV_IN                                                                 \
+	0x01		  /* data to read, or the peer's FIN (recv then returns 0); \
 			     a listener: a connection to accept */
 #define SONDE_EV_OUT 0x02 /* room to send; a TCP connect completed */
 #define SONDE_EV_HUP 0x04 /* the peer will send nothing more (TCP FIN received) */
-#define SONDE_EV_ERR 0x08 /* an error: sonde_sock_error() says which; a TCP socket \
-			     with it is dead (reset, refused, timed out) */
+#define SONDE_EV_ERR                                                  \
+	0x08 /* an error: sonde_sock_error() says which; a TCP socket \
+		with it is dead (reset, refused, timed out) */
 
 struct sonde_event {
 	struct sonde_sock *sock;
@@ -112,8 +114,8 @@ int sonde_listen(struct sonde_sock *s, int backlog);
  * peer's address in peer (if not NULL; *len in: its size, out: the
  * address's).  -EAGAIN: none yet.  The new socket may already hold data:
  * events for it are posted as for any other (IN if it does, OUT). */
-int sonde_accept(struct sonde_sock *s, void *udata, struct sonde_sock **out,
-		 struct sockaddr *peer, socklen_t *len);
+int sonde_accept(struct sonde_sock *s, void *udata, struct sonde_sock **out, struct sockaddr *peer,
+		 socklen_t *len);
 
 /* TCP: opens a connection; -EINPROGRESS, then OUT when it is established
  * or ERR when it failed (sonde_sock_error(): -ECONNREFUSED, -ETIMEDOUT,

@@ -70,6 +70,7 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_TCP_BAD_RST, "tcp-rst-challenged", DROP_DIR_IN, DROP_IP)         \
 	X(DROP_TCP_BAD_SYN, "tcp-syn-challenged", DROP_DIR_IN, DROP_IP)         \
 	X(DROP_TCP_OOO_FULL, "tcp-ooo-queue-full", DROP_DIR_IN, DROP_IP)        \
+	X(DROP_TCP_DUPLICATE, "tcp-duplicate", DROP_DIR_IN, DROP_IP)            \
 	X(DROP_TCP_RCVBUF, "tcp-receive-buffer-full", DROP_DIR_IN, DROP_IP)     \
 	X(DROP_TCP_SHUT_RD, "tcp-read-shutdown", DROP_DIR_IN, DROP_IP)          \
 	X(DROP_TCP_STATE, "tcp-bad-state", DROP_DIR_IN, DROP_IP)                \

@@ -110,6 +110,12 @@ sonde_stack_destroy(struct sonde_stack *st)
 	if (st == NULL)
 		return;
 	peer_fini(st);
+	for (unsigned l = sonde_n_layers; l-- > 0;)
+		if (sonde_layers[l]->stop)
+			sonde_layers[l]->stop(st);
+	for (unsigned i = 0; i < st->n_ifs; i++)
+		if (st->ifs[i] != NULL)
+			if_flush(st, st->ifs[i]);
 	st->closing = true;
 	/* What the layers hold per interface (the neighbour queues), what
 	 * the interfaces hold, then the layers (the reassembly table, and the
@@ -292,6 +298,28 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("udp.in", s->udp_in);
 	S("udp.echoed", s->udp_echoed);
 	S("udp.discarded", s->udp_discarded);
+	S("tcp.active_opens", s->tcp_active_opens);
+	S("tcp.passive_opens", s->tcp_passive_opens);
+	S("tcp.attempt_fails", s->tcp_attempt_fails);
+	S("tcp.estab_resets", s->tcp_estab_resets);
+	S("tcp.curr_estab", st->tcp_curr_estab);
+	S("tcp.in_segs", s->tcp_in_segs);
+	S("tcp.out_segs", s->tcp_out_segs);
+	S("tcp.retrans_segs", s->tcp_retrans_segs);
+	S("tcp.in_errs", s->tcp_in_errs);
+	S("tcp.out_rsts", s->tcp_out_rsts);
+	S("tcp.established", s->tcp_established);
+	S("tcp.rto", s->tcp_rto);
+	S("tcp.fast_retrans", s->tcp_fast_retrans);
+	S("tcp.sack_retrans", s->tcp_sack_retrans);
+	S("tcp.challenge_acks", s->tcp_challenge_acks);
+	S("tcp.syncookies_sent", s->tcp_syncookies_sent);
+	S("tcp.syncookies_ok", s->tcp_syncookies_ok);
+	S("tcp.syncookies_failed", s->tcp_syncookies_failed);
+	S("tcp.zero_window_probes", s->tcp_zwp);
+	S("tcp.keepalive_probes", s->tcp_keepalive_probes);
+	S("tcp.keepalive_drops", s->tcp_keepalive_drops);
+	S("tcp.ecn_ce", s->tcp_ecn_ce);
 	S("arp.in", s->arp_in);
 	S("arp.out", s->arp_out);
 	S("arp.requests_out", s->arp_requests_out);

@@ -414,6 +414,9 @@ struct sonde_layer {
 	const char *name;
 	int (*init)(struct sonde_stack *st, const struct sonde_conf *conf);
 	void (*fini)(struct sonde_stack *st);
+	/* The stack is going, its interfaces still up: a last word (TCP's
+	 * resets), sent before anything is taken down. */
+	void (*stop)(struct sonde_stack *st);
 	/* Interface ifp is going away: forget what this layer has on it. */
 	void (*if_detach)(struct sonde_stack *st, struct sonde_if *ifp);
 };

@@ -97,6 +97,11 @@ sock_alloc(struct sonde_stack *st, uint8_t proto, uint8_t af)
 	s->ifhint = SONDE_IF_NONE;
 	s->sndbuf = sk->sndbuf;
 	s->rcvbuf = sk->rcvbuf;
+	s->all_next = sk->all;
+	if (s->all_next != NULL)
+		s->all_next->all_pprev = &s->all_next;
+	s->all_pprev = &sk->all;
+	sk->all = s;
 	sk->open++;
 	return s;
 }
@@ -126,6 +131,9 @@ sock_free(struct sonde_sock *s)
 		sock_unhash_bound(s);
 	sock_free_queue(s, s->rq_head);
 	s->rq_head = s->rq_tail = NULL;
+	*s->all_pprev = s->all_next;
+	if (s->all_next != NULL)
+		s->all_next->all_pprev = s->all_pprev;
 	s->flags = SOCK_F_FREED;
 	sk->open--;
 	rte_mempool_put(sk->pool, s);
@@ -221,8 +229,8 @@ sock_lookup_bound(struct sonde_stack *st, uint8_t proto, uint8_t af, const uint8
 }
 
 struct sonde_sock *
-sock_lookup(struct sonde_stack *st, uint8_t proto, uint8_t af, const uint8_t *laddr,
-	    uint16_t lport, const uint8_t *raddr, uint16_t rport)
+sock_lookup(struct sonde_stack *st, uint8_t proto, uint8_t af, const uint8_t *laddr, uint16_t lport,
+	    const uint8_t *raddr, uint16_t rport)
 {
 	struct sock_state *sk = st->sk;
 	struct sock_key k;
@@ -255,7 +263,8 @@ sock_pick_port(struct sonde_sock *s)
 	off = rte_hash_crc(s->key.laddr, sizeof(s->key.laddr), off);
 	off = rte_hash_crc_4byte((uint32_t)s->key.rport << 8 | s->proto, off ^ sk->port_secret[1]);
 	for (uint32_t i = 0; i < num; i++) {
-		uint16_t port = (uint16_t)(SOCK_EPHEMERAL_MIN + (off + sk->next_ephemeral + i) % num);
+		uint16_t port =
+			(uint16_t)(SOCK_EPHEMERAL_MIN + (off + sk->next_ephemeral + i) % num);
 		uint16_t nport = rte_cpu_to_be_16(port);
 
 		if (sock_lookup_bound(st, s->proto, s->af, s->key.laddr, nport) != NULL)
@@ -303,8 +312,8 @@ sock_pick_source(struct sonde_sock *s)
 			memcpy(s->key.laddr, s->key.raddr, 16);
 			return 0;
 		}
-		ifp = ipv6_route(st, s->key.raddr,
-				 s->ifhint == SONDE_IF_NONE ? -1 : (int)s->ifhint, nh);
+		ifp = ipv6_route(st, s->key.raddr, s->ifhint == SONDE_IF_NONE ? -1 : (int)s->ifhint,
+				 nh);
 		if (ifp == NULL)
 			return -ENETUNREACH;
 		if (ipv6_addr_is_linklocal(s->key.raddr))
@@ -340,8 +349,7 @@ sock_addr_ours(struct sonde_stack *st, uint8_t af, const uint8_t *addr)
 /* --- addresses in and out --- */
 
 int
-sock_addr_from(uint8_t af, const struct sockaddr *sa, socklen_t len, uint8_t *addr,
-	       uint16_t *port)
+sock_addr_from(uint8_t af, const struct sockaddr *sa, socklen_t len, uint8_t *addr, uint16_t *port)
 {
 	if (sa == NULL)
 		return -EINVAL;
@@ -586,8 +594,7 @@ sonde_recvfrom(struct sonde_sock *s, void *buf, size_t len, int flags, struct so
 }
 
 ssize_t
-sonde_send_mbuf(struct sonde_sock *s, struct rte_mbuf *m, const struct sockaddr *sa,
-		socklen_t alen)
+sonde_send_mbuf(struct sonde_sock *s, struct rte_mbuf *m, const struct sockaddr *sa, socklen_t alen)
 {
 	if (s->proto == IPPROTO_TCP)
 		return tcp_send_mbuf(s, m);
@@ -595,8 +602,7 @@ sonde_send_mbuf(struct sonde_sock *s, struct rte_mbuf *m, const struct sockaddr 
 }
 
 ssize_t
-sonde_recv_mbuf(struct sonde_sock *s, struct rte_mbuf **m, struct sockaddr *from,
-		socklen_t *flen)
+sonde_recv_mbuf(struct sonde_sock *s, struct rte_mbuf **m, struct sockaddr *from, socklen_t *flen)
 {
 	if (s->proto == IPPROTO_TCP) {
 		ssize_t r = tcp_recv_mbuf(s, m);
@@ -784,30 +790,15 @@ sock_fini(struct sonde_stack *st)
 
 	if (sk == NULL)
 		return;
-	tcp_fini_all(st);
-	/* What is left (UDP sockets the application did not close). */
-	if (sk->conn != NULL || sk->bound != NULL) {
-		const void *key;
-		void *data;
-		uint32_t it = 0;
+	/* What the application did not close, and TCP's that were left
+	 * (tcp_fini_all ran at the stop). */
+	while (sk->all != NULL) {
+		struct sonde_sock *s = sk->all;
 
-		while (sk->bound != NULL && rte_hash_iterate(sk->bound, &key, &data, &it) >= 0) {
-			struct sonde_sock *s = data;
-
-			if (s->proto == IPPROTO_UDP && !(s->flags & SOCK_F_CONNECTED)) {
-				sock_free(s);
-				it = 0;
-			}
-		}
-		it = 0;
-		while (sk->conn != NULL && rte_hash_iterate(sk->conn, &key, &data, &it) >= 0) {
-			struct sonde_sock *s = data;
-
-			if (s->proto == IPPROTO_UDP) {
-				sock_free(s);
-				it = 0;
-			}
-		}
+		if (s->proto == IPPROTO_TCP)
+			tcp_free(s);
+		else
+			sock_free(s);
 	}
 	rte_hash_free(sk->conn);
 	rte_hash_free(sk->bound);

@@ -23,6 +23,7 @@
 
 #include "sonde/socket.h"
 
+#include "ip.h"
 #include "stack.h"
 #include "tcp.h"
 
@@ -63,6 +64,7 @@ struct sonde_sock {
 	int error;	 /* a negative errno, or 0 */
 	uint32_t events; /* SONDE_EV_* posted and not yet drained */
 	struct sonde_sock *ev_next, **ev_pprev;
+	struct sonde_sock *all_next, **all_pprev; /* every socket out of the pool */
 	struct sock_key key;
 	uint16_t ifhint; /* IPv6 link-local peer: its interface; else SONDE_IF_NONE */
 
@@ -93,10 +95,11 @@ pkt_set_qnext(struct rte_mbuf *m, struct rte_mbuf *n)
 
 /* What the stack keeps for its sockets (st->sk). */
 struct sock_state {
-	struct rte_mempool *pool;  /* struct sonde_sock, max_sockets of them */
-	struct rte_hash *conn;	   /* 4-tuple -> sock */
-	struct rte_hash *bound;	   /* local address and port -> sock */
+	struct rte_mempool *pool; /* struct sonde_sock, max_sockets of them */
+	struct rte_hash *conn;	  /* 4-tuple -> sock */
+	struct rte_hash *bound;	  /* local address and port -> sock */
 	struct sonde_sock *ev_head, **ev_tail;
+	struct sonde_sock *all; /* every socket out of the pool, for the stack's end */
 	uint64_t next_cid;
 	uint32_t mbufs, mbufs_max; /* held in socket buffers, all sockets */
 	uint32_t sndbuf, rcvbuf;   /* defaults */
@@ -106,6 +109,13 @@ struct sock_state {
 	struct ratelimit challenge_rl; /* RFC 5961 7: challenge ACKs */
 	uint8_t isn_key[16];	       /* RFC 6528 */
 	uint8_t cookie_key[16];	       /* RFC 4987 */
+	/* TCP's segments built and not yet handed to IP, by family: sent
+	 * a burst at a time (tcp_flush). */
+	struct ip_out tcp_out[2];
+	/* Connections a run of segments touched: their output (ACKs, data
+	 * the ACKs let go) once the run is through. */
+	struct sonde_sock *touched[SONDE_BURST];
+	unsigned n_touched;
 };
 
 #define SOCK_EPHEMERAL_MIN 49152 /* RFC 6335 6: the dynamic range */

@@ -16,6 +16,7 @@
 #include "timer.h"
 
 struct rte_mbuf;
+struct sock_key;
 struct sonde_sock;
 struct sonde_stack;
 
@@ -77,10 +78,11 @@ enum tcp_state {
 #define TF_COOKIE 0x2000   /* made from a SYN cookie */
 #define TF_RTT 0x4000	   /* timing a segment (rtt_seq), without timestamps */
 #define TF_RCVD_FIN 0x8000
-#define TF_WANT_ECN 0x10000 /* ask for ECN on connect (SONDE_SO_ECN) */
-#define TF_NEWRENO 0x20000  /* NewReno, not CUBIC */
-#define TF_ACTIVE 0x40000   /* opened actively (connect), for tcpsinfo_t */
-#define TF_LOCAL 0x80000    /* to one of our own addresses (by lo0) */
+#define TF_WANT_ECN 0x10000   /* ask for ECN on connect (SONDE_SO_ECN) */
+#define TF_NEWRENO 0x20000    /* NewReno, not CUBIC */
+#define TF_ACTIVE 0x40000     /* opened actively (connect), for tcpsinfo_t */
+#define TF_LOCAL 0x80000      /* to one of our own addresses (by lo0) */
+#define TF_FIN_ACKED 0x100000 /* our FIN is acknowledged */
 
 /* tcp_cb.timer_kind: what the one timer of a connection is for (RFC 6298
  * retransmission, zero-window probe, keepalive, 2MSL, connection
@@ -112,7 +114,7 @@ struct tcp_cb {
 	uint16_t mss;				 /* send: segment size, options aside */
 	uint16_t rcv_mss;			 /* what we announced */
 	uint16_t peer_mss;			 /* what the peer announced */
-	uint16_t ts_len;			 /* option bytes every segment carries (timestamps) */
+	uint16_t ts_len; /* option bytes every segment carries (timestamps) */
 
 	/* Timestamps (RFC 7323 3, 5). */
 	uint32_t ts_recent, ts_recent_age; /* age: our ms clock when set */
@@ -155,16 +157,21 @@ struct tcp_cb {
 	 * (data at the payload) linked by pkt_qnext; sb_bytes of them. */
 	struct rte_mbuf *sb_head, *sb_tail;
 	uint32_t sb_bytes, sb_mbufs;
+	/* Where the last copy out of it stopped: a packet of the buffer and
+	 * its offset from snd_una, so that sending at snd_nxt does not walk
+	 * the buffer from its head each time. */
+	struct rte_mbuf *sb_cur;
+	uint32_t sb_cur_off;
 	/* Out-of-order segments, data at their payload, linked by pkt_qnext
 	 * and sorted by their sequence number (pkt_meta scratch[2]). */
 	struct rte_mbuf *ooo_head;
 	uint32_t ooo_bytes, ooo_mbufs;
 
 	/* Timers on the stack's wheel. */
-	struct timer timer;   /* enum tcp_timer_kind */
-	struct timer dack;    /* the delayed ACK */
-	uint64_t idle_since;  /* ns: the last segment received (keepalive) */
-	uint64_t last_send;   /* ns: the last segment sent (RFC 7661-ish idle restart) */
+	struct timer timer;  /* enum tcp_timer_kind */
+	struct timer dack;   /* the delayed ACK */
+	uint64_t idle_since; /* ns: the last segment received (keepalive) */
+	uint64_t last_send;  /* ns: the last segment sent (RFC 7661-ish idle restart) */
 	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
 
 	/* A listener's: connections half open (SYN-RECEIVED), and those
@@ -172,7 +179,13 @@ struct tcp_cb {
 	struct sonde_sock *parent;   /* a child's listener, until accepted */
 	struct sonde_sock *acc_next; /* the accept queue's link */
 	struct sonde_sock *acc_head, *acc_tail;
+	/* Every child not yet accepted (SYN-RECEIVED or in the accept
+	 * queue), so that a listener that goes takes them along. */
+	struct sonde_sock *child_head;
+	struct sonde_sock *child_next, **child_pprev;
 	uint16_t backlog, acc_len, syn_len;
+	uint8_t segs_unacked; /* full segments received since our last ACK */
+	uint8_t ecn_ip;	      /* the ECN bits of the segment being processed */
 
 	/* Counted per connection, for tcpsinfo_t and tcplife. */
 	uint32_t retransmits; /* segments retransmitted */
@@ -182,5 +195,118 @@ struct tcp_cb {
 
 /* The layer (stack/layers.c). */
 extern const struct sonde_layer tcp_layer;
+
+/* A parsed segment (tcp_input.c), host order. */
+struct tcp_opts {
+	uint16_t mss;
+	uint8_t ws;   /* 0xff: none */
+	bool sack_ok; /* SACK permitted */
+	bool ts;      /* timestamps present */
+	uint32_t tsval, tsecr;
+	uint8_t n_sack;
+	struct tcp_sack_range sack[TCP_SACK_BLOCKS];
+};
+
+struct tcp_seg {
+	uint32_t seq, ack;
+	uint32_t wnd; /* as on the wire (unscaled) */
+	uint32_t len; /* payload bytes */
+	uint16_t sport, dport;
+	uint8_t flags;
+	uint8_t hlen; /* header with options, bytes */
+	uint8_t ecn;  /* the IP header's ECN bits */
+	struct tcp_opts o;
+};
+
+/* The ms clock of timestamps (RFC 7323 5.4: between 1 ms and 1 s a tick). */
+static inline uint32_t
+tcp_ts_now(const struct tcp_cb *tp, uint64_t now_ns)
+{
+	return (uint32_t)(now_ns / 1000000u) + tp->ts_offset;
+}
+
+/* tcp_sock.c */
+void tcp_set_state(struct sonde_sock *s, uint8_t state);
+/* The connection is over (CLOSED): freed if nobody holds it, else kept for
+ * the application to read its error and close. */
+void tcp_closed(struct sonde_sock *s, int err);
+void tcp_free(struct sonde_sock *s);
+/* The connection reached ESTABLISHED (either way). */
+void tcp_established(struct sonde_sock *s);
+uint32_t tcp_isn(struct sonde_stack *st, const struct sock_key *k);
+uint32_t tcp_cookie_make(struct sonde_stack *st, const struct sock_key *k, uint32_t peer_isn,
+			 uint16_t mss, uint16_t *mss_out);
+/* The MSS a cookie (our ISN, ack - 1) encodes, or 0 if it is not ours. */
+uint16_t tcp_cookie_check(struct sonde_stack *st, const struct sock_key *k, uint32_t peer_isn,
+			  uint32_t cookie);
+/* A child of listener ls for the segment's 4-tuple, in SYN-RECEIVED. */
+struct sonde_sock *tcp_child_new(struct sonde_sock *ls, const struct sock_key *k);
+void tcp_child_unlink(struct sonde_sock *s);
+
+/* tcp_output.c */
+/* Sends what the connection may and should: data, SYN, FIN, an ACK owed. */
+void tcp_output(struct sonde_sock *s);
+/* One segment of s: seq, len bytes of the send buffer from seq, flags. */
+int tcp_send_seg(struct sonde_sock *s, uint32_t seq, uint32_t len, uint8_t flags, bool rtx);
+void tcp_send_ack(struct sonde_sock *s);
+/* A RST (or, ack_only, an ACK) in reply to segment m (data at its IP
+ * header, borrowed) that has no connection: RFC 9293 3.10.7.1. */
+void tcp_respond_rst(struct sonde_stack *st, const struct rte_mbuf *m, const struct tcp_seg *sg);
+/* The segments built since the last flush, to IP. */
+void tcp_flush(struct sonde_stack *st);
+void tcp_timer_arm(struct sonde_sock *s, uint8_t kind, uint64_t delay_ns);
+void tcp_timer_stop(struct sonde_sock *s);
+void tcp_rearm_rtx(struct sonde_sock *s);
+void tcp_rtt_sample(struct sonde_sock *s, uint32_t rtt_us);
+uint16_t tcp_mss_for(struct sonde_stack *st, uint8_t af, const uint8_t *raddr);
+uint32_t tcp_rcv_window(const struct sonde_sock *s);
+void tcp_timer_fn(struct timer *t, void *ctx);
+/* An ACK is owed for what arrived: now, or by the delayed-ACK rule. */
+void tcp_ack_owed(struct sonde_sock *s, bool now);
+void tcp_time_wait(struct sonde_sock *s);
+void tcp_dack_fn(struct timer *t, void *ctx);
+
+/* tcp_cc.c: congestion control and the SACK scoreboard */
+void tcp_cc_init(struct sonde_sock *s);
+/* acked bytes newly acknowledged, out of recovery. */
+void tcp_cc_ack(struct sonde_sock *s, uint32_t acked);
+/* Loss detected by dupacks or SACK (enter recovery), or by ECN. */
+void tcp_cc_loss(struct sonde_sock *s);
+void tcp_cc_rto(struct sonde_sock *s);
+void tcp_sack_update(struct sonde_sock *s, const struct tcp_opts *o);
+void tcp_sack_trim(struct sonde_sock *s);
+/* RFC 6675 SetPipe(). */
+uint32_t tcp_pipe(const struct sonde_sock *s);
+/* RFC 6675 NextSeg() rule 1: a lost sequence not yet retransmitted,
+ * with its length into *len; false if none. */
+bool tcp_next_lost(const struct sonde_sock *s, uint32_t *seq, uint32_t *len);
+/* Whether snd_una counts as lost (RFC 6675 IsLost). */
+bool tcp_sack_lost_una(const struct sonde_sock *s);
+bool tcp_sacked(const struct sonde_sock *s, uint32_t seq);
+
+/* Until the tcp provider lands (probes.h declares these then). */
+#if defined(SONDE_PROBES_H) && !defined(PROBE_TCP_F_RETRANSMIT)
+enum probe_tcp_kind {
+	PROBE_TCP_SEND,
+	PROBE_TCP_RECEIVE,
+	PROBE_TCP_CONNECT_REQUEST,
+	PROBE_TCP_CONNECT_ESTABLISHED,
+	PROBE_TCP_CONNECT_REFUSED,
+	PROBE_TCP_ACCEPT_ESTABLISHED,
+	PROBE_TCP_ACCEPT_REFUSED
+};
+#define PROBE_TCP_F_RETRANSMIT 0x1
+static inline void
+probe_tcp(const struct sonde_stack *st, enum probe_tcp_kind kind, const struct rte_mbuf *m,
+	  const struct sonde_sock *s, unsigned flags)
+{
+	(void)st, (void)kind, (void)m, (void)s, (void)flags;
+}
+static inline void
+probe_tcp_state(const struct sonde_stack *st, const struct sonde_sock *s, unsigned old)
+{
+	(void)st, (void)s, (void)old;
+}
+#endif
 
 #endif
