@@ -39,7 +39,8 @@ in_ns "$NS" timeout --foreground 120 nc -N -6 -l 5001 <"$IT_DIR/www/file.bin" &
 proc_register $! nc6
 in_ns "$NS" timeout --foreground 120 "$IT_PY" -m http.server --bind :: --directory "$IT_DIR/www" 8000 \
 	>"$IT_DIR/http.log" 2>&1 &
-proc_register $! http.server
+HTTPD=$!
+proc_register $HTTPD http.server
 listening() { in_ns "$NS" ss -Htln | grep -q ":$1 "; }
 for p in 5000 5001 8000; do
 	wait_for 20 "a Linux server on port $p" listening $p
@@ -52,6 +53,7 @@ sonded_start "$TAP" --addr dpdk0=$ME/24 --addr dpdk0=$ME6/64 \
 tap_to_ns6 "$TAP" "$NS" $PEER6/64 $PEER/24
 
 proc_wait_exit "$SONDED_PID" 90 || fail "sonded still running 90 s after its fetches began"
+kill -TERM $HTTPD # http.server takes no SIGINT while it serves
 wait "$SONDED_PID"
 RC=$?
 proc_unregister "$SONDED_PID"

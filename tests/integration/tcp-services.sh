@@ -96,16 +96,6 @@ for a in $ME $ME6; do
 		fail "HTTP/1.0 to $a: no close after the response"
 	expect_eq "HTTP/1.0: the page, then the close" "$(grep -c '</html>' "$IT_DIR/http10.out")" 1
 
-	# discard: nc half-closes at the end of its input, sonded closes at
-	# the FIN, and nc exits.
-	lin 60 nc -N $a 9 <"$IT_DIR/random" >"$IT_DIR/discard.out" || fail "nc to discard on $a"
-	ok "discard on $a: $BIG bytes sent, closed by sonded"
-
-	lin 60 nc -N $a 7 <"$IT_DIR/random" >"$IT_DIR/echo.out" || fail "nc to echo on $a"
-	expect_eq "echo on $a: sha256 of the $BIG bytes that came back" \
-		"$(sha256sum <"$IT_DIR/echo.out" | cut -d' ' -f1)" "$RANDSUM"
-	rm -f "$IT_DIR/echo.out"
-
 	lin 20 "$IT_PY" -c 'import socket, sys
 want = b"".join(bytes(32 + (l + c) % 95 for c in range(72)) + b"\r\n" for l in range(95)) * 3
 s = socket.create_connection((sys.argv[1], 19))
@@ -123,6 +113,17 @@ while s.recv(65536):
 s.close()
 sys.exit(got[:len(want)] != want)' $a || fail "chargen on $a: not the RFC 864 pattern"
 	ok "chargen on $a: 3 periods of the RFC 864 pattern, closed by sonded at our FIN"
+
+	# discard: nc half-closes at the end of its input, sonded closes at
+	# the FIN, and nc exits.
+	lin 60 nc -N $a 9 <"$IT_DIR/random" >"$IT_DIR/discard.out" || fail "nc to discard on $a"
+	ok "discard on $a: $BIG bytes sent, closed by sonded"
+
+	lin 60 nc -N $a 7 <"$IT_DIR/random" >"$IT_DIR/echo.out" || fail "nc to echo on $a"
+	expect_eq "echo on $a: sha256 of the $BIG bytes that came back" \
+		"$(sha256sum <"$IT_DIR/echo.out" | cut -d' ' -f1)" "$RANDSUM"
+	rm -f "$IT_DIR/echo.out"
+
 done
 
 sonded_stop
