@@ -201,6 +201,8 @@ probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct rte_
 		memcpy(ap->pkt.pkt_reason, reason, strnlen(reason, sizeof(ap->pkt.pkt_reason) - 1));
 	if (cs) {
 		ap->csi.cs_addr = (uint64_t)(uintptr_t)cs;
+		/* The first member of struct sonde_sock (sock.h): its cid. */
+		memcpy(&ap->csi.cs_cid, cs, sizeof(ap->csi.cs_cid));
 		ap->csi.cs_pid = st->pid;
 		ap->csi.cs_zoneid = st->id;
 		csp = &ap->csi;

@@ -134,24 +134,34 @@ int sonde_connect(struct sonde_sock *s, const struct sockaddr *addr, socklen_t l
  * -EPIPE after shutdown or a reset (and then ERR), -ENOBUFS when the
  * pool is short.  UDP: sends one datagram to the connected peer, whole
  * or not at all (-EMSGSIZE past 65507 bytes, or 65527 for IPv6;
- * -EDESTADDRREQ unconnected; -EHOSTUNREACH no route). */
+ * -EDESTADDRREQ unconnected; -EHOSTUNREACH no route, the datagram then
+ * counted as dropped; -ENOBUFS the pool is short; -EPIPE after SHUT_WR),
+ * or an error an ICMP message left on a connected socket, once (see
+ * sonde_sock_error). */
 ssize_t sonde_send(struct sonde_sock *s, const void *buf, size_t len, int flags);
-/* UDP: one datagram to addr (NULL: the connected peer). */
+/* UDP: one datagram to addr (NULL: the connected peer).  An unbound
+ * socket is bound to a free port first (as BSD); from the bound address,
+ * else the one the route to addr gives. */
 ssize_t sonde_sendto(struct sonde_sock *s, const void *buf, size_t len, int flags,
 		     const struct sockaddr *addr, socklen_t alen);
 /* TCP: up to len bytes of the stream; 0 once the peer's FIN is reached;
  * -EAGAIN when there is nothing yet; -ECONNRESET after a reset.  UDP: the
  * next datagram, cut to len (the rest is lost, as for BSD), its sender in
- * from (if not NULL). */
+ * from (if not NULL); with none queued, an error an ICMP message left,
+ * once, else -EAGAIN. */
 ssize_t sonde_recv(struct sonde_sock *s, void *buf, size_t len, int flags);
 ssize_t sonde_recvfrom(struct sonde_sock *s, void *buf, size_t len, int flags,
 		       struct sockaddr *from, socklen_t *flen);
 
 /* Zero copy.  sonde_send_mbuf: m (a chain, its data the payload: the
- * stack prepends its headers in front, in a segment of its own) is the
+ * stack prepends its headers in front, TCP in a segment of its own) is the
  * stack's once this returns 0 or a positive count: TCP appends it whole
  * to the send buffer (-EAGAIN: no room for all of it, m still the
- * caller's); UDP sends it as one datagram to addr (NULL: the peer).
+ * caller's); UDP sends it as one datagram to addr (NULL: the peer), its
+ * headers in m's own headroom when m is direct, not shared and has 62
+ * bytes of it, else in a segment of their own.  UDP's errors leave m the
+ * caller's, but -EHOSTUNREACH: IP had it, found no route and dropped it
+ * (counted, as sonde_send's), so m is gone.
  * sonde_recv_mbuf: *m is the next mbuf chain of received data (TCP: the
  * stream's next bytes, as they arrived; UDP: one datagram), data at the
  * payload, the caller's to free; returns its length, 0 at the FIN,
@@ -177,7 +187,12 @@ void sonde_abort(struct sonde_sock *s);
 int sonde_getsockname(const struct sonde_sock *s, struct sockaddr *addr, socklen_t *len);
 /* -ENOTCONN when there is no peer. */
 int sonde_getpeername(const struct sonde_sock *s, struct sockaddr *addr, socklen_t *len);
-/* The socket's error, a negative errno, or 0; reading it does not clear it. */
+/* The socket's error, a negative errno, or 0; reading it does not clear
+ * it.  UDP: what the last ICMP error about a connected socket's datagrams
+ * said (-ECONNREFUSED port unreachable, -EHOSTUNREACH, -ENETUNREACH,
+ * ...: Linux's mapping; not packet too big, as IP fragments to the path
+ * MTU), which the next send or recv returns once and clears (BSD's
+ * so_error); an unconnected socket is not told. */
 int sonde_sock_error(const struct sonde_sock *s);
 
 /* Options, an int each. */

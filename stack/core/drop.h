@@ -55,6 +55,7 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_UDP_BAD_CHECKSUM, "udp-bad-checksum", DROP_DIR_IN, DROP_IP)      \
 	X(DROP_UDP_NO_PORT, "udp-no-port", DROP_DIR_IN, DROP_IP)                \
 	X(DROP_UDP_RCVBUF, "udp-receive-buffer-full", DROP_DIR_IN, DROP_IP)     \
+	X(DROP_UDP_SHUT_RD, "udp-read-shutdown", DROP_DIR_IN, DROP_IP)          \
 	X(DROP_SOCK_MBUFS, "socket-mbufs-full", DROP_DIR_IN, DROP_IP)           \
 	X(DROP_TCP_TRUNCATED, "tcp-truncated", DROP_DIR_IN, DROP_IP)            \
 	X(DROP_TCP_BAD_OFFSET, "tcp-bad-offset", DROP_DIR_IN, DROP_IP)          \

@@ -1,10 +1,11 @@
 /*
  * proto.c: the joints.  A layer registers what it handles when a stack is
  * made (its init in stack/layers.c): an EtherType, what raw IP from a
- * tunnel or lo0 goes to, an IP protocol number per family, the
- * reassembly of fragments.  The layers below dispatch through these tables,
- * so adding a protocol (TCP, a tunnel's decapsulation) is a registration,
- * not a new case in someone else's switch.
+ * tunnel or lo0 goes to, an IP protocol number per family (and who hears
+ * of ICMP errors about what it sent), the reassembly of fragments.  The
+ * layers below dispatch through these tables, so adding a protocol (TCP, a
+ * tunnel's decapsulation) is a registration, not a new case in someone
+ * else's switch.
  */
 #include <errno.h>
 
@@ -37,15 +38,24 @@ proto_l3_register(struct sonde_stack *st, int af, pkt_burst_fn input, pkt_burst_
 	return 0;
 }
 
+/* What a registration per family checks: a family, a handler, a free
+ * slot (taken: the slot of af_idx(af), a valid index whatever af). */
+static int
+proto_af_check(int af, bool have_fn, bool taken)
+{
+	if ((af != 4 && af != 6) || !have_fn)
+		return -EINVAL;
+	return taken ? -EEXIST : 0;
+}
+
 int
 proto_ip_register(struct sonde_stack *st, int af, uint8_t proto, ip_upper_fn fn)
 {
-	if ((af != 4 && af != 6) || fn == NULL)
-		return -EINVAL;
-	if (st->ip_proto[af_idx(af)][proto] != NULL)
-		return -EEXIST;
-	st->ip_proto[af_idx(af)][proto] = fn;
-	return 0;
+	int r = proto_af_check(af, fn != NULL, st->ip_proto[af_idx(af)][proto] != NULL);
+
+	if (r == 0)
+		st->ip_proto[af_idx(af)][proto] = fn;
+	return r;
 }
 
 int
@@ -57,4 +67,14 @@ proto_reass_register(struct sonde_stack *st, int af, reass_fn fn)
 		return -EEXIST;
 	st->reass[af_idx(af)] = fn;
 	return 0;
+}
+
+int
+proto_ip_err_register(struct sonde_stack *st, int af, uint8_t proto, ip_err_fn fn)
+{
+	int r = proto_af_check(af, fn != NULL, st->ip_err[af_idx(af)][proto] != NULL);
+
+	if (r == 0)
+		st->ip_err[af_idx(af)][proto] = fn;
+	return r;
 }

@@ -113,9 +113,6 @@ sonde_stack_destroy(struct sonde_stack *st)
 	for (unsigned l = sonde_n_layers; l-- > 0;)
 		if (sonde_layers[l]->stop)
 			sonde_layers[l]->stop(st);
-	for (unsigned i = 0; i < st->n_ifs; i++)
-		if (st->ifs[i] != NULL)
-			if_flush(st, st->ifs[i]);
 	st->closing = true;
 	/* What the layers hold per interface (the neighbour queues), what
 	 * the interfaces hold, then the layers (the reassembly table, and the
@@ -298,6 +295,8 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("udp.in", s->udp_in);
 	S("udp.echoed", s->udp_echoed);
 	S("udp.discarded", s->udp_discarded);
+	S("udp.delivered", s->udp_delivered);
+	S("udp.out", s->udp_out);
 	S("tcp.active_opens", s->tcp_active_opens);
 	S("tcp.passive_opens", s->tcp_passive_opens);
 	S("tcp.attempt_fails", s->tcp_attempt_fails);

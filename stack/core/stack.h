@@ -79,6 +79,29 @@ typedef void (*pkt_one_fn)(struct sonde_stack *st, struct rte_mbuf *m);
  * it. */
 typedef struct rte_mbuf *(*reass_fn)(struct sonde_stack *st, struct rte_mbuf *m, uint32_t off);
 
+/* An ICMP or ICMPv6 error about a packet we sent, for the transport that
+ * sent it (registered per family and protocol: proto_ip_err_register).
+ * icmp.c and icmp6.c call it for destination unreachable, time exceeded,
+ * parameter problem, and fragmentation needed (IPv4) or packet too big
+ * (IPv6), once the quote is known to hold the IP header (and any IPv6
+ * extension headers) and 8 bytes past it, and its source is an address of
+ * ours.  err and hard are Linux's mapping (icmp_err_convert,
+ * icmpv6_err_convert): a positive errno, and whether the error is hard
+ * (RFC 1122 4.2.3.9: a soft one says a path may come back). */
+struct ip_err {
+	uint8_t af;   /* 4 or 6 */
+	uint8_t type; /* ICMP_UNREACH, ICMP6_PACKET_TOO_BIG, ... */
+	uint8_t code;
+	bool hard;
+	int err;	   /* ECONNREFUSED, EHOSTUNREACH, EMSGSIZE, ... */
+	uint32_t info;	   /* the next-hop or path MTU for fragmentation needed and
+			      packet too big; the pointer for parameter problem; else 0 */
+	const uint8_t *ip; /* the quoted IP header: our packet, as it left */
+	uint32_t len;	   /* bytes quoted from ip on (at least l4_off + 8) */
+	uint32_t l4_off;   /* the quoted transport header's offset from ip */
+};
+typedef void (*ip_err_fn)(struct sonde_stack *st, const struct ip_err *e);
+
 /* How frames get in and out of an interface: drivers/ implements these
  * (a DPDK port, an embedder's callbacks); NULL for an interface with no
  * frames of its own (lo0 reads its queue). */
@@ -281,6 +304,7 @@ struct sonde_stack {
 	pkt_burst_fn l3_input[2]; /* [0] IPv4, [1] IPv6: from an interface with no link header */
 	pkt_burst_fn l3_local[2]; /* ... from lo0: our own packets, delivered */
 	ip_upper_fn ip_proto[2][256];
+	ip_err_fn ip_err[2][256]; /* ICMP errors about what a protocol sent */
 	reass_fn reass[2];
 	pkt_one_fn icmp6_types[256]; /* ICMPv6 messages by type (ND's, registered by nd6.c) */
 
@@ -427,6 +451,9 @@ int proto_eth_register(struct sonde_stack *st, uint16_t type, pkt_burst_fn fn);
 int proto_l3_register(struct sonde_stack *st, int af, pkt_burst_fn input, pkt_burst_fn local);
 int proto_ip_register(struct sonde_stack *st, int af, uint8_t proto, ip_upper_fn fn);
 int proto_reass_register(struct sonde_stack *st, int af, reass_fn fn);
+/* The handler of ICMP errors about packets of protocol proto that this
+ * stack sent (struct ip_err). */
+int proto_ip_err_register(struct sonde_stack *st, int af, uint8_t proto, ip_err_fn fn);
 /* The index of the handler registered for EtherType type, or
  * SONDE_ETH_TYPES if none. */
 static inline uint8_t

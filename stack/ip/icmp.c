@@ -3,6 +3,8 @@
  * and RFC 1812 4.3.2's for routers: echo reply, destination unreachable,
  * time exceeded; errors rate-limited and never sent about an ICMP error, a
  * broadcast or multicast, a non-initial fragment or a non-unicast source.
+ * Errors received about what we sent go to the transport that sent it
+ * (st->ip_err).
  * Echo requests are answered a burst at a time, each turned around in its
  * own mbuf.
  */
@@ -18,6 +20,34 @@
 
 /* RFC 1812 4.3.2.3: quote as much of the packet as fits in 576 bytes. */
 #define ICMP_ERR_MAX 576
+/* What of a received error's quote its transport sees: the IP header
+ * with options (60) and more than the 8 bytes RFC 792 promises (RFC 1812
+ * 4.3.2.3 routers quote more; TCP may read its options). */
+#define ICMP_NOTIFY_MAX 128
+
+/* Destination unreachable's codes as Linux maps them (icmp_err_convert[]):
+ * the errno, and whether it is hard. */
+static const struct {
+	uint8_t err;
+	bool hard;
+} icmp_unreach_err[] = {
+	{ ENETUNREACH, false },	 /* 0 net unreachable */
+	{ EHOSTUNREACH, false }, /* 1 host unreachable */
+	{ ENOPROTOOPT, true },	 /* 2 protocol unreachable */
+	{ ECONNREFUSED, true },	 /* 3 port unreachable */
+	{ EMSGSIZE, false },	 /* 4 fragmentation needed */
+	{ EOPNOTSUPP, false },	 /* 5 source route failed */
+	{ ENETUNREACH, true },	 /* 6 net unknown */
+	{ EHOSTDOWN, true },	 /* 7 host unknown */
+	{ ENONET, true },	 /* 8 host isolated */
+	{ ENETUNREACH, true },	 /* 9 net prohibited */
+	{ EHOSTUNREACH, true },	 /* 10 host prohibited */
+	{ ENETUNREACH, false },	 /* 11 net unreachable for TOS */
+	{ EHOSTUNREACH, false }, /* 12 host unreachable for TOS */
+	{ EHOSTUNREACH, true },	 /* 13 administratively prohibited (RFC 1812) */
+	{ EHOSTUNREACH, true },	 /* 14 host precedence violation */
+	{ EHOSTUNREACH, true },	 /* 15 precedence cutoff */
+};
 
 static bool
 icmp_type_is_error(uint8_t t)
@@ -44,6 +74,65 @@ icmp_echo(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *p)
 	wire_put16(p + 2, wire_cksum_adjust_hi(wire_get16(p + 2), ICMP_ECHO, ICMP_ECHOREPLY));
 	ipv4_turn(st, m);
 	return 0;
+}
+
+/* e's errno and info for an error of type and code (rest: the header's
+ * second word); false for one the transports are not told of. */
+static bool
+icmp_err_convert(uint8_t type, uint8_t code, uint32_t rest, struct ip_err *e)
+{
+	switch (type) {
+	case ICMP_UNREACH:
+		if (code >= RTE_DIM(icmp_unreach_err))
+			return false;
+		e->err = icmp_unreach_err[code].err;
+		e->hard = icmp_unreach_err[code].hard;
+		/* RFC 1191 4: the next-hop MTU in the low 16 bits. */
+		e->info = code == ICMP_UNREACH_NEEDFRAG ? rest & 0xffff : 0;
+		return true;
+	case ICMP_TIMXCEED: e->err = EHOSTUNREACH; return true;
+	case ICMP_PARAMPROB:
+		e->err = EPROTO;
+		e->hard = true;
+		e->info = rest >> 24; /* RFC 792: the pointer */
+		return true;
+	default: return false; /* source quench (RFC 6633), redirect: not the transport's */
+	}
+}
+
+/* An error about a packet we sent (m: the ICMP message at off, len
+ * bytes), to the handler of the quoted packet's protocol (RFC 1122
+ * 3.2.2.1: "MUST be passed to the transport layer"). */
+static void
+icmp_notify(struct sonde_stack *st, const struct rte_mbuf *m, uint32_t off, uint32_t len,
+	    const struct icmp_view *ic)
+{
+	uint8_t buf[ICMP_NOTIFY_MAX];
+	struct ip_err e = { .af = 4, .type = ic->type, .code = ic->code };
+	const uint8_t *q;
+	uint32_t src;
+	ip_err_fn fn;
+
+	if (len < ICMP_HDR_LEN + IPV4_MIN_HDR_LEN + 8)
+		return;
+	e.len = RTE_MIN(len - ICMP_HDR_LEN, (uint32_t)sizeof(buf));
+	q = rte_pktmbuf_read(m, off + ICMP_HDR_LEN, e.len, buf);
+	if (q == NULL || q[0] >> 4 != 4)
+		return;
+	e.l4_off = (q[0] & 0xfu) * 4;
+	/* RFC 792: the header and 64 bits of the datagram, the first fragment's
+	 * (a later one has no transport header), from one of our addresses. */
+	if (e.l4_off < IPV4_MIN_HDR_LEN || e.len < e.l4_off + 8 ||
+	    (wire_get16(q + 6) & IPV4_OFFSET_MASK) != 0)
+		return;
+	src = wire_load32(q + 12);
+	if (!ipv4_is_local(st, src) && !IN_LOOPBACK_H(rte_be_to_cpu_32(src)))
+		return;
+	fn = st->ip_err[0][q[9]];
+	if (fn == NULL || !icmp_err_convert(ic->type, ic->code, ic->rest, &e))
+		return;
+	e.ip = q;
+	fn(st, &e);
 }
 
 static void
@@ -78,7 +167,9 @@ icmp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 			pkt_drop(st, m, (enum drop_reason)r);
 			continue;
 		}
-		/* Replies and errors end here until sockets can take them. */
+		if (icmp_type_is_error(ic.type))
+			icmp_notify(st, m, off, len, &ic);
+		/* Replies end here until sockets can take them. */
 		rte_pktmbuf_free(m);
 	}
 	st->stats.icmp_echo_replies += replies;

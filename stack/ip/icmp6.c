@@ -1,9 +1,10 @@
 /*
  * icmp6.c: ICMPv6 (RFC 4443): echo, the errors (destination unreachable,
  * packet too big, time exceeded, parameter problem) with 2.4(e)'s rules and
- * 2.4(f)'s rate limit, and path MTU from packet too big (RFC 8201).  Other
- * types go to the handler registered for them: Neighbor Discovery's
- * (nd6.c).
+ * 2.4(f)'s rate limit, and path MTU from packet too big (RFC 8201).
+ * Errors received about what we sent go to the transport that sent it
+ * (st->ip_err).  Other types go to the handler registered for them:
+ * Neighbor Discovery's (nd6.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -79,6 +80,91 @@ icmp6_echo(struct sonde_stack *st, struct rte_mbuf *m)
 	return 0;
 }
 
+/* The upper layer of IPv6 packet h (len bytes of it, at least its fixed
+ * header): its header's offset, its protocol in *nxtp.  The walk stops at
+ * the 16th extension header, at one that does not fit in len (*nxtp the
+ * extension header's type then), and at the fragment header of a later
+ * fragment (IPPROTO_FRAGMENT_), which holds no upper-layer header. */
+static uint32_t
+icmp6_upper(const uint8_t *h, uint32_t len, uint8_t *nxtp)
+{
+	uint32_t off = IPV6_HDR_LEN, hl;
+	uint8_t nxt = h[6];
+
+	for (int n = 0; n < 16 && off + 2 <= len; n++) {
+		if (nxt != IPPROTO_HOPOPTS_ && nxt != IPPROTO_ROUTING_ && nxt != IPPROTO_DSTOPTS_ &&
+		    nxt != IPPROTO_FRAGMENT_)
+			break;
+		if (nxt == IPPROTO_FRAGMENT_ &&
+		    (off + 4 > len || (wire_get16(h + off + 2) & 0xfff8) != 0))
+			break;
+		/* This header's length, by this header's type. */
+		hl = nxt == IPPROTO_FRAGMENT_ ? 8u : (h[off + 1] + 1u) * 8;
+		nxt = h[off];
+		off += hl;
+	}
+	*nxtp = nxt;
+	return off;
+}
+
+/* ICMPv6 errors as Linux maps them (icmpv6_err_convert): e's errno and
+ * info; false for a code the transports are not told of. */
+static bool
+icmp6_err_convert(uint8_t type, uint8_t code, uint32_t rest, struct ip_err *e)
+{
+	/* Destination unreachable: no route, administratively prohibited,
+	 * beyond scope, address unreachable, port unreachable, source
+	 * address failed policy, reject route (RFC 4443 3.1). */
+	static const uint8_t unreach[] = { ENETUNREACH,	 EACCES, EHOSTUNREACH, EHOSTUNREACH,
+					   ECONNREFUSED, EACCES, EACCES };
+
+	switch (type) {
+	case ICMP6_DST_UNREACH:
+		if (code >= RTE_DIM(unreach))
+			return false;
+		e->err = unreach[code];
+		e->hard = unreach[code] == EACCES || unreach[code] == ECONNREFUSED;
+		return true;
+	case ICMP6_PACKET_TOO_BIG:
+		e->err = EMSGSIZE;
+		e->hard = true;
+		e->info = rest; /* RFC 4443 3.2: the MTU */
+		return true;
+	case ICMP6_TIME_EXCEEDED: e->err = EHOSTUNREACH; return true;
+	case ICMP6_PARAM_PROB:
+		e->err = EPROTO;
+		e->hard = true;
+		e->info = rest; /* RFC 4443 3.4: the pointer */
+		return true;
+	default: return false;
+	}
+}
+
+/* An error about a packet we sent (p: the message, len bytes of it in the
+ * first segment), to the handler of the quoted packet's upper layer
+ * (RFC 4443 3: the upper-layer process is notified). */
+static void
+icmp6_notify(struct sonde_stack *st, const uint8_t *p, uint32_t len)
+{
+	struct ip_err e = { .af = 6, .type = p[0], .code = p[1] };
+	const uint8_t *q = p + ICMP_HDR_LEN;
+	uint8_t nxt;
+	ip_err_fn fn;
+
+	if (len < ICMP_HDR_LEN + IPV6_HDR_LEN + 8 || q[0] >> 4 != 6)
+		return;
+	e.len = len - ICMP_HDR_LEN;
+	e.l4_off = icmp6_upper(q, e.len, &nxt);
+	/* The upper-layer header and 8 bytes of it quoted, from one of ours. */
+	if (e.len < e.l4_off + 8 || (!ipv6_is_local(st, q + 8) && !ipv6_addr_is_loopback(q + 8)))
+		return;
+	fn = st->ip_err[1][nxt];
+	if (fn == NULL || !icmp6_err_convert(p[0], p[1], wire_get32(p + 4), &e))
+		return;
+	e.ip = q;
+	fn(st, &e);
+}
+
 static void
 icmp6_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -125,7 +211,9 @@ icmp6_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 		}
 		if (p[0] == ICMP6_PACKET_TOO_BIG)
 			icmp6_packet_too_big(st, p, rte_pktmbuf_data_len(m) - off);
-		/* Replies and errors end here until sockets can take them. */
+		if (p[0] < 128)
+			icmp6_notify(st, p, RTE_MIN(len, rte_pktmbuf_data_len(m) - off));
+		/* Replies end here until sockets can take them. */
 		rte_pktmbuf_free(m);
 	}
 	st->stats.icmp6_echo_replies += replies;
@@ -151,8 +239,8 @@ icmp6_error_allowed(struct sonde_stack *st, const struct rte_mbuf *m, const uint
 	const uint8_t *src = h + 8, *dst = h + 24;
 	bool mcast_ok = type == ICMP6_PACKET_TOO_BIG ||
 			(type == ICMP6_PARAM_PROB && code == ICMP6_PARAMPROB_OPTION);
-	uint32_t off = IPV6_HDR_LEN;
-	uint8_t nxt = h[6];
+	uint32_t off;
+	uint8_t nxt;
 
 	if (len < IPV6_HDR_LEN)
 		return false;
@@ -163,27 +251,10 @@ icmp6_error_allowed(struct sonde_stack *st, const struct rte_mbuf *m, const uint
 		return false;
 	if (ipv6_addr_is_unspecified(src) || ipv6_addr_is_multicast(src))
 		return false;
-	/* Not about an ICMPv6 error or a redirect: find the upper layer. */
-	for (int n = 0; n < 16 && off + 2 <= len; n++) {
-		uint32_t hl;
-
-		if (nxt == IPPROTO_ICMPV6_) {
-			if (h[off] < 128 || h[off] == ND_REDIRECT)
-				return false;
-			break;
-		}
-		if (nxt != IPPROTO_HOPOPTS_ && nxt != IPPROTO_ROUTING_ && nxt != IPPROTO_DSTOPTS_ &&
-		    nxt != IPPROTO_FRAGMENT_)
-			break;
-		/* A later fragment holds no upper-layer header, only data. */
-		if (nxt == IPPROTO_FRAGMENT_ &&
-		    (off + 4 > len || (wire_get16(h + off + 2) & 0xfff8) != 0))
-			break;
-		/* This header's length, by this header's type. */
-		hl = nxt == IPPROTO_FRAGMENT_ ? 8u : (h[off + 1] + 1u) * 8;
-		nxt = h[off];
-		off += hl;
-	}
+	/* Not about an ICMPv6 error or a redirect. */
+	off = icmp6_upper(h, len, &nxt);
+	if (nxt == IPPROTO_ICMPV6_ && off + 2 <= len && (h[off] < 128 || h[off] == ND_REDIRECT))
+		return false;
 	if (!ratelimit_ok(&st->icmp6_rl, st->now)) {
 		st->stats.icmp6_ratelimited++;
 		return false;

@@ -287,6 +287,13 @@ void ipv4_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t 
  * src 0 picks the outgoing interface's address. */
 int ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t dst,
 		uint8_t proto, uint8_t ttl, uint8_t tos);
+/* The same for a transport's socket or connection conn: the packet's
+ * pkt_meta conn (ipv4_output's metadata is written whole, conn NULL), for
+ * the probes.  Both consume m, whatever they return: 0, or -EHOSTUNREACH
+ * (no route), -EADDRNOTAVAIL (src 0 and the interface has no address),
+ * -ENOBUFS (no headroom for the header), each a counted drop. */
+int ipv4_output_conn(struct sonde_stack *st, struct rte_mbuf *m, void *conn, uint32_t src,
+		     uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos);
 void ipv4_turn_options(struct rte_mbuf *m);
 
 /* m (data at the request's IPv4 header) turned into the header of its
@@ -330,6 +337,10 @@ void ipv6_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t 
  * the interface for link-local and multicast destinations (-1: none). */
 int ipv6_output(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src, const uint8_t *dst,
 		uint8_t nxt, uint8_t hlim, uint8_t tclass, int ifhint);
+/* The same for socket or connection conn, as ipv4_output_conn(); the
+ * same errors (-EADDRNOTAVAIL: from :: where that is not allowed). */
+int ipv6_output_conn(struct sonde_stack *st, struct rte_mbuf *m, void *conn, const uint8_t *src,
+		     const uint8_t *dst, uint8_t nxt, uint8_t hlim, uint8_t tclass, int ifhint);
 void ipv6_turn_ext(struct rte_mbuf *m);
 
 /* The offset of the field that named a delivered packet's upper layer:
@@ -389,6 +400,9 @@ void icmp_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, 
 /* The same for ICMPv6, per RFC 4443 2.4. */
 void icmp6_error(struct sonde_stack *st, const struct rte_mbuf *m, uint8_t type, uint8_t code,
 		 uint32_t info);
+/* ICMP errors about what we sent go to the transport that sent it by
+ * st->ip_err (proto_ip_err_register, struct ip_err in stack.h): icmp.c
+ * and icmp6.c check the quote and map the type and code to an errno. */
 /* ICMPv6 messages of one type, one at a time (data at the ICMPv6 header;
  * the IPv6 header before it), to a handler that consumes them. */
 int icmp6_register(struct sonde_stack *st, uint8_t type, pkt_one_fn fn);

@@ -356,11 +356,19 @@ int
 ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t dst, uint8_t proto,
 	    uint8_t ttl, uint8_t tos)
 {
+	return ipv4_output_conn(st, m, NULL, src, dst, proto, ttl, tos);
+}
+
+int
+ipv4_output_conn(struct sonde_stack *st, struct rte_mbuf *m, void *conn, uint32_t src, uint32_t dst,
+		 uint8_t proto, uint8_t ttl, uint8_t tos)
+{
 	struct ipv4_view ip = { 0 };
 	const struct dst *d;
 	uint8_t *p;
 
 	pkt_meta_init(m, SONDE_IF_NONE, 4);
+	pkt_meta(m)->conn = conn;
 	p = (uint8_t *)rte_pktmbuf_prepend(m, IPV4_MIN_HDR_LEN);
 	if (unlikely(p == NULL)) {
 		/* The probe sees a packet with no header yet (probes.c). */

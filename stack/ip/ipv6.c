@@ -492,11 +492,19 @@ int
 ipv6_output(struct sonde_stack *st, struct rte_mbuf *m, const uint8_t *src, const uint8_t *dst,
 	    uint8_t nxt, uint8_t hlim, uint8_t tclass, int ifhint)
 {
+	return ipv6_output_conn(st, m, NULL, src, dst, nxt, hlim, tclass, ifhint);
+}
+
+int
+ipv6_output_conn(struct sonde_stack *st, struct rte_mbuf *m, void *conn, const uint8_t *src,
+		 const uint8_t *dst, uint8_t nxt, uint8_t hlim, uint8_t tclass, int ifhint)
+{
 	struct ipv6_view ip = { 0 };
 	const struct dst *d;
 	uint8_t *p;
 
 	pkt_meta_init(m, ifhint >= 0 ? (uint16_t)ifhint : SONDE_IF_NONE, 6);
+	pkt_meta(m)->conn = conn;
 	ip.tclass = tclass;
 	ip.plen = (uint16_t)rte_pktmbuf_pkt_len(m);
 	ip.nxt = nxt;

@@ -181,6 +181,7 @@ sock_hash_bound(struct sonde_sock *s)
 	if (rte_hash_add_key_data(sk->bound, &k, s) != 0)
 		return -ENOMEM;
 	s->flags |= SOCK_F_BOUND;
+	sk->udp_bound += s->proto == IPPROTO_UDP;
 	return 0;
 }
 
@@ -192,6 +193,7 @@ sock_unhash_bound(struct sonde_sock *s)
 	key_bound(s, &k);
 	rte_hash_del_key(s->st->sk->bound, &k);
 	s->flags &= ~SOCK_F_BOUND;
+	s->st->sk->udp_bound -= s->proto == IPPROTO_UDP;
 }
 
 static void
@@ -284,15 +286,14 @@ sock_pick_port(struct sonde_sock *s)
 }
 
 int
-sock_pick_source(struct sonde_sock *s)
+sock_source(struct sonde_stack *st, uint8_t af, const uint8_t *raddr, uint16_t *ifhint,
+	    uint8_t *laddr)
 {
-	struct sonde_stack *st = s->st;
-
-	if (s->af == 4) {
+	if (af == 4) {
 		uint32_t dst, src;
 		const struct dst *d;
 
-		memcpy(&dst, s->key.raddr, 4);
+		memcpy(&dst, raddr, 4);
 		d = dst4(st, dst);
 		if (d->out == NULL)
 			return -ENETUNREACH;
@@ -302,26 +303,31 @@ sock_pick_source(struct sonde_sock *s)
 			src = ipv4_if_addr(d->out, dst);
 		if (src == 0)
 			return -EADDRNOTAVAIL;
-		memcpy(s->key.laddr, &src, 4);
+		memcpy(laddr, &src, 4);
 		return 0;
 	} else {
 		uint8_t nh[16];
 		struct sonde_if *ifp;
 
-		if (ipv6_is_local(st, s->key.raddr) || ipv6_addr_is_loopback(s->key.raddr)) {
-			memcpy(s->key.laddr, s->key.raddr, 16);
+		if (ipv6_is_local(st, raddr) || ipv6_addr_is_loopback(raddr)) {
+			memcpy(laddr, raddr, 16);
 			return 0;
 		}
-		ifp = ipv6_route(st, s->key.raddr, s->ifhint == SONDE_IF_NONE ? -1 : (int)s->ifhint,
-				 nh);
+		ifp = ipv6_route(st, raddr, *ifhint == SONDE_IF_NONE ? -1 : (int)*ifhint, nh);
 		if (ifp == NULL)
 			return -ENETUNREACH;
-		if (ipv6_addr_is_linklocal(s->key.raddr))
-			s->ifhint = ifp->index;
-		if (!ipv6_select_source(ifp, s->key.raddr, s->key.laddr))
+		if (ipv6_addr_is_linklocal(raddr))
+			*ifhint = ifp->index;
+		if (!ipv6_select_source(ifp, raddr, laddr))
 			return -EADDRNOTAVAIL;
 		return 0;
 	}
+}
+
+int
+sock_pick_source(struct sonde_sock *s)
+{
+	return sock_source(s->st, s->af, s->key.raddr, &s->ifhint, s->key.laddr);
 }
 
 /* Whether addr (af's length) is one of ours, or the wildcard. */
@@ -342,6 +348,25 @@ sock_addr_ours(struct sonde_stack *st, uint8_t af, const uint8_t *addr)
 		return true;
 	for (unsigned i = 0; i < st->n_ifs; i++)
 		if (st->ifs[i] != NULL && ipv6_if_find_addr(st->ifs[i], addr) != NULL)
+			return true;
+	return false;
+}
+
+/* Whether a UDP socket may bind to addr (af's length) though it is not
+ * ours: a multicast group, or an IPv4 broadcast address of ours, to take
+ * what is sent to it (as BSD and Linux allow). */
+static bool
+sock_addr_group(struct sonde_stack *st, uint8_t af, const uint8_t *addr)
+{
+	uint32_t a;
+
+	if (af == 6)
+		return ipv6_addr_is_multicast(addr);
+	memcpy(&a, addr, 4);
+	if (IN_MULTICAST_H(rte_be_to_cpu_32(a)))
+		return true;
+	for (unsigned i = 0; i < st->n_ifs; i++)
+		if (st->ifs[i] != NULL && ipv4_is_broadcast(st, st->ifs[i], a))
 			return true;
 	return false;
 }
@@ -506,7 +531,8 @@ sonde_bind(struct sonde_sock *s, const struct sockaddr *sa, socklen_t len)
 	r = sock_addr_from(s->af, sa, len, addr, &port);
 	if (r)
 		return r;
-	if (!sock_addr_ours(s->st, s->af, addr))
+	if (!sock_addr_ours(s->st, s->af, addr) &&
+	    !(s->proto == IPPROTO_UDP && sock_addr_group(s->st, s->af, addr)))
 		return -EADDRNOTAVAIL;
 	memcpy(s->key.laddr, addr, 16);
 	if (port == 0) {
@@ -734,6 +760,17 @@ sonde_sock_readable(const struct sonde_sock *s)
 
 /* --- the layer --- */
 
+/* Every socket starts marked as in the pool (a guard for tests). */
+static void
+sock_obj_init(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
+{
+	struct sonde_sock *s = obj;
+
+	(void)mp, (void)arg, (void)idx;
+	memset(s, 0, sizeof(*s));
+	s->flags = SOCK_F_FREED;
+}
+
 static int
 sock_init(struct sonde_stack *st, const struct sonde_conf *conf)
 {
@@ -761,8 +798,8 @@ sock_init(struct sonde_stack *st, const struct sonde_conf *conf)
 	}
 	sk->next_ephemeral = (uint16_t)rte_rand();
 	snprintf(name, sizeof(name), "ssk%u_%x", st->id, (unsigned)(uintptr_t)st);
-	sk->pool = rte_mempool_create(name, n, sizeof(struct sonde_sock), 0, 0, NULL, NULL, NULL,
-				      NULL, (int)rte_socket_id(),
+	sk->pool = rte_mempool_create(name, n, sizeof(struct sonde_sock), 0, 0, NULL, NULL,
+				      sock_obj_init, NULL, (int)rte_socket_id(),
 				      RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 	if (sk->pool == NULL)
 		return -rte_errno;

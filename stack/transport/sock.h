@@ -104,6 +104,7 @@ struct sock_state {
 	uint32_t mbufs, mbufs_max; /* held in socket buffers, all sockets */
 	uint32_t sndbuf, rcvbuf;   /* defaults */
 	uint32_t open;		   /* sockets out of the pool */
+	uint32_t udp_bound;	   /* UDP sockets in the bound table: none, no demux */
 	uint32_t port_secret[4];   /* RFC 6056's F() key */
 	uint16_t next_ephemeral;
 	struct ratelimit challenge_rl; /* RFC 5961 7: challenge ACKs */
@@ -144,6 +145,11 @@ int sock_pick_port(struct sonde_sock *s);
 /* The source address towards s->key.raddr into s->key.laddr, and the
  * interface for a link-local one: -ENETUNREACH, -EADDRNOTAVAIL. */
 int sock_pick_source(struct sonde_sock *s);
+/* The same for any remote raddr of family af: the source into laddr;
+ * *ifhint in, the interface a link-local raddr is on (SONDE_IF_NONE: by
+ * the route), out, the one it leaves by. */
+int sock_source(struct sonde_stack *st, uint8_t af, const uint8_t *raddr, uint16_t *ifhint,
+		uint8_t *laddr);
 /* Queue a received packet on s (the tail). */
 void sock_rq_append(struct sonde_sock *s, struct rte_mbuf *m, uint32_t bytes);
 /* Whether the stack's socket buffers may take n more mbufs. */

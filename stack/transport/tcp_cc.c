@@ -14,8 +14,8 @@
 #include "tcp.h"
 
 #define TCP_DUPTHRESH 3
-#define CUBIC_C 0.4	   /* RFC 9438 5: segments / s^3 */
-#define CUBIC_BETA_NUM 7   /* beta_cubic = 0.7 */
+#define CUBIC_C 0.4	 /* RFC 9438 5: segments / s^3 */
+#define CUBIC_BETA_NUM 7 /* beta_cubic = 0.7 */
 #define CUBIC_BETA_DEN 10
 
 void
@@ -117,8 +117,9 @@ tcp_cc_reduce(struct sonde_sock *s)
 		return RTE_MAX(flight / 2, 2u * tp->mss);
 	tp->cubic.epoch_ns = 0;
 	if (tp->cwnd < tp->cubic.w_last_max)
-		tp->cubic.w_max = (uint32_t)((uint64_t)tp->cwnd * (CUBIC_BETA_DEN + CUBIC_BETA_NUM) /
-					     (2 * CUBIC_BETA_DEN));
+		tp->cubic.w_max =
+			(uint32_t)((uint64_t)tp->cwnd * (CUBIC_BETA_DEN + CUBIC_BETA_NUM) /
+				   (2 * CUBIC_BETA_DEN));
 	else
 		tp->cubic.w_max = tp->cwnd;
 	tp->cubic.w_last_max = tp->cwnd;

@@ -852,6 +852,7 @@ void
 tcp_fini_all(struct sonde_stack *st)
 {
 	struct sock_state *sk = st->sk;
+	unsigned rsts = 0;
 
 	if (sk == NULL)
 		return;
@@ -864,6 +865,12 @@ tcp_fini_all(struct sonde_stack *st)
 		tcp_send_seg(s, tp->snd_max, 0, TH_RST | TH_ACK, false);
 		st->stats.tcp_out_rsts++;
 		tcp_set_state(s, TCPS_CLOSED);
+		rsts++;
 	}
 	tcp_flush(st);
+	/* Out now: the interfaces drop what they still queue when they go. */
+	if (rsts > 0)
+		for (unsigned i = 0; i < st->n_ifs; i++)
+			if (st->ifs[i] != NULL)
+				if_flush(st, st->ifs[i]);
 }

@@ -13,7 +13,8 @@
  * there: with one of the stack's probe calls deleted, a test here fails.
  *
  * Every record is also held to what docs/probes.md promises of any probe:
- * arg1 (csinfo_t) NULL, no sockets yet; arg4 set and arg5 NULL for IPv4,
+ * arg1 (csinfo_t) NULL but for a socket's datagrams, and then that
+ * socket's (a UDP socket sending); arg4 set and arg5 NULL for IPv4,
  * the reverse for IPv6; the ip provider's probe followed at once by its
  * family's with the same arguments; a reason only on drop probes; if_local
  * set on lo0 alone; padding zero; the text addresses those of the header;
@@ -23,9 +24,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "sonde/socket.h"
 
 #include "packets.h"
 #include "probe_record.h"
@@ -95,6 +100,10 @@ check_v4_cksum(const struct probe_rec *r)
 	assert_int_equal(ref_cksum(h, sizeof(h)), 0);
 }
 
+/* The socket whose packets a test records (csinfo_t's cs_addr), or NULL:
+ * none may have a connection. */
+static const void *expect_cs;
+
 /* What every record must be, whatever fired it. */
 static void
 check_common(const struct probe_rec *r)
@@ -103,7 +112,14 @@ check_common(const struct probe_rec *r)
 	char fam[8];
 
 	assert_non_null(r->pkt);
-	assert_null(r->cs); /* no connections until TCP */
+	/* A socket's packets only, and then the one the test expects. */
+	if (r->cs != NULL) {
+		assert_non_null(expect_cs);
+		assert_int_equal(r->cs->cs_addr, (uintptr_t)expect_cs);
+		assert_int_not_equal(r->cs->cs_cid, 0);
+		assert_int_equal(r->cs->cs_pid, getpid());
+		assert_int_equal(r->cs->cs_zoneid, STACK_ID);
+	}
 	assert_non_null(r->ip);
 	assert_non_null(r->ifi);
 	snprintf(fam, sizeof(fam), "ipv%u", r->ip->ip_ver);
@@ -962,6 +978,36 @@ test_nd(void **state)
 	fx_finish(fx);
 }
 
+/* A UDP socket's datagram: write as it sends, send at the poll's flush,
+ * both naming the socket. */
+static void
+test_udp_socket(void **state)
+{
+	struct unit_fx *fx = *state;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(9) };
+	struct sonde_sock *s;
+
+	host46(fx);
+	assert_int_equal(sonde_socket(fx->st, AF_INET, SOCK_DGRAM, NULL, &s), 0);
+	a.sin_addr.s_addr = ip4("10.0.0.2");
+	assert_int_equal(sonde_connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	expect_cs = s;
+	probe_record_start();
+	fx_poll(fx); /* the gate sees the recorder */
+	assert_int_equal(sonde_send(s, "probed", 6, 0), 6);
+	fx_poll(fx);
+	probe_record_stop();
+	expect_fired(FIRED("ipv4:write", "ip:send", "ipv4:send"));
+	for (unsigned i = 0; i < 3; i++) {
+		assert_non_null(rec(i)->cs);
+		assert_int_equal(rec(i)->cs->cs_cid, rec(0)->cs->cs_cid);
+	}
+	assert_string_equal(rec(0)->v4->ipv4_protostr, "UDP");
+	expect_cs = NULL;
+	sonde_close(s);
+	fx_finish(fx);
+}
+
 int
 main(void)
 {
@@ -971,7 +1017,7 @@ main(void)
 		T(test_echo4),	      T(test_echo6),	  T(test_udp_echo),  T(test_forward),
 		T(test_bad_checksum), T(test_martian),	  T(test_no_route),  T(test_no_route_back),
 		T(test_udp_no_port),  T(test_loopback),	  T(test_fragments), T(test_send_after_arp),
-		T(test_burst),	      T(test_burst_runs), T(test_nd),
+		T(test_burst),	      T(test_burst_runs), T(test_nd),	     T(test_udp_socket),
 	};
 	int r;
 

@@ -325,6 +325,9 @@ fx_release(struct unit_fx *fx)
 			rte_pktmbuf_free(l->rxq[l->rx_head++]);
 	}
 	sonde_stack_destroy(fx->st);
+	/* What the stack sent as it went (TCP's resets). */
+	for (unsigned i = 0; i < fx->n_links; i++)
+		fx_tx_clear(&fx->link[i]);
 	fx->st = NULL;
 	unit_cur = NULL;
 }
