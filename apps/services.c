@@ -1040,7 +1040,7 @@ udp_answer(struct udp_svc *u, struct rte_mbuf *m, const struct sockaddr_storage 
 	if (u->kind == SVC_ECHO) {
 		/* Zero copy: the datagram goes back in the mbufs it came in. */
 		r = sonde_send_mbuf(u->s, m, (const struct sockaddr *)from, flen);
-		if (r < 0)
+		if (r < 0 && r != -EHOSTUNREACH) /* socket.h: that one took m */
 			rte_pktmbuf_free(m);
 	} else {
 		rte_pktmbuf_free(m);

@@ -1,8 +1,7 @@
 /*
- * sonde-echo: a TCP and UDP echo server (RFC 862) on libsonde, both
- * families, zero copy (data goes back out in the mbufs it came in): the
- * least a program needs to serve on <sonde/socket.h>.
- *
+ * sonde-echo: a TCP and UDP echo server (RFC 862) on libsonde, both families,
+ * zero copy (data goes back out in the mbufs it came in): the least a program
+ * needs to serve on <sonde/socket.h>.
  *   sonde-echo [EAL args] -- PORT ADDR/LEN [ADDR/LEN ...]   (on DPDK port 0)
  *   cc sonde-echo.c $(pkg-config --cflags --libs sonde) -o sonde-echo
  */
@@ -61,9 +60,11 @@ udp_echo(struct sonde_sock *s)
 	struct sockaddr_storage from;
 	socklen_t len = sizeof(from);
 	struct rte_mbuf *m = NULL;
+	ssize_t r;
 
 	while (sonde_recv_mbuf(s, &m, (struct sockaddr *)&from, &len) >= 0 && m != NULL) {
-		if (sonde_send_mbuf(s, m, (struct sockaddr *)&from, len) < 0)
+		r = sonde_send_mbuf(s, m, (struct sockaddr *)&from, len);
+		if (r < 0 && r != -EHOSTUNREACH) /* that one took m (socket.h) */
 			rte_pktmbuf_free(m);
 		len = sizeof(from);
 		m = NULL;
@@ -117,8 +118,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sonde-echo: no pool, stack, port 0, address or socket\n");
 		return 1;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal), signal(SIGTERM, on_signal);
 	while (!quit && !sonde_ready(st)) /* IPv6 addresses: DAD, about a second */
 		sonde_poll(st, sonde_now(st));
 	printf("ready pid %d\n", (int)getpid());
