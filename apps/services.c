@@ -1340,7 +1340,7 @@ services_run(struct svc_stack *ss, uint64_t now)
 /* One socket of sp's, of family af, bound to its port on every address. */
 static int
 svc_socket(struct svc_stack *ss, const struct svc_spec *sp, int af, void *udata,
-	   struct sonde_sock **s)
+	   struct sonde_sock **s, bool quiet_inuse)
 {
 	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(sp->port) };
 	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons(sp->port) };
@@ -1358,11 +1358,11 @@ svc_socket(struct svc_stack *ss, const struct svc_spec *sp, int af, void *udata,
 		what = "listen";
 		r = sonde_listen(*s, LISTEN_BACKLOG);
 	}
-	if (r) {
+	if (r && !(r == -EADDRINUSE && quiet_inuse))
 		fprintf(stderr, "sonded: --service %s: %s (%s): %s\n", sp->arg, what,
 			af == AF_INET ? "IPv4" : "IPv6", strerror(-r));
+	if (r)
 		sonde_close(*s);
-	}
 	return r;
 }
 
@@ -1390,13 +1390,19 @@ services_start(struct svc_stack **out, struct sonde_stack *st, const struct svc_
 				u->tag = T_UDP;
 				u->kind = sp->kind;
 				u->ss = ss;
-				r = svc_socket(ss, sp, afs[f], u, &u->s);
+				r = svc_socket(ss, sp, afs[f], u, &u->s, false);
 				ss->n_udp += r == 0;
-			} else if (primary) {
-				/* socket.h: a listener is made on every linked stack. */
+			} else {
+				/* socket.h has a listener made on one linked stack
+				 * opened on all, but the library does not do it yet
+				 * (connections to the others' queues are reset):
+				 * every stack makes its own, and one the library
+				 * made already (-EADDRINUSE) will do. */
 				r = svc_socket(ss, sp, afs[f], (void *)(uintptr_t)sp,
-					       &ss->listen[ss->n_listen]);
+					       &ss->listen[ss->n_listen], !primary);
 				ss->n_listen += r == 0;
+				if (r == -EADDRINUSE && !primary)
+					r = 0;
 			}
 		}
 	}

@@ -59,9 +59,10 @@ const char *fetch_parse(struct svc_opts *o, const char *arg);
 
 struct svc_stack;
 
-/* The services of o on st: UDP sockets on every stack, TCP listeners on
- * the first of linked stacks only (primary: the library opens them on
- * the others).  0 or a negative errno (printed). */
+/* The services of o on st, a UDP socket and a TCP listener a family on
+ * every stack (primary: the first of linked stacks; on the others a
+ * listener the library copied there already is taken as theirs).  0 or
+ * a negative errno (printed). */
 int services_start(struct svc_stack **out, struct sonde_stack *st, const struct svc_opts *o,
 		   bool primary);
 /* Drains st's events and handles them; returns how many there were. */

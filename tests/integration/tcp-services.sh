@@ -17,7 +17,8 @@
 #   chargen (19)  the RFC 864 pattern, 3 periods of it
 #
 # sonded's counters agree (bytes discarded, echoed; no connection ended by
-# an error) and it exits with every mbuf back.
+# an error) and it exits with every mbuf back.  Then a sonded with two
+# lcores: 100 requests each family, served by both stacks.
 #
 #   tests/integration/tcp-services.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
@@ -131,3 +132,23 @@ expect_counter service.tcp.discarded_bytes $((2 * BIG))
 expect_counter service.tcp.echoed_bytes $((2 * BIG))
 expect_counter service.tcp.errors 0
 expect_counter_ge service.http.requests $((2 * 209))
+
+# Two lcores, one stack each (linked): net_tap spreads the connections
+# over both queues; each stack must accept and serve its own.
+[ "$(nproc)" -ge 2 ] || skip "the rest needs two CPUs"
+tap_new TAP2
+SONDED_LCORES=0,1 SONDED_MEM=512 sonded_start "$TAP2" --addr dpdk0=$ME/24 --addr dpdk0=$ME6/64 \
+	--service tcp:80=http
+tap_to_ns6 "$TAP2" "$NS" $PEER6/64 $PEER/24
+for h in $ME "[$ME6]"; do
+	seq 1 100 | lin 90 xargs -P 20 -I{} curl -sS -g -o /dev/null \
+		-w '%{http_code} %{size_download} {}\n' "http://$h/bytes/{}000" >"$IT_DIR/mc.out" 2>&1
+	expect_eq "two stacks: 100 requests to http://$h, 20 at a time, answered 200 with their bytes" \
+		"$(awk '$1 == 200 && $2 == $3 "000" { n++ } END { print n + 0 }' "$IT_DIR/mc.out")" 100
+done
+sonded_stop
+expect_counter service.tcp.accepted 200
+for s in 0 1; do
+	expect_counter_ge "stack$s.ipv4.in" 50
+	expect_counter_ge "stack$s.ipv6.in" 50
+done
