@@ -13,8 +13,12 @@
  *   sonded [EAL args] -- --addr IF=ADDR/LEN [--addr ...]
  *          [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]
  *          [--mtu IF=N ...] [--frag-timeout MS] [--ping DEST[,COUNT]]
- *          [--service udp:PORT=echo|discard] [--busy-poll]
+ *          [--service PROTO:PORT=KIND ...] [--fetch [ADDR]:PORT[/PATH]=FILE ...]
+ *          [--exit-after-fetch] [--busy-poll]
  *   sonded --help | --version
+ *
+ * The services and the client are apps/services.c, on the public socket
+ * API: each lcore drains its stack's events after every sonde_poll().
  */
 #include <ctype.h>
 #include <errno.h>
@@ -35,6 +39,7 @@
 #include <rte_telemetry.h>
 #include <rte_version.h>
 
+#include "services.h"
 #include "sonde/sonde.h"
 
 #ifndef SONDE_VERSION
@@ -55,6 +60,7 @@ static volatile sig_atomic_t quit;
 /* One stack and the lcore that polls it. */
 struct lcore_stack {
 	struct sonde_stack *st;
+	struct svc_stack *svc; /* its services (services.c) */
 	unsigned lcore;
 	bool busy;
 	bool ready; /* written by its lcore only (atomically), read by main */
@@ -87,8 +93,7 @@ struct opts {
 	unsigned n_route;
 	const char *pcap[MAX_ARGS];
 	unsigned n_pcap;
-	const char *service[MAX_ARGS];
-	unsigned n_service;
+	struct svc_opts svc; /* --service, --fetch */
 	const char *mtu[MAX_ARGS];
 	unsigned n_mtu;
 	struct fault_opt fault[MAX_ARGS];
@@ -130,7 +135,21 @@ usage(FILE *f)
 		"  --mtu IF=N              + the port's MTU, at least 1280 (default the PMD's)\n"
 		"  --frag-timeout MS         reassembly timeout in milliseconds (default 30000)\n"
 		"  --ping DEST[,COUNT]       COUNT (default 1) echo requests to DEST, 1 a second\n"
-		"  --service udp:PORT=KIND + KIND echo (RFC 862) or discard (RFC 863) on UDP PORT\n"
+		"  --service PROTO:PORT=KIND\n"
+		"                          + a service on PORT, IPv4 and IPv6: udp:PORT=echo (RFC "
+		"862),\n"
+		"                            discard (RFC 863) or chargen (RFC 864); "
+		"tcp:PORT=echo,\n"
+		"                            discard, chargen or http (GET / and GET /bytes/N, N\n"
+		"                            bytes of 0-9a-zA-Z+/ repeated)\n"
+		"  --fetch [ADDR]:PORT[/PATH]=FILE\n"
+		"                          + once ready, connect to ADDR (IPv6 in brackets) and\n"
+		"                            write to FILE the body of GET /PATH (HTTP/1.1) or,\n"
+		"                            without /PATH, all the peer sends until it closes;\n"
+		"                            prints 'fetch: N bytes in T s ...' or 'fetch: error\n"
+		"                            WHY ...' (WHY e.g. ECONNREFUSED, HTTP 404)\n"
+		"  --exit-after-fetch        stop once every fetch has ended (exit status 3 if\n"
+		"                            one failed)\n"
 		"  --fault IF=[rx:|tx:]SPEC\n"
 		"                          + a lossy link on IF made by sonde (no netem needed),\n"
 		"                            received frames (rx:), sent ones (tx:) or both:\n"
@@ -420,6 +439,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "frag-timeout", required_argument, NULL, 'T' },
 		{ "ping", required_argument, NULL, 'P' },
 		{ "service", required_argument, NULL, 'S' },
+		{ "fetch", required_argument, NULL, 'G' },
+		{ "exit-after-fetch", no_argument, NULL, 'X' },
 		{ "busy-poll", no_argument, NULL, 'b' },
 		{ "fault", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
@@ -471,11 +492,21 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case 'P': o->ping = optarg; break;
-		case 'S':
-			if (o->n_service == MAX_ARGS)
-				return bad_arg("--service", optarg, "too many");
-			o->service[o->n_service++] = optarg;
+		case 'S': {
+			const char *why = services_parse(&o->svc, optarg);
+
+			if (why)
+				return bad_arg("--service", optarg, why);
 			break;
+		}
+		case 'G': {
+			const char *why = fetch_parse(&o->svc, optarg);
+
+			if (why)
+				return bad_arg("--fetch", optarg, why);
+			break;
+		}
+		case 'X': o->svc.exit_after_fetch = true; break;
 		case 'b': o->busy = true; break;
 		case 'F': {
 			const char *why = fault_parse(o, optarg);
@@ -573,24 +604,6 @@ configure(struct sonde_stack *st, const struct opts *o, unsigned lcore, unsigned
 		if (r)
 			return bad_arg("--route", o->route_dst[i], strerror(-r));
 	}
-	for (unsigned i = 0; i < o->n_service; i++) {
-		/* udp:PORT=echo|discard */
-		unsigned port;
-		char kind[16];
-		enum sonde_service k;
-
-		if (sscanf(o->service[i], "udp:%u=%15s", &port, kind) != 2 || port == 0 ||
-		    port > 65535)
-			return bad_arg("--service", o->service[i],
-				       "expected udp:PORT=echo|discard");
-		if (strcmp(kind, "echo") == 0)
-			k = SONDE_SERVICE_ECHO;
-		else if (strcmp(kind, "discard") == 0)
-			k = SONDE_SERVICE_DISCARD;
-		else
-			return bad_arg("--service", o->service[i], "expected echo or discard");
-		sonde_udp_service(st, (uint16_t)port, k);
-	}
 captures:
 	/* Every stack's own: each has its queue of the port. */
 	for (unsigned i = 0; i < o->n_fault; i++) {
@@ -672,6 +685,8 @@ agg_stacks(const struct app *a)
 	for (unsigned i = 0; i < a->n; i++) {
 		g->pos = 0;
 		sonde_stats_foreach(a->ls[i].st, agg_add, g);
+		if (a->ls[i].svc)
+			services_stats(a->ls[i].svc, agg_add, g);
 	}
 	return g;
 }
@@ -681,9 +696,10 @@ static bool
 per_stack_stat(const char *name)
 {
 	static const char *const names[] = {
-		"ipv4.in",  "ipv4.out",	     "ipv6.in",	   "ipv6.out",	    "icmp.in",
-		"icmp6.in", "udp.in",	     "udp.echoed", "arp.in",	    "nd.ns_in",
-		"nd.na_in", "neigh.entries", "peer.sent",  "peer.received", "peer.ring_full",
+		"ipv4.in",   "ipv4.out",      "ipv6.in",	"ipv6.out",
+		"icmp.in",   "icmp6.in",      "udp.in",		"service.udp.echoed",
+		"arp.in",    "nd.ns_in",      "nd.na_in",	"neigh.entries",
+		"peer.sent", "peer.received", "peer.ring_full",
 	};
 	size_t len = strlen(name);
 
@@ -763,6 +779,24 @@ print_stat(const char *name, uint64_t value, void *arg)
 		printf("%-32s %" PRIu64 "\n", name, value);
 }
 
+/* One turn: the stack's, then its services' events.  False if idle. */
+static bool
+poll_once(struct lcore_stack *ls, uint64_t now)
+{
+	unsigned n = sonde_poll(ls->st, now);
+
+	return (n + services_run(ls->svc, now)) != 0;
+}
+
+/* The services' sockets closed (connections reset) by the stack's own
+ * lcore, and a last poll to send the RSTs before the ports close. */
+static void
+services_stop_flush(struct lcore_stack *ls)
+{
+	services_stop(ls->svc);
+	sonde_poll(ls->st, sonde_now(ls->st));
+}
+
 /* The poll loop of one stack, until SIGINT/SIGTERM. */
 static int
 stack_loop(void *arg)
@@ -771,7 +805,7 @@ stack_loop(void *arg)
 	unsigned idle = 0;
 
 	while (!quit) {
-		if (sonde_poll(ls->st, sonde_now(ls->st)) == 0 && !ls->busy) {
+		if (!poll_once(ls, sonde_now(ls->st)) && !ls->busy) {
 			/* Idle: give the core back for a moment (not with --busy-poll). */
 			if (++idle >= IDLE_POLLS)
 				usleep(IDLE_SLEEP_US);
@@ -781,6 +815,7 @@ stack_loop(void *arg)
 		if (!ls->ready && sonde_ready(ls->st))
 			__atomic_store_n(&ls->ready, true, __ATOMIC_RELEASE);
 	}
+	services_stop_flush(ls);
 	return 0;
 }
 
@@ -873,8 +908,10 @@ ports_close(struct app *a)
 static void
 stacks_destroy(struct app *a)
 {
-	for (unsigned i = 0; i < a->n; i++)
+	for (unsigned i = 0; i < a->n; i++) {
 		sonde_stack_destroy(a->ls[i].st);
+		services_free(a->ls[i].svc);
+	}
 	a->n = 0;
 }
 
@@ -903,6 +940,7 @@ main(int argc, char **argv)
 	struct lcore_stack *main_ls = &app.ls[0];
 	uint64_t next_ping = 0, now;
 	unsigned idle = 0, pings = 0, in_use;
+	bool fetch_failed = false;
 	const char *prefix;
 	uint16_t port;
 	int n, r;
@@ -957,6 +995,8 @@ main(int argc, char **argv)
 		r = ports_add(&app);
 	for (unsigned i = 0; r == 0 && i < app.n; i++)
 		r = configure(app.ls[i].st, &o, app.ls[i].lcore, app.n);
+	for (unsigned i = 0; r == 0 && i < app.n; i++)
+		r = services_start(&app.ls[i].svc, app.ls[i].st, &o.svc, i == 0) ? 1 : 0;
 	if (r) {
 		ports_close(&app);
 		stacks_destroy(&app);
@@ -979,7 +1019,7 @@ main(int argc, char **argv)
 	/* IPv6 addresses are tentative until DAD is done: about a second. */
 	for (now = sonde_now(main_ls->st), next_ping = now + 5000000000ull;
 	     !quit && !all_ready(&app) && now < next_ping; now = sonde_now(main_ls->st)) {
-		if (sonde_poll(main_ls->st, now) == 0)
+		if (!poll_once(main_ls, now))
 			usleep(IDLE_SLEEP_US);
 		if (sonde_ready(main_ls->st))
 			__atomic_store_n(&main_ls->ready, true, __ATOMIC_RELEASE);
@@ -996,15 +1036,18 @@ main(int argc, char **argv)
 		printf(" lcores=%u", app.n);
 	printf("\n");
 	fflush(stdout);
+	services_fetch_start(main_ls->svc, sonde_now(main_ls->st));
 
 	while (!quit) {
 		now = sonde_now(main_ls->st);
+		if (o.svc.exit_after_fetch && services_fetch_done(main_ls->svc, &fetch_failed))
+			quit = 1;
 		if (o.ping && pings < o.ping_count && now >= next_ping) {
 			sonde_ping(main_ls->st, &ping_dst, (uint16_t)getpid(), (uint16_t)pings, 56);
 			pings++;
 			next_ping = now + 1000000000ull;
 		}
-		if (sonde_poll(main_ls->st, now) == 0 && !o.busy) {
+		if (!poll_once(main_ls, now) && !o.busy) {
 			/* Idle: give the core back for a moment (not with --busy-poll). */
 			if (++idle >= IDLE_POLLS)
 				usleep(IDLE_SLEEP_US);
@@ -1013,6 +1056,7 @@ main(int argc, char **argv)
 		}
 	}
 
+	services_stop_flush(main_ls);
 	rte_eal_mp_wait_lcore();
 	pthread_mutex_lock(&app.tel_lock);
 	app.tel_on = false;
@@ -1026,5 +1070,7 @@ main(int argc, char **argv)
 	fflush(stdout);
 	rte_mempool_free(app.pool);
 	rte_eal_cleanup();
-	return in_use ? 1 : 0;
+	if (in_use)
+		return 1;
+	return fetch_failed ? 3 : 0;
 }

@@ -28,7 +28,7 @@ SONDE_GEN=${SONDE_GEN:-$BUILD/apps/sonde-gen}
 [ -x "$SONDE_GEN" ] || fail "no sonde-gen at $SONDE_GEN (build first: ninja -C $BUILD)"
 RATE=20000
 DURATION=1
-ECHO_COUNTERS="icmp.echo_replies icmp6.echo_replies udp.echoed ipv4.forwarded ipv6.forwarded"
+ECHO_COUNTERS="icmp.echo_replies icmp6.echo_replies service.udp.echoed ipv4.forwarded ipv6.forwarded"
 SONDED_EXTRA=()
 
 SOCK_DIR=$(mktemp -d /tmp/sonde-memif.XXXXXX) || fail "mktemp"
@@ -149,8 +149,8 @@ FWD6="--src fd77::2 --dst fd78::2 --gw fd77::1 --rx-port 1 --rx-addr fd78::2"
 {
 	run_case icmp4 icmp4 1 icmp.echo_replies $V4
 	run_case icmp6 icmp6 1 icmp6.echo_replies $V6
-	run_case udp4 udp4 1 udp.echoed $V4 --dport 7
-	run_case udp6 udp6 1 udp.echoed $V6 --dport 7
+	run_case udp4 udp4 1 service.udp.echoed $V4 --dport 7
+	run_case udp6 udp6 1 service.udp.echoed $V6 --dport 7
 	run_case fwd4 udp4 2 ipv4.forwarded $FWD4
 	run_case fwd6 udp6 2 ipv6.forwarded $FWD6
 }

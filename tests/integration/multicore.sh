@@ -78,7 +78,7 @@ sonded_stop
 say "bpftrace: $(tr '\n' ' ' <"$IT_DIR/receive.out")"
 
 N4=$((NSOCK * ROUNDS))
-expect_counter udp.echoed $((2 * N4))
+expect_counter service.udp.echoed $((2 * N4))
 expect_counter icmp.echo_replies $NPING
 expect_counter icmp6.echo_replies $NPING
 for s in 0 1; do

@@ -69,6 +69,6 @@ expect_counter drop.in.frag-too-many 0
 expect_counter drop.in.reassembly-full 0
 expect_counter drop.in.udp-bad-checksum 0
 expect_counter drop.in.icmp-bad-checksum 0
-expect_counter udp.echoed 7
+expect_counter service.udp.echoed 7
 expect_counter icmp.echo_replies $N
 expect_counter icmp6.echo_replies $N

@@ -106,6 +106,6 @@ expect_eq "receives on dpdk1 (tos flags offset ttl length)" \
 	"$(awk '$1 == "receive" { printf "%s(%s %s %s %s %s)", sep, $5, $8, $9, $10, $6; sep = " " }' "$IT_DIR/hdr-probes.dpdk1.txt")" "$W"
 
 sonded_stop
-expect_counter udp.echoed $((2 * NS0 + ${#BIG[@]}))
+expect_counter service.udp.echoed $((2 * NS0 + ${#BIG[@]}))
 expect_counter frag.reassembled ${#BIG[@]}
 expect_counter frag.fragmented ${#BIG[@]}
