@@ -433,8 +433,11 @@ tcp_hold(const struct sonde_sock *s, uint32_t len, uint32_t avail, bool fin)
 
 	if (len >= tp->mss || fin)
 		return false;
-	if (len < avail) /* held by the window: send a part only if it is big */
-		return len < tp->snd_max_wnd / 2;
+	/* Held by the window: a part goes only if it is big, or if nothing
+	 * is in flight (no ACK would come to let it go: RFC 1122 4.2.3.4's
+	 * override, without its timer). */
+	if (len < avail)
+		return tp->snd_max != tp->snd_una && len < tp->snd_max_wnd / 2;
 	/* All we have, and less than a segment. */
 	if (s->flags & SOCK_F_NODELAY)
 		return false;

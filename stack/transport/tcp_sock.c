@@ -234,10 +234,12 @@ tcp_free(struct sonde_sock *s)
 void
 tcp_closed(struct sonde_sock *s, int err)
 {
+	/* Out of its listener's queues first: a child leaving SYN-RECEIVED
+	 * gives its place in the half-open count back. */
+	tcp_child_unlink(s);
 	if (s->tcp.state != TCPS_CLOSED)
 		tcp_set_state(s, TCPS_CLOSED);
 	tcp_timer_stop(s);
-	tcp_child_unlink(s);
 	if (s->flags & SOCK_F_CONNECTED)
 		sock_unhash_connected(s);
 	if (s->flags & SOCK_F_CLOSED) {
