@@ -1077,8 +1077,8 @@ tcp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n, bool v6)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		r = tcp_parse(m, &sg, v6);
 		if (unlikely(r)) {
+			/* No tcp:::receive: there may be no header to read. */
 			st->stats.tcp_in_errs++;
-			probe_tcp(st, PROBE_TCP_RECEIVE, m, NULL, 0);
 			pkt_drop(st, m, (enum drop_reason)r);
 			continue;
 		}
