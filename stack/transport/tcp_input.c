@@ -961,6 +961,25 @@ tcp_conn_input(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *s
 			return;
 		}
 	}
+	/* RFC 9293 3.5 figure 7, simultaneous open: the peer's SYN-ACK
+	 * acknowledges our SYN: ESTABLISHED, and an ACK of its SYN (sending
+	 * our SYN-ACK again instead, as for a SYN alone, has each side answer
+	 * the other's SYN-ACK with one more, for ever). */
+	if (tp->state == TCPS_SYN_RECEIVED &&
+	    (sg->flags & (TH_SYN | TH_ACK | TH_RST)) == (TH_SYN | TH_ACK) && sg->seq == tp->irs &&
+	    SEQ_GT(sg->ack, tp->snd_una) && SEQ_LEQ(sg->ack, tp->snd_max)) {
+		tp->snd_una = sg->ack;
+		tp->snd_wnd = sg->wnd; /* RFC 7323 2.2: a SYN's is not scaled */
+		tp->snd_max_wnd = tp->snd_wnd;
+		tp->snd_wl1 = sg->seq;
+		tp->snd_wl2 = sg->ack;
+		tp->backoff = 0;
+		tcp_established(s);
+		tcp_rearm_rtx(s);
+		tp->tf |= TF_ACKNOW;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	/* A SYN-ACK we sent again: the peer's SYN again (RFC 9293 3.10.7.4). */
 	if (tp->state == TCPS_SYN_RECEIVED && sg->flags & TH_SYN && sg->seq == tp->irs) {
 		tp->snd_nxt = tp->iss;
