@@ -470,7 +470,10 @@ tcp_output(struct sonde_sock *s)
 
 		if (len == 0 && !fin)
 			break;
-		if (len > 0 && tcp_hold(s, len, avail, fin))
+		/* Nagle and SWS avoidance are for new data: what a timeout
+		 * brought snd_nxt back to goes whatever its size (held, a
+		 * short segment waits for an ACK that only it can bring). */
+		if (len > 0 && !SEQ_LT(tp->snd_nxt, tp->snd_max) && tcp_hold(s, len, avail, fin))
 			break;
 		if (fin)
 			flags |= TH_FIN;
