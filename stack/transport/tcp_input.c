@@ -712,8 +712,11 @@ tcp_data_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 			rte_pktmbuf_free(m);
 		}
 		tcp_rcv_sack_update(tp, seq);
-		/* RFC 5681 4.2: out of order, a duplicate ACK at once. */
-		tp->tf |= TF_ACKNOW;
+		/* RFC 5681 4.2: out of order, a duplicate ACK at once, one
+		 * for each segment: the sender counts them (3.2), so the
+		 * one ACK a run's end would send for a burst of them leaves
+		 * it waiting for its timeout. */
+		tcp_send_ack(s);
 		return;
 	}
 	hole = tp->ooo_head != NULL;
