@@ -853,9 +853,16 @@ tcp_ack_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 				tp->dupacks = 0;
 			} else if (!(tp->tf & TF_SACK)) {
 				/* RFC 6582 3.2 (4): a partial one: the next
-				 * hole goes at once. */
-				tp->high_rxt = tp->snd_una;
+				 * hole goes at once, whatever the window (the
+				 * pipe, every segment above it still counted in
+				 * flight, would hold it until the timeout). */
+				uint32_t len =
+					RTE_MIN(tp->snd_max - tp->snd_una, (uint32_t)tp->mss);
+
 				tp->dupacks = 0;
+				tp->high_rxt = tp->snd_una;
+				if (tcp_send_seg(s, tp->snd_una, len, TH_ACK, true) == 0)
+					tp->high_rxt = tp->snd_una + len;
 			}
 		} else {
 			tp->dupacks = 0;
