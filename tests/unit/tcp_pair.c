@@ -194,6 +194,7 @@ wire_tap(struct pair *p, bool to_b, struct rte_mbuf *m, bool lost)
 
 	if (m->nb_segs != 1 || !seg_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &sg))
 		return !lost;
+	lost = lost || p->cut;
 	sg.to_b = to_b;
 	sg.t = p->now;
 	sg.m = m;
@@ -217,7 +218,7 @@ wire_push(struct pair *p, bool to_b, struct rte_mbuf **pkts, uint16_t n)
 		bool lost;
 
 		w->frames++;
-		lost = wire_lost(lose, w->frames) || p->cut;
+		lost = wire_lost(lose, w->frames);
 		if (!wire_tap(p, to_b, pkts[i], lost) || w->tail - w->head == PAIR_Q) {
 			w->dropped++;
 			rte_pktmbuf_free(pkts[i]);
@@ -747,4 +748,17 @@ pair_stream(struct pair *p, struct sonde_sock *tx, struct sonde_sock *rx, uint64
 	struct pair_flow f = { .tx = tx, .rx = rx, .total = total };
 
 	return pair_flows(p, &f, 1, 100000, max_ns);
+}
+
+void
+pair_log_print(const struct pair *p, unsigned from, unsigned to)
+{
+	for (unsigned i = from; i < to && i < p->n_log; i++) {
+		const struct pair_seg *g = &p->log[i];
+
+		print_message("%5u %8.3f %s %02x seq %u ack %u len %u win %u%s sack %u %u-%u\n", i,
+			      (double)(g->t - UNIT_T0) / 1e6, g->to_b ? "A>B" : "B>A", g->flags,
+			      g->seq, g->ack, g->len, g->win, g->lost ? " LOST" : "", g->n_sack,
+			      g->sack[0][0], g->sack[0][1]);
+	}
 }

@@ -97,6 +97,8 @@ socklen_t pair_addr(int af, bool b, uint16_t port, struct sockaddr_storage *ss);
 /* Logs every TCP segment from now on (p->log, p->n_log; full at
  * PAIR_LOG_MAX, then no more). */
 void pair_log(struct pair *p);
+/* Prints log entries [from, to) (a failing test's witness). */
+void pair_log_print(const struct pair *p, unsigned from, unsigned to);
 /* Writes sg's seq, ack, flags, win and ecn back into its frame (sg->m)
  * and fixes the checksums. */
 void pair_seg_rewrite(struct pair_seg *sg);

@@ -371,9 +371,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		pair_test(test_open_close4),	   pair_test(test_open_close6),
-		pair_test(test_simultaneous_open),  pair_test(test_simultaneous_close),
-		pair_test(test_close_unread_rst),   pair_test(test_abort),
-		pair_test(test_linger0),		   pair_test(test_half_close),
+		pair_test(test_simultaneous_open), pair_test(test_simultaneous_close),
+		pair_test(test_close_unread_rst),  pair_test(test_abort),
+		pair_test(test_linger0),	   pair_test(test_half_close),
 		pair_test(test_listener_close),	   pair_test(test_accept_data_fin),
 	};
 	int r;
