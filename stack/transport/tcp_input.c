@@ -879,9 +879,12 @@ tcp_ack_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 		    (tp->dupacks >= 3 || (tp->tf & TF_SACK && tcp_sack_lost_una(s))))
 			tcp_enter_recovery(s);
 	}
-	/* RFC 3168 6.1.2: ECE once a window (not in recovery: it reduced). */
+	/* RFC 3168 6.1.2: ECE once a window (not in recovery: it reduced).
+	 * The next window starts past snd_max at the reduction: an ACK of
+	 * exactly that much still answers the old window's data (the peer
+	 * echoes ECE until our CWR, which rides on the data after it). */
 	if (tp->tf & TF_ECN && sg->flags & TH_ECE && !(tp->tf & TF_RECOVERY) &&
-	    SEQ_GEQ(sg->ack, tp->ecn_seq)) {
+	    SEQ_GT(sg->ack, tp->ecn_seq)) {
 		tcp_cc_loss(s);
 		tp->tf |= TF_CWR;
 		tp->ecn_seq = tp->snd_max;
