@@ -405,11 +405,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		pair_test(test_rto_backoff),	 pair_test(test_rto_heals),
-		pair_test(test_karn),		 pair_test(test_syn_timeout),
-		pair_test(test_fast_retransmit), pair_test(test_fast_retransmit_nosack),
-		pair_test(test_newreno_partial), pair_test(test_sack_recovery4),
-		pair_test(test_sack_recovery6),	 pair_test(test_lossy4),
+		pair_test(test_rto_backoff),
+		pair_test(test_rto_heals),
+		pair_test(test_karn),
+		pair_test(test_syn_timeout),
+		pair_test(test_fast_retransmit),
+		pair_test(test_fast_retransmit_nosack),
+		pair_test(test_newreno_partial),
+		pair_test(test_sack_recovery4),
+		pair_test(test_sack_recovery6),
+		pair_test(test_lossy4),
 		pair_test(test_lossy6),
 	};
 	int r;
