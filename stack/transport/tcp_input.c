@@ -712,8 +712,11 @@ tcp_data_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 			rte_pktmbuf_free(m);
 		}
 		tcp_rcv_sack_update(tp, seq);
-		/* RFC 5681 4.2: out of order, a duplicate ACK at once. */
-		tp->tf |= TF_ACKNOW;
+		/* RFC 5681 4.2: out of order, a duplicate ACK at once, one
+		 * for each segment: the sender counts them (3.2), so the
+		 * one ACK a run's end would send for a burst of them leaves
+		 * it waiting for its timeout. */
+		tcp_send_ack(s);
 		return;
 	}
 	hole = tp->ooo_head != NULL;
@@ -850,9 +853,16 @@ tcp_ack_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 				tp->dupacks = 0;
 			} else if (!(tp->tf & TF_SACK)) {
 				/* RFC 6582 3.2 (4): a partial one: the next
-				 * hole goes at once. */
-				tp->high_rxt = tp->snd_una;
+				 * hole goes at once, whatever the window (the
+				 * pipe, every segment above it still counted in
+				 * flight, would hold it until the timeout). */
+				uint32_t len =
+					RTE_MIN(tp->snd_max - tp->snd_una, (uint32_t)tp->mss);
+
 				tp->dupacks = 0;
+				tp->high_rxt = tp->snd_una;
+				if (tcp_send_seg(s, tp->snd_una, len, TH_ACK, true) == 0)
+					tp->high_rxt = tp->snd_una + len;
 			}
 		} else {
 			tp->dupacks = 0;
@@ -869,9 +879,12 @@ tcp_ack_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 		    (tp->dupacks >= 3 || (tp->tf & TF_SACK && tcp_sack_lost_una(s))))
 			tcp_enter_recovery(s);
 	}
-	/* RFC 3168 6.1.2: ECE once a window (not in recovery: it reduced). */
+	/* RFC 3168 6.1.2: ECE once a window (not in recovery: it reduced).
+	 * The next window starts past snd_max at the reduction: an ACK of
+	 * exactly that much still answers the old window's data (the peer
+	 * echoes ECE until our CWR, which rides on the data after it). */
 	if (tp->tf & TF_ECN && sg->flags & TH_ECE && !(tp->tf & TF_RECOVERY) &&
-	    SEQ_GEQ(sg->ack, tp->ecn_seq)) {
+	    SEQ_GT(sg->ack, tp->ecn_seq)) {
 		tcp_cc_loss(s);
 		tp->tf |= TF_CWR;
 		tp->ecn_seq = tp->snd_max;
@@ -960,6 +973,25 @@ tcp_conn_input(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *s
 			pkt_drop(st, m, DROP_TCP_PAWS);
 			return;
 		}
+	}
+	/* RFC 9293 3.5 figure 7, simultaneous open: the peer's SYN-ACK
+	 * acknowledges our SYN: ESTABLISHED, and an ACK of its SYN (sending
+	 * our SYN-ACK again instead, as for a SYN alone, has each side answer
+	 * the other's SYN-ACK with one more, for ever). */
+	if (tp->state == TCPS_SYN_RECEIVED &&
+	    (sg->flags & (TH_SYN | TH_ACK | TH_RST)) == (TH_SYN | TH_ACK) && sg->seq == tp->irs &&
+	    SEQ_GT(sg->ack, tp->snd_una) && SEQ_LEQ(sg->ack, tp->snd_max)) {
+		tp->snd_una = sg->ack;
+		tp->snd_wnd = sg->wnd; /* RFC 7323 2.2: a SYN's is not scaled */
+		tp->snd_max_wnd = tp->snd_wnd;
+		tp->snd_wl1 = sg->seq;
+		tp->snd_wl2 = sg->ack;
+		tp->backoff = 0;
+		tcp_established(s);
+		tcp_rearm_rtx(s);
+		tp->tf |= TF_ACKNOW;
+		rte_pktmbuf_free(m);
+		return;
 	}
 	/* A SYN-ACK we sent again: the peer's SYN again (RFC 9293 3.10.7.4). */
 	if (tp->state == TCPS_SYN_RECEIVED && sg->flags & TH_SYN && sg->seq == tp->irs) {

@@ -323,10 +323,16 @@ tcp_send_seg(struct sonde_sock *s, uint32_t seq, uint32_t len, uint8_t flags, bo
 	return 0;
 }
 
+/* An ACK alone carries snd_max, not snd_nxt: after a timeout snd_nxt is
+ * back at snd_una, below what the peer may have received already (the
+ * first copies arrived, their ACKs were lost), and RFC 9293 3.10.7.4
+ * has it drop a segment below RCV.NXT, its ACK unread: two ends both
+ * retransmitting would then never take each other's ACKs (4.4BSD's
+ * tcp_output does the same, for the same reason). */
 void
 tcp_send_ack(struct sonde_sock *s)
 {
-	tcp_send_seg(s, s->tcp.snd_nxt, 0, TH_ACK, false);
+	tcp_send_seg(s, s->tcp.snd_max, 0, TH_ACK, false);
 }
 
 /* RFC 9293 3.10.7.1: a segment to no connection gets a RST, unless it is
@@ -473,7 +479,10 @@ tcp_output(struct sonde_sock *s)
 
 		if (len == 0 && !fin)
 			break;
-		if (len > 0 && tcp_hold(s, len, avail, fin))
+		/* Nagle and SWS avoidance are for new data: what a timeout
+		 * brought snd_nxt back to goes whatever its size (held, a
+		 * short segment waits for an ACK that only it can bring). */
+		if (len > 0 && !SEQ_LT(tp->snd_nxt, tp->snd_max) && tcp_hold(s, len, avail, fin))
 			break;
 		if (fin)
 			flags |= TH_FIN;
