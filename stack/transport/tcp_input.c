@@ -804,7 +804,8 @@ tcp_ack_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 {
 	struct sonde_stack *st = s->st;
 	struct tcp_cb *tp = &s->tcp;
-	uint32_t wnd = sg->wnd << tp->snd_wscale;
+	uint32_t wnd = sg->wnd << tp->snd_wscale, newly = 0;
+	bool advanced = SEQ_GT(sg->ack, tp->snd_una), dup;
 
 	if (SEQ_GT(sg->ack, tp->snd_max)) {
 		tp->tf |= TF_ACKNOW;
@@ -816,9 +817,7 @@ tcp_ack_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 		pkt_drop(st, m, DROP_TCP_BAD_ACK);
 		return false;
 	}
-	if (tp->tf & TF_SACK && sg->o.n_sack)
-		tcp_sack_update(s, &sg->o);
-	if (SEQ_GT(sg->ack, tp->snd_una)) {
+	if (advanced) {
 		uint32_t acked = sg->ack - tp->snd_una, data = acked;
 
 		if (tp->tf & TF_FIN_SENT && sg->ack == tp->snd_max && !(tp->tf & TF_FIN_ACKED)) {
@@ -861,14 +860,26 @@ tcp_ack_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 		if (data > 0 && tp->sb_bytes < s->sndbuf)
 			sock_post(s, SONDE_EV_OUT);
 		tcp_rearm_rtx(s);
-	} else if (sg->ack == tp->snd_una && sg->len == 0 && !(sg->flags & (TH_SYN | TH_FIN)) &&
-		   tp->snd_una != tp->snd_max && wnd == tp->snd_wnd) {
-		/* RFC 5681 2 (a duplicate ACK), 3.2; RFC 6675 5. */
-		tp->dupacks = (uint8_t)RTE_MIN(tp->dupacks + 1, 255);
-		if (!(tp->tf & TF_RECOVERY) &&
-		    (tp->dupacks >= 3 || (tp->tf & TF_SACK && tcp_sack_lost_una(s))))
-			tcp_enter_recovery(s);
 	}
+	/* RFC 6675 Update(), after the cumulative ACK: what the blocks SACK
+	 * newly is what lies above it. */
+	if (tp->tf & TF_SACK && sg->o.n_sack)
+		newly = tcp_sack_update(s, &sg->o);
+	/* A duplicate ACK: with SACK, RFC 6675 2's, one that SACKs data not
+	 * SACKed before, whatever its cumulative ACK and window (Linux's
+	 * window moves with nearly every ACK); without, RFC 5681 2's. */
+	if (tp->tf & TF_SACK)
+		dup = newly > 0;
+	else
+		dup = !advanced && sg->len == 0 && !(sg->flags & (TH_SYN | TH_FIN)) &&
+		      wnd == tp->snd_wnd;
+	if (dup && tp->snd_una != tp->snd_max)
+		tp->dupacks = (uint8_t)RTE_MIN(tp->dupacks + 1, 255);
+	/* RFC 6675 5 (1), (2), on every ACK: DupThresh duplicates, or
+	 * snd_una lost by the scoreboard (RFC 5681 3.2 without SACK). */
+	if (!(tp->tf & TF_RECOVERY) && tp->snd_una != tp->snd_max &&
+	    (tp->dupacks >= 3 || (tp->tf & TF_SACK && tcp_sack_lost_una(s))))
+		tcp_enter_recovery(s);
 	/* RFC 3168 6.1.2: ECE once a window (not in recovery: it reduced). */
 	if (tp->tf & TF_ECN && sg->flags & TH_ECE && !(tp->tf & TF_RECOVERY) &&
 	    SEQ_GEQ(sg->ack, tp->ecn_seq)) {
