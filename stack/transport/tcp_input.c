@@ -876,8 +876,11 @@ tcp_ack_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 	if (dup && tp->snd_una != tp->snd_max)
 		tp->dupacks = (uint8_t)RTE_MIN(tp->dupacks + 1, 255);
 	/* RFC 6675 5 (1), (2), on every ACK: DupThresh duplicates, or
-	 * snd_una lost by the scoreboard (RFC 5681 3.2 without SACK). */
+	 * snd_una lost by the scoreboard (RFC 5681 3.2 without SACK); not
+	 * again before snd_una reaches the last recovery point (RFC 6675
+	 * 5, 5.1; RFC 6582 3.2 (1)). */
 	if (!(tp->tf & TF_RECOVERY) && tp->snd_una != tp->snd_max &&
+	    SEQ_GEQ(tp->snd_una, tp->recover) &&
 	    (tp->dupacks >= 3 || (tp->tf & TF_SACK && tcp_sack_lost_una(s))))
 		tcp_enter_recovery(s);
 	/* RFC 3168 6.1.2: ECE once a window (not in recovery: it reduced). */

@@ -591,9 +591,12 @@ tcp_timer_rtx(struct sonde_sock *s)
 		return;
 	}
 	/* RFC 6298 5.4-5.6: back off, retransmit the earliest unacknowledged
-	 * (go back to it, RFC 5681 3.1's slow start from one segment). */
+	 * (go back to it, RFC 5681 3.1's slow start from one segment).  RFC
+	 * 6675 5.1: the recovery point is what was sent, and no fast
+	 * recovery begins before it is acknowledged. */
 	st->stats.tcp_rto++;
 	tcp_cc_rto(s);
+	tp->recover = tp->snd_max;
 	tp->tf &= ~(TF_RECOVERY | TF_RTT);
 	tp->dupacks = 0;
 	tp->n_sacked = 0;
