@@ -458,7 +458,11 @@ tcp_output(struct sonde_sock *s)
 	while (!(tp->tf & TF_RECOVERY)) {
 		uint32_t off = tp->snd_nxt - tp->snd_una;
 		uint32_t avail = off < tp->sb_bytes ? tp->sb_bytes - off : 0;
-		uint32_t wnd = RTE_MIN(tp->snd_wnd, tp->cwnd);
+		/* RFC 3042 (RFC 5681 3.2, RFC 6675 5 (3)): on the first two
+		 * duplicate ACKs, a new segment each past cwnd, so that a
+		 * small window still brings the duplicates that tell a loss. */
+		uint32_t lt = tp->snd_nxt == tp->snd_max ? RTE_MIN(tp->dupacks, 2u) * tp->mss : 0;
+		uint32_t wnd = RTE_MIN(tp->snd_wnd, tp->cwnd + lt);
 		uint32_t usable = wnd > off ? wnd - off : 0;
 		uint32_t len = RTE_MIN(RTE_MIN(avail, usable), (uint32_t)tp->mss);
 		uint32_t fin_seq = tp->snd_una + tp->sb_bytes;
