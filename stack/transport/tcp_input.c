@@ -572,6 +572,7 @@ tcp_ooo_pull(struct sonde_sock *s)
 	while (tp->ooo_head != NULL) {
 		struct rte_mbuf *m = tp->ooo_head;
 		uint32_t seq = pkt_meta(m)->scratch[2], len = m->pkt_len, segs = m->nb_segs;
+		uint32_t end = seq + len; /* where its FIN is */
 		bool fin = pkt_meta(m)->spare & TCP_F_FIN;
 
 		if (SEQ_GT(seq, tp->rcv_nxt))
@@ -591,7 +592,7 @@ tcp_ooo_pull(struct sonde_sock *s)
 			tp->bytes_received += len;
 			tcp_rq_add(s, m, len);
 		}
-		if (fin && seq + len == tp->rcv_nxt)
+		if (fin && end == tp->rcv_nxt)
 			tcp_fin_in(s);
 	}
 }
