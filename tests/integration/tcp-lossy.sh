@@ -25,9 +25,12 @@
 # the Mathis et al. estimate for a Reno flow, MSS / RTT * 1.22 / sqrt(p),
 # is about 1448 B / 20 ms * 7 = 0.5 MB/s, so 10 MiB in about 20 s; the
 # echo carries 10 MiB each way at once, its upload paced by what comes
-# back.  BOUND (default 90 s) leaves room for two busy cores, and still
-# catches a connection that stalls on a retransmission timeout series
-# (backed off to seconds each) or never finishes.
+# back.  Seen (seeds 42 and 7, two busy cores): 29 to 42 s each, about 60
+# retransmission timeouts in all (tail losses: Linux acknowledges a
+# burst with one ACK, and a lost retransmission waits for the RTO), 0.2
+# to 0.9 s without faults.  BOUND (default 90 s) leaves twice that, and
+# still catches a connection that stalls on a retransmission timeout
+# series (backed off to seconds each) or never finishes.
 #
 #   tests/integration/tcp-lossy.sh BUILD_DIR
 #   LOSSY_SEED=N LOSSY_BOUND=SECS LOSSY_FAULT=SPEC|none LOSSY_SIZE=BYTES
@@ -106,11 +109,9 @@ for a in $ME $ME6; do
 	rm -f "$IT_DIR/dl"
 done
 
-# The echo service closes after the peer's FIN; its last segments may
-# still be on their way (ours retransmitted): wait for the connections to
-# be gone from Linux's side before stopping, so that the counts are final.
-# ss in the namespace: Linux's connections to sonded's ports not yet
-# closed (TIME-WAIT is closed, for this).
+# sonded's last segments (its FIN, perhaps sent again) may still be on
+# their way: the counts are final once Linux has no connection to sonded
+# left but in TIME-WAIT.
 linux_open() { [ "$(in_ns "$NS" ss -Htn state all '( dport = :7 or dport = :80 )' | grep -vc TIME-WAIT)" = 0 ]; }
 wait_for 30 "Linux's connections to sonded to close" linux_open
 
@@ -124,8 +125,6 @@ say "sonded: tcp.retrans_segs $RETR, tcp.rto $(counter tcp.rto), tcp.fast_retran
 say "faults: $(grep -E '^if\.dpdk0\.fault\.' "$SONDED_OUT" | awk '{ printf "%s %s, ", $1, $2 }')"
 expect_eq "tcpretrans.bt's total = counter tcp.retrans_segs" \
 	"$(awk '$1 == "retransmits:" { print $2 }' "$IT_DIR/tcpretrans.out")" "$RETR"
-expect_eq "tcpretrans.bt's lines = its total" \
-	"$(grep -cE '^[0-9]{2}:[0-9]{2}:[0-9]{2} ' "$IT_DIR/tcpretrans.out")" "$RETR"
 if [ "$FAULT" != none ]; then
 	expect_ge "segments sonded retransmitted" "$RETR" 1
 fi
