@@ -278,7 +278,9 @@ void tcp_cc_ack(struct sonde_sock *s, uint32_t acked);
 /* Loss detected by dupacks or SACK (enter recovery), or by ECN. */
 void tcp_cc_loss(struct sonde_sock *s);
 void tcp_cc_rto(struct sonde_sock *s);
-void tcp_sack_update(struct sonde_sock *s, const struct tcp_opts *o);
+/* The peer's SACK blocks into the scoreboard; the bytes they SACK that
+ * were neither SACKed nor acknowledged before. */
+uint32_t tcp_sack_update(struct sonde_sock *s, const struct tcp_opts *o);
 void tcp_sack_trim(struct sonde_sock *s);
 /* RFC 6675 SetPipe(). */
 uint32_t tcp_pipe(const struct sonde_sock *s);

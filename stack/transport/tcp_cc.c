@@ -195,10 +195,14 @@ tcp_sack_add(struct tcp_cb *tp, uint32_t start, uint32_t end)
 	tp->n_sacked = (uint8_t)n;
 }
 
-void
+/* Bytes not SACKed in [from, to). */
+static uint32_t tcp_unsacked(const struct tcp_cb *tp, uint32_t from, uint32_t to);
+
+uint32_t
 tcp_sack_update(struct sonde_sock *s, const struct tcp_opts *o)
 {
 	struct tcp_cb *tp = &s->tcp;
+	uint32_t newly = 0;
 
 	for (unsigned i = 0; i < o->n_sack; i++) {
 		uint32_t a = o->sack[i].start, b = o->sack[i].end;
@@ -207,9 +211,12 @@ tcp_sack_update(struct sonde_sock *s, const struct tcp_opts *o)
 		 * (a D-SACK below snd_una, RFC 2883, says a duplicate). */
 		if (!SEQ_LT(a, b) || SEQ_LEQ(b, tp->snd_una) || SEQ_GT(b, tp->snd_max))
 			continue;
-		tcp_sack_add(tp, SEQ_MAX(a, tp->snd_una), b);
+		a = SEQ_MAX(a, tp->snd_una);
+		newly += tcp_unsacked(tp, a, b);
+		tcp_sack_add(tp, a, b);
 	}
 	tcp_sack_trim(s);
+	return newly;
 }
 
 bool
@@ -251,7 +258,6 @@ tcp_sack_lost_una(const struct sonde_sock *s)
 	return SEQ_GT(tcp_lost_edge(tp), tp->snd_una);
 }
 
-/* Bytes not SACKed in [from, to). */
 static uint32_t
 tcp_unsacked(const struct tcp_cb *tp, uint32_t from, uint32_t to)
 {

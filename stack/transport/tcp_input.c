@@ -572,6 +572,7 @@ tcp_ooo_pull(struct sonde_sock *s)
 	while (tp->ooo_head != NULL) {
 		struct rte_mbuf *m = tp->ooo_head;
 		uint32_t seq = pkt_meta(m)->scratch[2], len = m->pkt_len, segs = m->nb_segs;
+		uint32_t end = seq + len; /* where its FIN is */
 		bool fin = pkt_meta(m)->spare & TCP_F_FIN;
 
 		if (SEQ_GT(seq, tp->rcv_nxt))
@@ -591,7 +592,7 @@ tcp_ooo_pull(struct sonde_sock *s)
 			tp->bytes_received += len;
 			tcp_rq_add(s, m, len);
 		}
-		if (fin && seq + len == tp->rcv_nxt)
+		if (fin && end == tp->rcv_nxt)
 			tcp_fin_in(s);
 	}
 }
@@ -807,7 +808,8 @@ tcp_ack_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 {
 	struct sonde_stack *st = s->st;
 	struct tcp_cb *tp = &s->tcp;
-	uint32_t wnd = sg->wnd << tp->snd_wscale;
+	uint32_t wnd = sg->wnd << tp->snd_wscale, newly = 0;
+	bool advanced = SEQ_GT(sg->ack, tp->snd_una), dup;
 
 	if (SEQ_GT(sg->ack, tp->snd_max)) {
 		tp->tf |= TF_ACKNOW;
@@ -819,9 +821,7 @@ tcp_ack_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 		pkt_drop(st, m, DROP_TCP_BAD_ACK);
 		return false;
 	}
-	if (tp->tf & TF_SACK && sg->o.n_sack)
-		tcp_sack_update(s, &sg->o);
-	if (SEQ_GT(sg->ack, tp->snd_una)) {
+	if (advanced) {
 		uint32_t acked = sg->ack - tp->snd_una, data = acked;
 
 		if (tp->tf & TF_FIN_SENT && sg->ack == tp->snd_max && !(tp->tf & TF_FIN_ACKED)) {
@@ -871,14 +871,29 @@ tcp_ack_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 		if (data > 0 && tp->sb_bytes < s->sndbuf)
 			sock_post(s, SONDE_EV_OUT);
 		tcp_rearm_rtx(s);
-	} else if (sg->ack == tp->snd_una && sg->len == 0 && !(sg->flags & (TH_SYN | TH_FIN)) &&
-		   tp->snd_una != tp->snd_max && wnd == tp->snd_wnd) {
-		/* RFC 5681 2 (a duplicate ACK), 3.2; RFC 6675 5. */
-		tp->dupacks = (uint8_t)RTE_MIN(tp->dupacks + 1, 255);
-		if (!(tp->tf & TF_RECOVERY) &&
-		    (tp->dupacks >= 3 || (tp->tf & TF_SACK && tcp_sack_lost_una(s))))
-			tcp_enter_recovery(s);
 	}
+	/* RFC 6675 Update(), after the cumulative ACK: what the blocks SACK
+	 * newly is what lies above it. */
+	if (tp->tf & TF_SACK && sg->o.n_sack)
+		newly = tcp_sack_update(s, &sg->o);
+	/* A duplicate ACK: with SACK, RFC 6675 2's, one that SACKs data not
+	 * SACKed before, whatever its cumulative ACK and window (Linux's
+	 * window moves with nearly every ACK); without, RFC 5681 2's. */
+	if (tp->tf & TF_SACK)
+		dup = newly > 0;
+	else
+		dup = !advanced && sg->len == 0 && !(sg->flags & (TH_SYN | TH_FIN)) &&
+		      wnd == tp->snd_wnd;
+	if (dup && tp->snd_una != tp->snd_max)
+		tp->dupacks = (uint8_t)RTE_MIN(tp->dupacks + 1, 255);
+	/* RFC 6675 5 (1), (2), on every ACK: DupThresh duplicates, or
+	 * snd_una lost by the scoreboard (RFC 5681 3.2 without SACK); not
+	 * again before snd_una reaches the last recovery point (RFC 6675
+	 * 5, 5.1; RFC 6582 3.2 (1)). */
+	if (!(tp->tf & TF_RECOVERY) && tp->snd_una != tp->snd_max &&
+	    SEQ_GEQ(tp->snd_una, tp->recover) &&
+	    (tp->dupacks >= 3 || (tp->tf & TF_SACK && tcp_sack_lost_una(s))))
+		tcp_enter_recovery(s);
 	/* RFC 3168 6.1.2: ECE once a window (not in recovery: it reduced).
 	 * The next window starts past snd_max at the reduction: an ACK of
 	 * exactly that much still answers the old window's data (the peer

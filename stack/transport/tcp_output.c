@@ -467,7 +467,11 @@ tcp_output(struct sonde_sock *s)
 	while (!(tp->tf & TF_RECOVERY)) {
 		uint32_t off = tp->snd_nxt - tp->snd_una;
 		uint32_t avail = off < tp->sb_bytes ? tp->sb_bytes - off : 0;
-		uint32_t wnd = RTE_MIN(tp->snd_wnd, tp->cwnd);
+		/* RFC 3042 (RFC 5681 3.2, RFC 6675 5 (3)): on the first two
+		 * duplicate ACKs, a new segment each past cwnd, so that a
+		 * small window still brings the duplicates that tell a loss. */
+		uint32_t lt = tp->snd_nxt == tp->snd_max ? RTE_MIN(tp->dupacks, 2u) * tp->mss : 0;
+		uint32_t wnd = RTE_MIN(tp->snd_wnd, tp->cwnd + lt);
 		uint32_t usable = wnd > off ? wnd - off : 0;
 		uint32_t len = RTE_MIN(RTE_MIN(avail, usable), (uint32_t)tp->mss);
 		uint32_t fin_seq = tp->snd_una + tp->sb_bytes;
@@ -603,9 +607,12 @@ tcp_timer_rtx(struct sonde_sock *s)
 		return;
 	}
 	/* RFC 6298 5.4-5.6: back off, retransmit the earliest unacknowledged
-	 * (go back to it, RFC 5681 3.1's slow start from one segment). */
+	 * (go back to it, RFC 5681 3.1's slow start from one segment).  RFC
+	 * 6675 5.1: the recovery point is what was sent, and no fast
+	 * recovery begins before it is acknowledged. */
 	st->stats.tcp_rto++;
 	tcp_cc_rto(s);
+	tp->recover = tp->snd_max;
 	tp->tf &= ~(TF_RECOVERY | TF_RTT);
 	tp->dupacks = 0;
 	tp->n_sacked = 0;
