@@ -1393,16 +1393,15 @@ services_start(struct svc_stack **out, struct sonde_stack *st, const struct svc_
 				r = svc_socket(ss, sp, afs[f], u, &u->s, false);
 				ss->n_udp += r == 0;
 			} else {
-				/* socket.h has a listener made on one linked stack
-				 * opened on all, but the library does not do it yet
-				 * (connections to the others' queues are reset):
-				 * every stack makes its own, and one the library
-				 * made already (-EADDRINUSE) will do. */
+				/* A listener made on one linked stack is made
+				 * on all by the library (socket.h): its events
+				 * come to each stack's loop with the same
+				 * udata. */
+				if (!primary)
+					continue;
 				r = svc_socket(ss, sp, afs[f], (void *)(uintptr_t)sp,
-					       &ss->listen[ss->n_listen], !primary);
+					       &ss->listen[ss->n_listen], false);
 				ss->n_listen += r == 0;
-				if (r == -EADDRINUSE && !primary)
-					r = 0;
 			}
 		}
 	}

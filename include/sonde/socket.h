@@ -39,14 +39,16 @@
  * Sockets and lcores: a socket belongs to the stack it was made on, and
  * only that stack's lcore may touch it.  A TCP listener made on a linked
  * stack (sonde_stacks_link) is made on every stack of the group, with the
- * same address and udata: each takes the connections RSS brings to its
- * queue and posts them on its own event list, for its own lcore to
- * accept.  An active open picks a local port whose RSS hash (the port's
- * Toeplitz key, rte_thash) brings the replies to the queue of the stack
- * that opened it; on a port that does not spread by RSS (net_tap,
- * net_memif), replies come to whatever queue the driver picks, and a
- * connection is reliable only on the stack that owns that queue (in
- * practice: one stack per port).
+ * same address, options and udata (at each sibling's next poll): each
+ * takes the connections RSS brings to its queue and posts them on its
+ * own event list, for its own lcore to accept.  Each is its own socket:
+ * the one an lcore first hears of by an event is that lcore's to close
+ * (closing one closes no other); a sibling that has a listener on the
+ * address already keeps it (counted, peer.cmd_failed).  An active open picks a local port whose RSS
+ *hash (the port's Toeplitz key, rte_thash) brings the replies to the queue of the stack that opened
+ *it; on a port that does not spread by RSS (net_tap, net_memif), replies come to whatever queue the
+ *driver picks, and a connection is reliable only on the stack that owns that queue (in practice:
+ *one stack per port).
  *
  * Buffers: data is held in mbufs from the stack's pool, the pool the
  * ports receive into.  Each socket's buffers are bounded in bytes

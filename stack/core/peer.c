@@ -170,6 +170,7 @@ peer_apply_cmd(struct sonde_stack *st, const struct peer_msg *m)
 		break;
 	case PEER_MTU: r = sonde_if_set_mtu(st, ifx, (uint16_t)m->a.addr.v4); break;
 	case PEER_FORWARDING: r = sonde_forwarding(st, m->a.plen != 0); break;
+	case PEER_LISTEN: r = sock_listen_peer(st, &m->a, &m->b); break;
 	default: r = -EINVAL; break;
 	}
 	st->peer.applying = false;

@@ -37,6 +37,7 @@ enum peer_kind {
 	PEER_SERVICE,	 /* sonde_udp_service(a.addr.v4, a.plen) */
 	PEER_MTU,	 /* sonde_if_set_mtu(ifindex, a.addr.v4) */
 	PEER_FORWARDING, /* sonde_forwarding(a.plen) */
+	PEER_LISTEN,	 /* sonde_listen() of a TCP socket on a.addr: sock_listen_peer(a, b) */
 };
 
 #define PEER_F_CREATE 0x01    /* PEER_NEIGH: make the entry if there is none */
@@ -85,5 +86,10 @@ void peer_post_neigh(struct sonde_stack *st, const struct sonde_if *ifp, int af,
  * nothing when st has no siblings or is applying a sibling's command. */
 void peer_post_cmd(struct sonde_stack *st, enum peer_kind kind, int ifindex,
 		   const struct sonde_prefix *a, const struct sonde_prefix *b);
+
+/* The transport's (sock.c): a TCP listener made on a sibling, made here
+ * too (PEER_LISTEN's a and b, as peer_post_listen packs them). */
+int sock_listen_peer(struct sonde_stack *st, const struct sonde_prefix *a,
+		     const struct sonde_prefix *b);
 
 #endif

@@ -387,6 +387,10 @@ ipv4_output_conn(struct sonde_stack *st, struct rte_mbuf *m, void *conn, uint32_
 	ip.src = src;
 	ip.dst = dst;
 	wire_ipv4_emit(p, &ip, 0);
+	pkt_meta(m)->l3_len = IPV4_MIN_HDR_LEN;
+	/* A socket's datagram: udp:::send, before IP's own probes. */
+	if (conn != NULL && proto == IPPROTO_UDP_)
+		probe_udp(st, PROBE_UDP_SEND, m, conn);
 	if (!(d->flags & DST_ROUTE)) {
 		pkt_drop(st, m, DROP_NO_ROUTE);
 		return -EHOSTUNREACH;

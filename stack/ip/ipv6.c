@@ -517,6 +517,10 @@ ipv6_output_conn(struct sonde_stack *st, struct rte_mbuf *m, void *conn, const u
 		return -ENOBUFS;
 	}
 	wire_ipv6_emit(p, &ip);
+	pkt_meta(m)->l3_len = IPV6_HDR_LEN;
+	/* A socket's datagram: udp:::send, before IP's own probes. */
+	if (conn != NULL && nxt == IPPROTO_UDP_)
+		probe_udp(st, PROBE_UDP_SEND, m, conn);
 	d = dst6(st, dst, pkt_meta(m)->ifindex);
 	if (!(d->flags & DST_ROUTE)) {
 		pkt_meta(m)->ifindex = SONDE_IF_NONE;

@@ -550,12 +550,63 @@ sonde_bind(struct sonde_sock *s, const struct sockaddr *sa, socklen_t len)
 	return r;
 }
 
+/* The listener's address, port, backlog, options and udata, for every
+ * linked stack to make its own (socket.h: each takes the connections RSS
+ * brings it).  b's 16 bytes: port, backlog, flags, udata. */
+static void
+sock_listen_post(struct sonde_sock *s, int backlog)
+{
+	struct sonde_prefix a = { .af = s->af == 6 ? AF_INET6 : AF_INET }, b = { 0 };
+	uint16_t bl = (uint16_t)RTE_MIN(backlog, 65535), fl = s->flags & SOCK_F_OPTIONS;
+	uint64_t ud = (uint64_t)(uintptr_t)s->udata;
+
+	memcpy(a.addr.v6, s->key.laddr, 16);
+	memcpy(b.addr.v6, &s->key.lport, 2);
+	memcpy(b.addr.v6 + 2, &bl, 2);
+	memcpy(b.addr.v6 + 4, &fl, 2);
+	memcpy(b.addr.v6 + 6, &ud, 8);
+	peer_post_cmd(s->st, PEER_LISTEN, -1, &a, &b);
+}
+
+int
+sock_listen_peer(struct sonde_stack *st, const struct sonde_prefix *a, const struct sonde_prefix *b)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sonde_sock *s;
+	uint16_t port, bl, fl;
+	uint64_t ud;
+	socklen_t len = sizeof(ss);
+	int r;
+
+	memcpy(&port, b->addr.v6, 2);
+	memcpy(&bl, b->addr.v6 + 2, 2);
+	memcpy(&fl, b->addr.v6 + 4, 2);
+	memcpy(&ud, b->addr.v6 + 6, 8);
+	r = sonde_socket(st, a->af, SOCK_STREAM, (void *)(uintptr_t)ud, &s);
+	if (r)
+		return r;
+	s->flags |= fl & SOCK_F_OPTIONS;
+	sock_addr_to(a->af == AF_INET6 ? 6 : 4, a->addr.v6, port, (struct sockaddr *)&ss, &len);
+	r = sonde_bind(s, (struct sockaddr *)&ss, len);
+	if (r == 0)
+		r = sonde_listen(s, bl);
+	if (r)
+		sonde_close(s);
+	return r;
+}
+
 int
 sonde_listen(struct sonde_sock *s, int backlog)
 {
+	bool was = s->flags & SOCK_F_LISTEN;
+	int r;
+
 	if (s->proto != IPPROTO_TCP)
 		return -EOPNOTSUPP;
-	return tcp_listen(s, backlog);
+	r = tcp_listen(s, backlog);
+	if (r == 0 && !was)
+		sock_listen_post(s, backlog);
+	return r;
 }
 
 int

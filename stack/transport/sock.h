@@ -51,7 +51,9 @@ struct sock_key {
 #define SOCK_F_KEEPALIVE 0x0200
 #define SOCK_F_REUSEADDR 0x0400
 #define SOCK_F_EPHEMERAL 0x0800 /* its port was picked by the stack */
-#define SOCK_F_FREED 0x8000	/* back in the pool (a guard for tests) */
+/* What a listener made on a linked stack copies. */
+#define SOCK_F_OPTIONS (SOCK_F_LINGER0 | SOCK_F_NODELAY | SOCK_F_KEEPALIVE | SOCK_F_REUSEADDR)
+#define SOCK_F_FREED 0x8000 /* back in the pool (a guard for tests) */
 
 struct sonde_sock {
 	/* The connection id (cs_cid): unique for the stack's life. */

@@ -1085,8 +1085,8 @@ test_nd(void **state)
 	fx_finish(fx);
 }
 
-/* A UDP socket's datagram: write as it sends, send at the poll's flush,
- * both naming the socket. */
+/* A UDP socket's datagram: udp:::send and write as it sends, send at the
+ * poll's flush, all naming the socket. */
 static void
 test_udp_socket(void **state)
 {
@@ -1104,12 +1104,14 @@ test_udp_socket(void **state)
 	assert_int_equal(sonde_send(s, "probed", 6, 0), 6);
 	fx_poll(fx);
 	probe_record_stop();
-	expect_fired(FIRED("ipv4:write", "ip:send", "ipv4:send"));
-	for (unsigned i = 0; i < 3; i++) {
+	expect_fired(FIRED("udp:send", "ipv4:write", "ip:send", "ipv4:send"));
+	for (unsigned i = 0; i < 4; i++) {
 		assert_non_null(rec(i)->cs);
 		assert_int_equal(rec(i)->cs->cs_cid, rec(0)->cs->cs_cid);
 	}
-	assert_string_equal(rec(0)->v4->ipv4_protostr, "UDP");
+	assert_int_equal(rec(0)->udp->udp_dport, 9);
+	assert_int_equal(rec(0)->udp->udp_length, 8 + 6);
+	assert_string_equal(rec(1)->v4->ipv4_protostr, "UDP");
 	expect_cs = NULL;
 	sonde_close(s);
 	fx_finish(fx);
