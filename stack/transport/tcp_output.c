@@ -316,8 +316,10 @@ tcp_send_seg(struct sonde_sock *s, uint32_t seq, uint32_t len, uint8_t flags, bo
 		tp->rtt_start = st->now;
 	}
 	tp->last_send = st->now;
-	/* docs/probes.md: connect-request after the first SYN's send. */
-	probe_tcp(st, PROBE_TCP_SEND, m, s, rtx ? PROBE_TCP_F_RETRANSMIT : 0);
+	/* docs/probes.md: connect-request after the first SYN's send.  A
+	 * SYN cookie's SYN-ACK (cid 0, a stack temporary) is of no
+	 * connection: arg1 NULL, as at its ip probes. */
+	probe_tcp(st, PROBE_TCP_SEND, m, s->cid ? s : NULL, rtx ? PROBE_TCP_F_RETRANSMIT : 0);
 	if (flags & TH_SYN && !(flags & TH_ACK) && !rtx)
 		probe_tcp(st, PROBE_TCP_CONNECT_REQUEST, m, s, 0);
 	tcp_xmit(st, m, s->af);
