@@ -7,9 +7,12 @@
 # FIN, NULL or Xmas):
 #
 #   -sS (SYN), IPv4 and -6   7, 9 and 80 open, the 1021 others closed
-#   -sF, -sN, -sX            7, 9 and 80 open|filtered (no answer), the
-#                            others closed (a RST)
-#   -sA (ACK)                all 1024 unfiltered (a RST from each)
+#   -sF, -sN, -sX (and -6    7, 9 and 80 open|filtered (no answer), the
+#     -sF)                   others closed (a RST)
+#   -sA (ACK), IPv4 and -6   all 1024 unfiltered (a RST from each)
+#   -sM (Maimon: FIN+ACK)    all 1024 closed: a listener answers any ACK
+#                            with a RST (3.10.7.2), unlike the BSDs that
+#                            drop FIN+ACK to an open port
 #
 # tcp:::accept-refused fires once for each closed port's SYN (one-liner).
 # Afterwards sonded still serves (curl), and on SIGINT exits 0 with every
@@ -69,7 +72,10 @@ scan fin open\|filtered closed -sF $ME
 scan null open\|filtered closed -sN $ME
 scan xmas open\|filtered closed -sX $ME
 scan ack all unfiltered -sA $ME
+scan maimon all closed -sM $ME
 scan syn6 open closed -6 -sS $ME6
+scan fin6 open\|filtered closed -6 -sF $ME6
+scan ack6 all unfiltered -6 -sA $ME6
 
 # Still serving.
 expect_eq "curl http://$ME/bytes/1000 after the scans" \
@@ -84,7 +90,7 @@ REFUSED=$(awk '/^@refused:/ { print $2 }' "$IT_DIR/refused.out")
 expect_ge "tcp:::accept-refused (SYNs to closed ports, two SYN scans)" "${REFUSED:-0}" 2042
 
 sonded_stop
-expect_ge "RSTs sent (tcp.out_rsts)" "$(counter tcp.out_rsts)" $((2042 + 3 * 1021 + 1024))
-# The ACK scan's segments to the three listeners: each a RST (RFC 9293
-# 3.10.7.2, "second, check for an ACK").
-expect_counter drop.in.tcp-bad-ack 3
+expect_ge "RSTs sent (tcp.out_rsts)" "$(counter tcp.out_rsts)" $((2042 + 4 * 1021 + 3 * 1024))
+# The ACK and Maimon scans' segments to the three listeners: each a RST
+# (RFC 9293 3.10.7.2, "second, check for an ACK").
+expect_counter drop.in.tcp-bad-ack 9

@@ -16,7 +16,9 @@
 # What the tcp probes (one script) count, and must agree with: every SYN
 # sent received by sonded, and answered by one first SYN-ACK, from a
 # half-open connection (the backlog's worth) or statelessly with a cookie
-# (no connection: arg1 NULL); sonded's counters the same.
+# (no connection: arg1 NULL); sonded's counters the same.  Then, the queue
+# still full, 10 bare ACKs with no cookie of sonded's get a RST each
+# (tcp.syncookies_failed, drop-in tcp-bad-cookie).
 #
 #   tests/integration/tcp-synflood.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
@@ -43,12 +45,15 @@ cat >"$IT_DIR/flood.bt" <<BT
 usdt:$SONDED:tcp:receive
 /strncmp(((struct ipinfo_t *)arg2)->ip_saddr, "10.200.", 7) == 0/
 {
-	if (((struct tcpinfo_t *)arg4)->tcp_flags == 2) { @syn = count(); } else { @other_in = count(); }
+	if (((struct tcpinfo_t *)arg4)->tcp_flags == 2) { @syn = count(); }
+	else if (((struct tcpinfo_t *)arg4)->tcp_flags == 16) { @ack = count(); }
+	else { @other_in = count(); }
 }
 usdt:$SONDED:tcp:send
 /strncmp(((struct ipinfo_t *)arg2)->ip_daddr, "10.200.", 7) == 0/
 {
-	if (((struct tcpinfo_t *)arg4)->tcp_flags != 18) { @other_out = count(); }
+	if (((struct tcpinfo_t *)arg4)->tcp_flags == 4) { printf("rst\n"); @rst = count(); }
+	else if (((struct tcpinfo_t *)arg4)->tcp_flags != 18) { @other_out = count(); }
 	else if (((struct tcpsinfo_t *)arg3)->tcps_retransmit) { @synack_again = count(); }
 	else if (arg1 != 0) { @synack_halfopen = count(); }
 	else {
@@ -93,13 +98,20 @@ expect_eq "SYNs synflood.py sent" "$SENT" $N
 DROPPED=$(($(in_ns "$NS" cat "/sys/class/net/$TAP/statistics/tx_dropped") - DROP0))
 say "sends the tap refused (its queue full; synflood.py sent them again): $DROPPED"
 
+# While the half-open queue is full: 10 bare ACKs from the flood's prefix
+# carrying no cookie of ours; each gets a RST (tcp-bad-cookie, RFC 4987:
+# an ACK with a bad cookie is treated as if no connection existed).
+in_ns "$NS" timeout --foreground -k 2 60 "$IT_PY" "$(dirname "$0")/synflood.py" "$TAP" "$LMAC" "${SONDED_MAC[0]}" \
+	$ME 10 10.200 80 A >"$IT_DIR/acks.out" 2>&1 || fail "synflood.py A: $(cat "$IT_DIR/acks.out")"
+rsts() { [ "$(awk '$1 == "rst" { n++ } END { print n + 0 }' "$IT_DIR/flood.out")" -ge 10 ]; }
+wait_for 10 "sonded's RSTs to the 10 ACKs" rsts
 bpf_stop "$BT"
 m() { awk -v k="@$1:" '$1 == k { print $2 }' "$IT_DIR/flood.out"; }
 SYN=$(m syn)
 HALF=$(m synack_halfopen)
 COOKIE=$(m synack_cookie)
 say "probes: SYNs received ${SYN:-0}, first SYN-ACKs half-open ${HALF:-0} and with a cookie ${COOKIE:-0}," \
-	"SYN-ACKs again $(m synack_again), other segments in $(m other_in) out $(m other_out)"
+	"SYN-ACKs again $(m synack_again), ACKs $(m ack), RSTs $(m rst), other segments in $(m other_in) out $(m other_out)"
 expect_eq "SYNs received by sonded (tcp:::receive)" "${SYN:-0}" $N
 expect_eq "SYNs answered by a first SYN-ACK (half-open + cookie)" $((${HALF:-0} + ${COOKIE:-0})) "${SYN:-0}"
 expect_eq "half-open connections made (the backlog: the queue full, none expired yet)" "${HALF:-0}" $BACKLOG
@@ -112,5 +124,7 @@ sonded_stop
 # was full, and its ACK carried the cookie back.
 expect_counter tcp.syncookies_sent $((COOKIE + 1))
 expect_counter tcp.syncookies_ok 1
-expect_counter tcp.syncookies_failed 0
+expect_eq "bare ACKs received, RSTs sent for them" "$(m ack) $(m rst)" "10 10"
+expect_counter tcp.syncookies_failed 10
+expect_counter drop.in.tcp-bad-cookie 10
 expect_counter tcp.passive_opens $((BACKLOG + 1))
