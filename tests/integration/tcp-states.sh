@@ -12,6 +12,9 @@
 #       ESTABLISHED -> FIN_WAIT_1 [-> FIN_WAIT_2 | CLOSING] -> TIME_WAIT
 #   --fetch from a Linux nc -N -l         CLOSED -> SYN_SENT -> ESTABLISHED
 #       (the peer closes)                 -> CLOSE_WAIT -> LAST_ACK -> CLOSED
+#   --fetch /PATH from a Linux nc -l that  CLOSED -> SYN_SENT -> ESTABLISHED
+#       answers and keeps the connection  -> FIN_WAIT_1 [-> FIN_WAIT_2 |
+#       (sonded closes at the body's end)  CLOSING] -> TIME_WAIT
 #   --fetch to a closed Linux port        CLOSED -> SYN_SENT -> CLOSED, the
 #       fetch fails with ECONNREFUSED, tcpconnect.bt prints request then
 #       refused, and tcp:::connect-refused fires after the receive of the RST
@@ -36,8 +39,13 @@ tap_new TAP
 
 in_ns "$NS" timeout --foreground 90 bash -c "echo 'from nc' | nc -N -4 -l 5000" >"$IT_DIR/nc.out" 2>&1 &
 proc_register $! nc
+# Without -N: nc keeps the connection until sonded closes it.
+in_ns "$NS" timeout --foreground 90 bash -c "printf 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' | nc -4 -l 5002" \
+	>"$IT_DIR/nc2.out" 2>&1 &
+proc_register $! nc2
 listening() { in_ns "$NS" ss -Htln | grep -q ":$1 "; }
 wait_for 20 "nc -l on port 5000" listening 5000
+wait_for 20 "nc -l on port 5002" listening 5002
 
 # Every tcp probe but state-change: NAME C-ID LPORT RPORT FLAGS PKT_ADDR
 # (C-ID 0: no connection).
@@ -63,7 +71,8 @@ bpf_start BTC "$IT_DIR/tcpconnect.out" "$SONDE_SRC/probes/tcpconnect.bt" "$SONDE
 bpf_start BTE "$IT_DIR/events.out" "$IT_DIR/tcp-events.bt"
 
 sonded_start "$TAP" --addr dpdk0=$ME/24 --addr dpdk0=$ME6/64 --service tcp:80=http \
-	--fetch $PEER:5000="$IT_DIR/fetch.out" --fetch $PEER:5999="$IT_DIR/refused.out"
+	--fetch $PEER:5000="$IT_DIR/fetch.out" --fetch $PEER:5999="$IT_DIR/refused.out" \
+	--fetch $PEER:5002/x="$IT_DIR/fetch2.out"
 tap_to_ns6 "$TAP" "$NS" $PEER6/64 $PEER/24
 
 lin()
@@ -73,9 +82,10 @@ lin()
 	in_ns "$NS" timeout --foreground -k 2 "$secs" "$@"
 }
 
-fetched() { [ "$(grep -c '^fetch:' "$SONDED_OUT")" -ge 2 ]; }
-wait_for 60 "sonded's two fetches to end" fetched
+fetched() { [ "$(grep -c '^fetch:' "$SONDED_OUT")" -ge 3 ]; }
+wait_for 60 "sonded's three fetches to end" fetched
 expect_eq "the fetch from nc" "$(cat "$IT_DIR/fetch.out")" "from nc"
+expect_eq "the fetch of /x from nc" "$(cat "$IT_DIR/fetch2.out")" "hello"
 line=$(grep -F "from $PEER:5999=" "$SONDED_OUT")
 case $line in
 "fetch: error ECONNREFUSED "*) ok "$line" ;;
@@ -103,8 +113,9 @@ ok "Linux's connects to port 81 refused, both families"
 # one's CLOSED; the two accept-refused.
 wait_file_lines "$IT_DIR/tcpstates.out" 1 10 " $P10 +[A-Z_0-9]+ +-> TIME_WAIT "
 wait_file_lines "$IT_DIR/tcpstates.out" 1 10 " $P11 +LAST_ACK +-> CLOSED "
+wait_file_lines "$IT_DIR/tcpstates.out" 1 10 " 5002 +[A-Z_0-9]+ +-> TIME_WAIT "
 wait_file_lines "$IT_DIR/events.out" 2 10 '^accept-refused '
-wait_file_lines "$IT_DIR/tcpconnect.out" 4 10 ' (request|established|refused) '
+wait_file_lines "$IT_DIR/tcpconnect.out" 6 10 ' (request|established|refused) '
 bpf_stop "$BTS"
 bpf_stop "$BTC"
 bpf_stop "$BTE"
@@ -124,15 +135,23 @@ expect_ge "listeners on port 80 going CLOSED -> LISTEN" "$L" 1
 C11=$(cid_of 80 "$P11")
 expect_eq "curl HTTP/1.1 (port $P11), curl closes: its connection's states" "$(states "$C11")" \
 	"LISTEN>SYN_RECEIVED SYN_RECEIVED>ESTABLISHED ESTABLISHED>CLOSE_WAIT CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSED"
-C10=$(cid_of 80 "$P10")
-S10=$(states "$C10")
-case $S10 in
-"LISTEN>SYN_RECEIVED SYN_RECEIVED>ESTABLISHED ESTABLISHED>FIN_WAIT_1 FIN_WAIT_1>FIN_WAIT_2 FIN_WAIT_2>TIME_WAIT" | \
-	"LISTEN>SYN_RECEIVED SYN_RECEIVED>ESTABLISHED ESTABLISHED>FIN_WAIT_1 FIN_WAIT_1>TIME_WAIT" | \
-	"LISTEN>SYN_RECEIVED SYN_RECEIVED>ESTABLISHED ESTABLISHED>FIN_WAIT_1 FIN_WAIT_1>CLOSING CLOSING>TIME_WAIT")
-	ok "curl HTTP/1.0 (port $P10), sonded closes: $S10" ;;
-*) fail "curl HTTP/1.0 (port $P10), sonded closes: states '$S10'" ;;
-esac
+# closer_ok WHAT STATES-BEFORE STATES: the states of a connection sonded
+# closed first: its FIN acknowledged before the peer's (FIN_WAIT_2),
+# with it (straight to TIME_WAIT) or after it (CLOSING).
+closer_ok()
+{
+	local pre="$2 ESTABLISHED>FIN_WAIT_1"
+	case $3 in
+	"$pre FIN_WAIT_1>FIN_WAIT_2 FIN_WAIT_2>TIME_WAIT" | "$pre FIN_WAIT_1>TIME_WAIT" | \
+		"$pre FIN_WAIT_1>CLOSING CLOSING>TIME_WAIT")
+		ok "$1: $3" ;;
+	*) fail "$1: states '$3'" ;;
+	esac
+}
+closer_ok "curl HTTP/1.0 (port $P10), sonded closes" "LISTEN>SYN_RECEIVED SYN_RECEIVED>ESTABLISHED" \
+	"$(states "$(cid_of 80 "$P10")")"
+closer_ok "--fetch /x from nc -l, sonded closes" "CLOSED>SYN_SENT SYN_SENT>ESTABLISHED" \
+	"$(states "$(awk '$6 == 5002 && $8 == "->" { print $2; exit }' "$IT_DIR/tcpstates.out")")"
 CF=$(awk -v r=5000 '$6 == r && $8 == "->" { print $2; exit }' "$IT_DIR/tcpstates.out")
 expect_eq "--fetch from nc (the peer closes): the states" "$(states "$CF")" \
 	"CLOSED>SYN_SENT SYN_SENT>ESTABLISHED ESTABLISHED>CLOSE_WAIT CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSED"
