@@ -21,7 +21,7 @@
 #   tests/integration/tcp-nmap.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
 
-command -v nmap >/dev/null && command -v curl >/dev/null || skip "needs nmap and curl"
+{ command -v nmap && command -v curl; } >/dev/null || skip "needs nmap and curl"
 OPEN="7 9 80" # sonded's services
 ME=10.87.0.2 ME6=fd87::2
 PEER=10.87.0.1 PEER6=fd87::1

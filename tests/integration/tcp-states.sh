@@ -27,7 +27,7 @@
 #   tests/integration/tcp-states.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
 
-command -v curl >/dev/null && command -v nc >/dev/null || skip "needs curl and nc"
+{ command -v curl && command -v nc; } >/dev/null || skip "needs curl and nc"
 ME=10.89.0.2
 PEER=10.89.0.1
 ME6=fd89::2
