@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
 
 #include "port.h"
 #include "stack.h"
@@ -136,6 +137,40 @@ port_setup(uint16_t port_id, uint16_t nb_queues, struct rte_mempool *pool)
 	return 0;
 }
 
+/* The port's RSS key and redirection table, for TCP's active opens
+ * (sock.c); NULL when the PMD does not say (then replies land where the
+ * PMD puts them: see the top of this file). */
+static struct if_rss *
+port_rss(uint16_t port_id, const struct rte_eth_dev_info *info)
+{
+	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+	struct rte_eth_rss_conf rc = { 0 };
+	struct if_rss *rss;
+	uint16_t n = info->reta_size;
+
+	if (n == 0 || n > RTE_ETH_RSS_RETA_SIZE_512 || info->hash_key_size == 0 ||
+	    info->hash_key_size > sizeof(rss->key))
+		return NULL;
+	rss = rte_zmalloc("sonde_rss", sizeof(*rss) + n * sizeof(rss->reta[0]), 0);
+	if (rss == NULL)
+		return NULL;
+	rc.rss_key = rss->key;
+	rc.rss_key_len = info->hash_key_size;
+	memset(reta, 0, sizeof(reta));
+	for (unsigned i = 0; i < (n + RTE_ETH_RETA_GROUP_SIZE - 1u) / RTE_ETH_RETA_GROUP_SIZE; i++)
+		reta[i].mask = UINT64_MAX;
+	if (rte_eth_dev_rss_hash_conf_get(port_id, &rc) != 0 ||
+	    rte_eth_dev_rss_reta_query(port_id, reta, n) != 0) {
+		rte_free(rss);
+		return NULL;
+	}
+	rss->key_len = rc.rss_key_len;
+	rss->reta_size = n;
+	for (unsigned i = 0; i < n; i++)
+		rss->reta[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+	return rss;
+}
+
 int
 port_attach(struct sonde_if *ifp, uint16_t port_id, uint16_t queue)
 {
@@ -166,6 +201,8 @@ port_attach(struct sonde_if *ifp, uint16_t port_id, uint16_t queue)
 	ifp->mtu = mtu;
 	ifp->csum_rx_ipv4 = !!(conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM);
 	ifp->csum_tx_ipv4 = !!(conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+	if (conf.rxmode.mq_mode & RTE_ETH_MQ_RX_RSS_FLAG && info.nb_rx_queues > 1)
+		ifp->rss = port_rss(port_id, &info);
 	return 0;
 }
 

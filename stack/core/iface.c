@@ -273,6 +273,8 @@ if_release(struct sonde_stack *st, struct sonde_if *ifp)
 	ifp->n_txq = 0;
 	pcap_capture_close(ifp->pcap);
 	ifp->pcap = NULL;
+	rte_free(ifp->rss);
+	ifp->rss = NULL;
 }
 
 /* --- the public API --- */

@@ -154,6 +154,17 @@ struct sonde_if_addr6 {
 	uint64_t dad_deadline;
 };
 
+/* How a port spreads received flows over its queues (RSS: a Toeplitz
+ * hash of addresses and ports, then the redirection table), as port.c
+ * read it from the PMD: active opens pick local ports whose replies hash
+ * to this stack's queue (sock.c). */
+struct if_rss {
+	uint8_t key[64];
+	uint8_t key_len;
+	uint16_t reta_size;
+	uint16_t reta[]; /* queue by hash % reta_size */
+};
+
 struct sonde_if {
 	uint16_t index;
 	const struct if_kind *kind;
@@ -182,6 +193,7 @@ struct sonde_if {
 	 * under the driver it wraps. */
 	struct if_fault *fault;
 	const struct if_driver *under;
+	struct if_rss *rss; /* NULL: the port does no RSS (or has one queue) */
 };
 
 /* The driver that moves ifp's frames, under any fault injector: what the

@@ -14,6 +14,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_random.h>
+#include <rte_thash.h>
 
 #include "ip.h"
 #include "sock.h"
@@ -246,12 +247,47 @@ sock_lookup(struct sonde_stack *st, uint8_t proto, uint8_t af, const uint8_t *la
 
 /* --- ports and source addresses --- */
 
+uint16_t
+sock_rss_queue(const struct if_rss *rss, uint8_t af, const uint8_t *laddr, const uint8_t *raddr,
+	       uint16_t lport, uint16_t rport)
+{
+	/* The tuple as the NIC hashes a reply: from the remote end to us,
+	 * addresses and ports as host-order words (rte_softrss). */
+	uint32_t t[RTE_THASH_V6_L4_LEN], n = 0, h;
+	unsigned alen = af == 6 ? 16 : 4;
+
+	for (unsigned i = 0; i < alen; i += 4)
+		t[n++] = rte_be_to_cpu_32(wire_load32(raddr + i));
+	for (unsigned i = 0; i < alen; i += 4)
+		t[n++] = rte_be_to_cpu_32(wire_load32(laddr + i));
+	t[n++] = (uint32_t)rte_be_to_cpu_16(rport) << 16 | rte_be_to_cpu_16(lport);
+	h = rte_softrss(t, n, rss->key);
+	return rss->reta[h % rss->reta_size];
+}
+
+/* Whether replies to s from its remote end come to this stack's queue,
+ * with local port nport (where the port spreads by RSS: socket.h). */
+static bool
+sock_rss_ok(const struct sonde_sock *s, uint16_t nport)
+{
+	struct sonde_stack *st = s->st;
+	const struct dst *d = s->af == 6 ? dst6(st, s->key.raddr, s->ifhint)
+					 : dst4(st, wire_load32(s->key.raddr));
+	const struct sonde_if *ifp = d->out;
+
+	if (ifp == NULL || ifp->rss == NULL)
+		return true;
+	return sock_rss_queue(ifp->rss, s->af, s->key.laddr, s->key.raddr, nport, s->key.rport) ==
+	       ifp->queue_id;
+}
+
 /* RFC 6056 3.3.3, algorithm 3: an offset by a keyed hash of the remote
  * end (here the CRC of it, seeded with the stack's secret: not a
  * cryptographic F(), but one an off-path attacker does not know), and a
  * counter that moves on by the ports tried.  A port is free towards this
  * remote when no connection has the 4-tuple (TIME-WAIT ones included:
- * RFC 6056 asks that they be avoided) and no socket is bound to it. */
+ * RFC 6056 asks that they be avoided), no socket is bound to it, and,
+ * on a port that spreads by RSS, the replies hash to our queue. */
 int
 sock_pick_port(struct sonde_sock *s)
 {
@@ -273,7 +309,7 @@ sock_pick_port(struct sonde_sock *s)
 			continue;
 		if (connected) {
 			s->key.lport = nport;
-			if (rte_hash_lookup(sk->conn, &s->key) >= 0)
+			if (rte_hash_lookup(sk->conn, &s->key) >= 0 || !sock_rss_ok(s, nport))
 				continue;
 		}
 		sk->next_ephemeral = (uint16_t)(sk->next_ephemeral + i + 1);

@@ -144,6 +144,11 @@ struct sonde_sock *sock_lookup(struct sonde_stack *st, uint8_t proto, uint8_t af
  * RSS on linked stacks): written into s->key.lport; -EADDRNOTAVAIL when
  * none is free. */
 int sock_pick_port(struct sonde_sock *s);
+/* The queue a port's RSS puts a segment from raddr:rport to laddr:lport
+ * in (ports in network order): the Toeplitz hash (rte_softrss) and the
+ * redirection table. */
+uint16_t sock_rss_queue(const struct if_rss *rss, uint8_t af, const uint8_t *laddr,
+			const uint8_t *raddr, uint16_t lport, uint16_t rport);
 /* The source address towards s->key.raddr into s->key.laddr, and the
  * interface for a link-local one: -ENETUNREACH, -EADDRNOTAVAIL. */
 int sock_pick_source(struct sonde_sock *s);

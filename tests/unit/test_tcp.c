@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
+#include "sock.h"
 #include "tcp_pair.h"
 
 /* A one-way transfer: A connects to B's listener and sends total bytes
@@ -190,10 +193,43 @@ test_refused(void **state)
 	pair_finish(&p);
 }
 
+/* The Toeplitz hash of a reply, against the verification suite of
+ * Microsoft's RSS specification (its key; a redirection table of 128
+ * entries, entry i queue i, so the queue is the hash's low 7 bits). */
+static void
+test_rss_queue(void **state)
+{
+	static const uint8_t key[40] = {
+		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+		0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+		0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+	};
+	struct if_rss *rss = calloc(1, sizeof(*rss) + 128 * sizeof(rss->reta[0]));
+	uint8_t l4[16] = { 0 }, r4[16] = { 0 };
+
+	(void)state;
+	memcpy(rss->key, key, sizeof(key));
+	rss->key_len = sizeof(key);
+	rss->reta_size = 128;
+	for (unsigned i = 0; i < 128; i++)
+		rss->reta[i] = (uint16_t)i;
+	/* 66.9.149.187:2794 -> 161.142.100.80:1766: 0x51ccc178. */
+	memcpy(l4, &(uint32_t){ ip4("161.142.100.80") }, 4);
+	memcpy(r4, &(uint32_t){ ip4("66.9.149.187") }, 4);
+	assert_int_equal(sock_rss_queue(rss, 4, l4, r4, htons(1766), htons(2794)),
+			 0x51ccc178 % 128);
+	/* 3ffe:2501:200:1fff::7:2794 -> 3ffe:2501:200:3::1:1766: 0x40207d3d. */
+	assert_int_equal(sock_rss_queue(rss, 6, ip6("3ffe:2501:200:3::1").a,
+					ip6("3ffe:2501:200:1fff::7").a, htons(1766), htons(2794)),
+			 0x40207d3d % 128);
+	free(rss);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rss_queue),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_transfer4),
 		cmocka_unit_test(test_transfer6),
