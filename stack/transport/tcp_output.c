@@ -316,9 +316,12 @@ tcp_send_seg(struct sonde_sock *s, uint32_t seq, uint32_t len, uint8_t flags, bo
 		tp->rtt_start = st->now;
 	}
 	tp->last_send = st->now;
+	/* docs/probes.md: connect-request after the first SYN's send.  A
+	 * SYN cookie's SYN-ACK (cid 0, a stack temporary) is of no
+	 * connection: arg1 NULL, as at its ip probes. */
+	probe_tcp(st, PROBE_TCP_SEND, m, s->cid ? s : NULL, rtx ? PROBE_TCP_F_RETRANSMIT : 0);
 	if (flags & TH_SYN && !(flags & TH_ACK) && !rtx)
 		probe_tcp(st, PROBE_TCP_CONNECT_REQUEST, m, s, 0);
-	probe_tcp(st, PROBE_TCP_SEND, m, s, rtx ? PROBE_TCP_F_RETRANSMIT : 0);
 	tcp_xmit(st, m, s->af);
 	return 0;
 }
@@ -373,9 +376,10 @@ tcp_respond_rst(struct sonde_stack *st, const struct rte_mbuf *in, const struct 
 	/* A link-local peer is answered on the link it came from. */
 	pkt_meta(m)->ifindex = pkt_meta_c(in)->ifindex;
 	st->stats.tcp_out_rsts++;
+	/* docs/probes.md: accept-refused after the RST's send. */
+	probe_tcp(st, PROBE_TCP_SEND, m, NULL, 0);
 	if (sg->flags & TH_SYN)
 		probe_tcp(st, PROBE_TCP_ACCEPT_REFUSED, m, NULL, 0);
-	probe_tcp(st, PROBE_TCP_SEND, m, NULL, 0);
 	tcp_xmit(st, m, af);
 }
 
