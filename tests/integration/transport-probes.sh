@@ -94,4 +94,4 @@ for s in "${TCP_SCRIPTS[@]}"; do
 done
 expect_eq "tcpretrans.bt's total" "$(awk '$1 == "retransmits:" { print $2 }' "$IT_DIR/tcpretrans.out")" \
 	"$(counter tcp.retrans_segs)"
-expect_counter udp.echoed $((2 * ${#SIZES[@]}))
+expect_counter service.udp.echoed $((2 * ${#SIZES[@]}))

@@ -323,8 +323,7 @@ test_time_wait_ports(void **state)
 		pair_wait(p, 5 * MS);
 		assert_int_equal(sonde_close(ss), 0);
 		pair_wait(p, 5 * MS);
-		assert_int_equal(pair_state(pair_conn(p, false, 4, ports[i], 80)),
-				 TCPS_TIME_WAIT);
+		assert_int_equal(pair_state(pair_conn(p, false, 4, ports[i], 80)), TCPS_TIME_WAIT);
 	}
 	pair_end(p, ls, NULL);
 }
@@ -677,15 +676,24 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		pair_test(test_rst_exact),	     pair_test(test_rst_challenged),
-		pair_test(test_syn_challenged),	     pair_test(test_ack_beyond),
-		pair_test(test_challenge_rate),	     pair_test(test_paws),
-		pair_test(test_time_wait_fin_again), pair_test(test_time_wait_rfc6191),
-		pair_test(test_time_wait_ports),     pair_test(test_window_scale),
-		pair_test(test_window_unscaled),     pair_test(test_zero_window),
-		pair_test(test_delayed_ack),	     pair_test(test_nagle),
-		pair_test(test_nodelay),	     pair_test(test_keepalive),
-		pair_test(test_syncookies),	     pair_test(test_ecn),
+		pair_test(test_rst_exact),
+		pair_test(test_rst_challenged),
+		pair_test(test_syn_challenged),
+		pair_test(test_ack_beyond),
+		pair_test(test_challenge_rate),
+		pair_test(test_paws),
+		pair_test(test_time_wait_fin_again),
+		pair_test(test_time_wait_rfc6191),
+		pair_test(test_time_wait_ports),
+		pair_test(test_window_scale),
+		pair_test(test_window_unscaled),
+		pair_test(test_zero_window),
+		pair_test(test_delayed_ack),
+		pair_test(test_nagle),
+		pair_test(test_nodelay),
+		pair_test(test_keepalive),
+		pair_test(test_syncookies),
+		pair_test(test_ecn),
 	};
 	int r;
 
