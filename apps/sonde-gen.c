@@ -13,10 +13,17 @@
  *             [--size FRAME] [--rate PPS] [--duration SEC] [--count N]
  *             [--dport N] [--flows N] [--dst-mac MAC] [--gw ADDR]
  *             [--rx-port N --rx-addr ADDR] [--json]
+ *   sonde-gen [EAL args] -- --mode tcp-send|tcp-recv|tcp-rr|tcp-crr|http
+ *             --src ADDR [--src ADDR ...|--src-count N] --dst ADDR [--conns N]
+ *             [--req BYTES] [--resp BYTES] [--duration SEC] [--dport N] [--json]
  *
  * For a forwarding test, --gw is the router's address on port 0 (whose MAC
  * the requests go to) and --rx-port/--rx-addr the port and address the
  * forwarded packets arrive at (the generator answers ARP/ND for it there).
+ *
+ * The TCP modes (gen_tcp.c) are a client on libsonde instead, against a
+ * server's TCP services: bulk both ways, request/response, connect-
+ * request-close and HTTP keep-alive.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +39,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "gen_tcp.h"
 #include "sonde/sonde.h"
 #include "wire.h"
 #include "wire6.h"
@@ -525,6 +533,11 @@ main(int argc, char **argv)
 	}
 	argc -= n;
 	argv += n;
+	if (gen_tcp_wanted(argc, argv)) {
+		r = gen_tcp_main(argc, argv);
+		rte_eal_cleanup();
+		return r;
+	}
 	g = &the_gen;
 	g->mode = MODE_ICMP4;
 	g->size =
