@@ -273,7 +273,7 @@ chargen_byte(uint64_t i)
 {
 	uint64_t p = i % CHARGEN_PERIOD, line = p / CHARGEN_LINE, col = p % CHARGEN_LINE;
 
-	return col < CHARGEN_COLS ? (uint8_t)(' ' + (line + col) % 95)
+	return col < CHARGEN_COLS    ? (uint8_t)(' ' + (line + col) % 95)
 	       : col == CHARGEN_COLS ? '\r'
 				     : '\n';
 }
@@ -689,16 +689,17 @@ report(struct tgen *g, double secs)
 		       ", \"stalled\": %" PRIu64 ", \"no_port\": %" PRIu64
 		       ", \"no_socket\": %" PRIu64 ", \"other_errors\": %" PRIu64 "}\n",
 		       tmode_name[g->mode], g->conns, g->req, g->resp, secs, unit, rate, g->bytes,
-		       g->txns, g->connects, g->established, percentile(g, 0.5),
-		       percentile(g, 0.9), percentile(g, 0.99), (double)g->lat_max_ns / 1000.0,
-		       errors, g->refused, g->reset, g->timedout, g->corrupt, g->stalled,
-		       g->no_port, g->no_socket, g->other_err);
+		       g->txns, g->connects, g->established, percentile(g, 0.5), percentile(g, 0.9),
+		       percentile(g, 0.99), (double)g->lat_max_ns / 1000.0, errors, g->refused,
+		       g->reset, g->timedout, g->corrupt, g->stalled, g->no_port, g->no_socket,
+		       g->other_err);
 	else
 		printf("%s: %u connections, %.3f s: %s %.1f; bytes %" PRIu64
 		       " transactions %" PRIu64 " connects %" PRIu64 "; latency us p50 %" PRIu64
 		       " p90 %" PRIu64 " p99 %" PRIu64 " max %.1f; errors %" PRIu64
 		       " (refused %" PRIu64 " reset %" PRIu64 " timeout %" PRIu64
-		       " corrupt %" PRIu64 " stalled %" PRIu64 " no_port %" PRIu64 " no_socket %" PRIu64 ")\n",
+		       " corrupt %" PRIu64 " stalled %" PRIu64 " no_port %" PRIu64
+		       " no_socket %" PRIu64 ")\n",
 		       tmode_name[g->mode], g->conns, secs, unit, rate, g->bytes, g->txns,
 		       g->connects, percentile(g, 0.5), percentile(g, 0.9), percentile(g, 0.99),
 		       (double)g->lat_max_ns / 1000.0, errors, g->refused, g->reset, g->timedout,
@@ -824,8 +825,8 @@ gen_tcp_main(int argc, char **argv)
 		return 2;
 	}
 	g->c = calloc(g->conns, sizeof(*g->c));
-	conf.pool = rte_pktmbuf_pool_create("gen_tcp", POOL_SIZE, 256, 0,
-					    RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	conf.pool = rte_pktmbuf_pool_create("gen_tcp", POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					    (int)rte_socket_id());
 	/* CRR leaves a TIME-WAIT (60 s) per connection on this side: the
 	 * default 32768 is room for a few seconds at ten thousand a second,
 	 * in EAL's -m 256 (-EMFILE past it: "no_socket"). */

@@ -409,6 +409,23 @@ tcp_connect(struct sonde_sock *s, const uint8_t *raddr, uint16_t rport)
 			goto fail;
 	}
 	r = sock_hash_connected(s);
+	if (r == -EADDRINUSE && bound && s->flags & SOCK_F_EPHEMERAL) {
+		/* Bound to port 0: the port the bind picked has this 4-tuple
+		 * in use (TIME-WAIT): pick again, towards this remote (as
+		 * Linux's IP_BIND_ADDRESS_NO_PORT would have at connect). */
+		uint16_t old = s->key.lport;
+
+		sock_unhash_bound(s);
+		r = sock_pick_port(s);
+		if (r == 0)
+			r = sock_hash_connected(s);
+		if (r) {
+			s->key.lport = old;
+			sock_hash_bound(s);
+		} else {
+			bound = false; /* unhashed from the bound table already */
+		}
+	}
 	if (r)
 		goto fail;
 	if (bound)
