@@ -32,6 +32,11 @@ PKG=(env PKG_CONFIG_PATH="$IT_DIR/pc" pkg-config)
 FLAGS=$("${PKG[@]}" --cflags --libs sonde) || fail "pkg-config --cflags --libs sonde"
 say "pkg-config --cflags --libs sonde: $FLAGS"
 LIBDIR=$("${PKG[@]}" --variable=libdir sonde)
+# A library built with sanitizers (test-all's build-asan) needs their
+# runtime in the program too, first: as any user of such a build would.
+SAN=$(meson introspect "$BUILD" --buildoptions |
+	"$IT_PY" -c 'import json, sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "b_sanitize"][0])')
+[ "$SAN" = none ] || FLAGS="-fsanitize=$SAN $FLAGS"
 # shellcheck disable=SC2086 # FLAGS are words
 cc -O2 -Wall -Werror "$SONDE_SRC/apps/sonde-echo.c" $FLAGS -Wl,-rpath,"$LIBDIR" \
 	-o "$IT_DIR/sonde-echo" >"$IT_DIR/cc.out" 2>&1 || {
