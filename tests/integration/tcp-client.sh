@@ -32,10 +32,14 @@ head -c $SIZE /dev/urandom >"$IT_DIR/www/file.bin"
 SUM=$(sha256sum <"$IT_DIR/www/file.bin" | cut -d' ' -f1)
 
 # The servers listen in the namespace before the tap comes: sonded's
-# first SYN may reach them as soon as the link is up.
-in_ns "$NS" timeout --foreground 120 nc -N -4 -l 5000 <"$IT_DIR/www/file.bin" &
+# first SYN may reach them as soon as the link is up.  Their output goes
+# to files: a server still holding the test's stdout (nc, once done, can
+# linger until its timeout) keeps meson waiting after the test is over.
+in_ns "$NS" timeout --foreground 120 nc -N -4 -l 5000 <"$IT_DIR/www/file.bin" \
+	>"$IT_DIR/nc4.log" 2>&1 &
 proc_register $! nc4
-in_ns "$NS" timeout --foreground 120 nc -N -6 -l 5001 <"$IT_DIR/www/file.bin" &
+in_ns "$NS" timeout --foreground 120 nc -N -6 -l 5001 <"$IT_DIR/www/file.bin" \
+	>"$IT_DIR/nc6.log" 2>&1 &
 proc_register $! nc6
 in_ns "$NS" timeout --foreground 120 "$IT_PY" -m http.server --bind :: --directory "$IT_DIR/www" 8000 \
 	>"$IT_DIR/http.log" 2>&1 &
@@ -54,6 +58,9 @@ tap_to_ns6 "$TAP" "$NS" $PEER6/64 $PEER/24
 
 proc_wait_exit "$SONDED_PID" 90 || fail "sonded still running 90 s after its fetches began"
 kill -TERM $HTTPD # http.server takes no SIGINT while it serves
+# ... and timeout --foreground passes the TERM on to nobody: the server
+# itself goes, or it lingers (and meson waits) until its 120 s are up.
+pkill -TERM -f -- "--directory $IT_DIR/www" || true
 wait "$SONDED_PID"
 RC=$?
 proc_unregister "$SONDED_PID"
