@@ -235,14 +235,20 @@ struct sonde_sock *
 sock_lookup(struct sonde_stack *st, uint8_t proto, uint8_t af, const uint8_t *laddr, uint16_t lport,
 	    const uint8_t *raddr, uint16_t rport)
 {
-	struct sock_state *sk = st->sk;
 	struct sock_key k;
-	void *data;
 
 	key_fill(&k, proto, af, laddr, lport, raddr, rport);
-	if (rte_hash_lookup_data(sk->conn, &k, &data) >= 0)
+	return sock_lookup_key(st, &k);
+}
+
+struct sonde_sock *
+sock_lookup_key(struct sonde_stack *st, const struct sock_key *k)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(st->sk->conn, k, &data) >= 0)
 		return data;
-	return sock_lookup_bound(st, proto, af, laddr, lport);
+	return sock_lookup_bound(st, k->proto, k->af, k->laddr, k->lport);
 }
 
 /* --- ports and source addresses --- */

@@ -140,6 +140,8 @@ void sock_unhash_bound(struct sonde_sock *s);
 struct sonde_sock *sock_lookup(struct sonde_stack *st, uint8_t proto, uint8_t af,
 			       const uint8_t *laddr, uint16_t lport, const uint8_t *raddr,
 			       uint16_t rport);
+/* The same for a key built already (whole: raddr and rport the remote's). */
+struct sonde_sock *sock_lookup_key(struct sonde_stack *st, const struct sock_key *k);
 /* A local port for s towards its key's remote (RFC 6056 algorithm 3, and
  * RSS on linked stacks): written into s->key.lport; -EADDRNOTAVAIL when
  * none is free. */

@@ -236,6 +236,14 @@ void tcp_set_state(struct sonde_sock *s, uint8_t state);
  * the application to read its error and close. */
 void tcp_closed(struct sonde_sock *s, int err);
 void tcp_free(struct sonde_sock *s);
+/* n bytes off the front of packet m (a chain: whole segments freed); the
+ * new head, or NULL when it was all of it. */
+struct rte_mbuf *tcp_m_cut(struct rte_mbuf *m, uint32_t n);
+/* n bytes off the front of a queue of packets linked by pkt_qnext (the
+ * send buffer, what the application reads); the segments freed. */
+uint32_t tcp_queue_cut(struct rte_mbuf **head, struct rte_mbuf **tail, uint32_t n);
+/* len bytes from offset off of the queue starting at m, to dst. */
+void tcp_queue_copy(struct rte_mbuf *m, uint32_t off, uint8_t *dst, uint32_t len);
 /* The connection reached ESTABLISHED (either way). */
 void tcp_established(struct sonde_sock *s);
 uint32_t tcp_isn(struct sonde_stack *st, const struct sock_key *k);

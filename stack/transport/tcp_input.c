@@ -510,34 +510,6 @@ tcp_m_trim(struct rte_mbuf *m, uint32_t len)
 	m->pkt_len = len;
 }
 
-/* Takes n bytes from the front of a payload chain (a header, or data we
- * have); NULL when it was all of it (freed). */
-static struct rte_mbuf *
-tcp_m_cut(struct rte_mbuf *m, uint32_t n)
-{
-	while (n > 0 && m != NULL) {
-		struct rte_mbuf *next;
-
-		if (n < m->data_len) {
-			m->data_off = (uint16_t)(m->data_off + n);
-			m->data_len = (uint16_t)(m->data_len - n);
-			m->pkt_len -= n;
-			return m;
-		}
-		n -= m->data_len;
-		next = m->next;
-		if (next != NULL) {
-			next->pkt_len = m->pkt_len - m->data_len;
-			next->nb_segs = (uint16_t)(m->nb_segs - 1);
-		}
-		m->next = NULL;
-		m->nb_segs = 1;
-		rte_pktmbuf_free_seg(m);
-		m = next;
-	}
-	return m;
-}
-
 /* The FIN, in order (RFC 9293 3.10.7.4 "eighth, check the FIN bit"). */
 static void
 tcp_fin_in(struct sonde_sock *s)
@@ -597,24 +569,39 @@ tcp_ooo_pull(struct sonde_sock *s)
 	}
 }
 
-/* Into the out-of-order queue, sorted, without overlap (the new segment
- * cut to the hole it fills); false when it brings nothing new. */
+/* The last out-of-order segment starting at or before seq, or NULL. */
+static struct rte_mbuf *
+tcp_ooo_prev(const struct tcp_cb *tp, uint32_t seq)
+{
+	struct rte_mbuf *prev = NULL, *m = tp->ooo_head;
+
+	for (; m != NULL && SEQ_LEQ(pkt_meta(m)->scratch[2], seq); m = pkt_qnext(m))
+		prev = m;
+	return prev;
+}
+
+/* Whether [seq, seq + len) is all in the out-of-order queue already. */
 static bool
+tcp_ooo_covered(const struct tcp_cb *tp, uint32_t seq, uint32_t len)
+{
+	struct rte_mbuf *prev = tcp_ooo_prev(tp, seq);
+
+	return prev != NULL && SEQ_GEQ(pkt_meta(prev)->scratch[2] + prev->pkt_len, seq + len);
+}
+
+/* Into the out-of-order queue, sorted, without overlap (the new segment,
+ * not all there already, cut to the hole it fills). */
+static void
 tcp_ooo_insert(struct sonde_sock *s, struct rte_mbuf *m, uint32_t seq, bool fin)
 {
 	struct tcp_cb *tp = &s->tcp;
-	struct rte_mbuf *prev = NULL, *next = tp->ooo_head;
+	struct rte_mbuf *prev = tcp_ooo_prev(tp, seq);
+	struct rte_mbuf *next = prev != NULL ? pkt_qnext(prev) : tp->ooo_head;
 	uint32_t len = m->pkt_len;
 
-	while (next != NULL && SEQ_LEQ(pkt_meta(next)->scratch[2], seq)) {
-		prev = next;
-		next = pkt_qnext(next);
-	}
 	if (prev != NULL) {
 		uint32_t pend = pkt_meta(prev)->scratch[2] + prev->pkt_len;
 
-		if (SEQ_GEQ(pend, seq + len))
-			return false;
 		if (SEQ_GT(pend, seq)) {
 			m = tcp_m_cut(m, pend - seq);
 			len -= pend - seq;
@@ -640,7 +627,6 @@ tcp_ooo_insert(struct sonde_sock *s, struct rte_mbuf *m, uint32_t seq, bool fin)
 	tp->ooo_bytes += len;
 	tp->ooo_mbufs += m->nb_segs;
 	sock_mbufs_add(s->st, m->nb_segs);
-	return true;
 }
 
 /* RFC 9293 3.10.7.4 "seventh, process the segment text": m's payload
@@ -697,6 +683,11 @@ tcp_data_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 		pkt_drop(st, m, DROP_SOCK_MBUFS);
 		return;
 	}
+	if (seq != tp->rcv_nxt && tcp_ooo_covered(tp, seq, len)) {
+		tp->tf |= TF_ACKNOW;
+		pkt_drop(st, m, DROP_TCP_DUPLICATE);
+		return;
+	}
 	if (seq != tp->rcv_nxt && tp->ooo_bytes + len > s->rcvbuf) {
 		tp->tf |= TF_ACKNOW;
 		pkt_drop(st, m, DROP_TCP_OOO_FULL);
@@ -708,10 +699,7 @@ tcp_data_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 	m = tcp_m_cut(m, cut);
 	tcp_m_trim(m, len);
 	if (seq != tp->rcv_nxt) {
-		if (!tcp_ooo_insert(s, m, seq, fin)) {
-			st->stats.drops[DROP_TCP_DUPLICATE]++; /* its headers are gone: no probe */
-			rte_pktmbuf_free(m);
-		}
+		tcp_ooo_insert(s, m, seq, fin);
 		tcp_rcv_sack_update(tp, seq);
 		/* RFC 5681 4.2: out of order, a duplicate ACK at once, one
 		 * for each segment: the sender counts them (3.2), so the
@@ -735,50 +723,26 @@ tcp_data_in(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *sg)
 	tcp_ack_owed(s, hole);
 }
 
-/* Data acknowledged: out of the send buffer. */
+/* Data acknowledged: out of the send buffer.  The copy cursor stays
+ * where it is if it is past what goes (a packet starting at or after n
+ * is not touched), else it starts over. */
 static void
 tcp_sb_drop(struct sonde_sock *s, uint32_t n)
 {
 	struct tcp_cb *tp = &s->tcp;
+	uint32_t freed;
 
 	tp->sb_bytes -= n;
 	tp->bytes_acked += n;
-	if (tp->sb_cur != NULL) {
-		if (tp->sb_cur_off >= n) {
-			tp->sb_cur_off -= n;
-		} else {
-			tp->sb_cur = NULL;
-			tp->sb_cur_off = 0;
-		}
+	if (tp->sb_cur != NULL && tp->sb_cur_off >= n && n > 0) {
+		tp->sb_cur_off -= n;
+	} else if (n > 0) {
+		tp->sb_cur = NULL;
+		tp->sb_cur_off = 0;
 	}
-	while (n > 0 && tp->sb_head != NULL) {
-		struct rte_mbuf *m = tp->sb_head, *next = pkt_qnext(m), *rest;
-		uint16_t segs = m->nb_segs;
-		uint32_t k = RTE_MIN(n, m->pkt_len);
-
-		rest = tcp_m_cut(m, k);
-		n -= k;
-		if (rest == NULL) {
-			if (tp->sb_cur == m) {
-				tp->sb_cur = NULL;
-				tp->sb_cur_off = 0;
-			}
-			tp->sb_head = next;
-			if (next == NULL)
-				tp->sb_tail = NULL;
-			tp->sb_mbufs -= segs;
-			sock_mbufs_sub(s->st, segs);
-		} else {
-			pkt_set_qnext(rest, next);
-			if (tp->sb_tail == m)
-				tp->sb_tail = rest;
-			if (tp->sb_cur == m)
-				tp->sb_cur = rest;
-			tp->sb_head = rest;
-			tp->sb_mbufs -= (uint32_t)(segs - rest->nb_segs);
-			sock_mbufs_sub(s->st, (uint32_t)(segs - rest->nb_segs));
-		}
-	}
+	freed = tcp_queue_cut(&tp->sb_head, &tp->sb_tail, n);
+	tp->sb_mbufs -= freed;
+	sock_mbufs_sub(s->st, freed);
 }
 
 /* RFC 5681 3.2, RFC 6675 5: a loss, by duplicate ACKs or SACK. */
@@ -1141,7 +1105,7 @@ tcp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n, bool v6)
 		k.rport = rte_cpu_to_be_16(sg.sport);
 		k.proto = IPPROTO_TCP;
 		k.af = af;
-		s = sock_lookup(st, IPPROTO_TCP, af, k.laddr, k.lport, k.raddr, k.rport);
+		s = sock_lookup_key(st, &k);
 		if (s != NULL && s->proto != IPPROTO_TCP)
 			s = NULL;
 		/* A bound-only socket is a listener, or nothing for TCP. */

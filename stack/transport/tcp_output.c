@@ -229,18 +229,7 @@ tcp_sb_copy(struct tcp_cb *tp, uint32_t off, uint8_t *dst, uint32_t len)
 	}
 	tp->sb_cur = m;
 	tp->sb_cur_off = base;
-	while (len > 0 && m != NULL) {
-		uint32_t in = off - base, k = RTE_MIN(len, m->pkt_len - in);
-		const void *src = rte_pktmbuf_read(m, in, k, dst);
-
-		if (src != dst)
-			memcpy(dst, src, k);
-		dst += k;
-		off += k;
-		len -= k;
-		base += m->pkt_len;
-		m = pkt_qnext(m);
-	}
+	tcp_queue_copy(m, off - base, dst, len);
 }
 
 /* --- one segment --- */

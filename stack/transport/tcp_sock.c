@@ -579,99 +579,100 @@ tcp_read_done(struct sonde_sock *s)
 	}
 }
 
-/* Takes n bytes from the front of packet m (a chain); the new head, or
- * NULL when it is all gone. */
-static struct rte_mbuf *
-tcp_m_adj(struct rte_mbuf *m, uint32_t n)
+struct rte_mbuf *
+tcp_m_cut(struct rte_mbuf *m, uint32_t n)
 {
 	while (n > 0 && m != NULL) {
-		if (n < m->data_len) {
-			uint32_t pkt_len = m->pkt_len - n;
+		struct rte_mbuf *next;
 
+		if (n < m->data_len) {
 			m->data_off = (uint16_t)(m->data_off + n);
 			m->data_len = (uint16_t)(m->data_len - n);
-			m->pkt_len = pkt_len;
+			m->pkt_len -= n;
 			return m;
 		}
 		n -= m->data_len;
-		{
-			struct rte_mbuf *next = m->next;
-
-			if (next != NULL) {
-				next->pkt_len = m->pkt_len - m->data_len;
-				next->nb_segs = (uint16_t)(m->nb_segs - 1);
-			}
-			m->next = NULL;
-			m->nb_segs = 1;
-			rte_pktmbuf_free_seg(m);
-			m = next;
+		next = m->next;
+		if (next != NULL) {
+			next->pkt_len = m->pkt_len - m->data_len;
+			next->nb_segs = (uint16_t)(m->nb_segs - 1);
 		}
+		m->next = NULL;
+		m->nb_segs = 1;
+		rte_pktmbuf_free_seg(m);
+		m = next;
 	}
 	return m;
+}
+
+uint32_t
+tcp_queue_cut(struct rte_mbuf **head, struct rte_mbuf **tail, uint32_t n)
+{
+	uint32_t freed = 0;
+
+	while (n > 0 && *head != NULL) {
+		struct rte_mbuf *m = *head, *next = pkt_qnext(m), *rest;
+		uint16_t segs = m->nb_segs;
+		uint32_t k = RTE_MIN(n, m->pkt_len);
+
+		rest = tcp_m_cut(m, k);
+		n -= k;
+		if (rest == NULL) {
+			*head = next;
+			if (next == NULL)
+				*tail = NULL;
+			freed += segs;
+			continue;
+		}
+		/* The link is in the first segment's metadata: it moves with
+		 * the head when that segment went. */
+		pkt_set_qnext(rest, next);
+		if (*tail == m)
+			*tail = rest;
+		*head = rest;
+		freed += (uint32_t)(segs - rest->nb_segs);
+	}
+	return freed;
+}
+
+void
+tcp_queue_copy(struct rte_mbuf *m, uint32_t off, uint8_t *dst, uint32_t len)
+{
+	for (; len > 0 && m != NULL; m = pkt_qnext(m)) {
+		uint32_t k;
+		const void *src;
+
+		if (off >= m->pkt_len) {
+			off -= m->pkt_len;
+			continue;
+		}
+		k = RTE_MIN(len, m->pkt_len - off);
+		src = rte_pktmbuf_read(m, off, k, dst);
+		if (src != dst)
+			memcpy(dst, src, k);
+		dst += k;
+		len -= k;
+		off = 0;
+	}
 }
 
 ssize_t
 tcp_recv(struct sonde_sock *s, void *buf, size_t len, int flags)
 {
-	struct sonde_stack *st = s->st;
-	uint8_t *p = buf;
-	size_t done = 0;
+	uint32_t n = (uint32_t)RTE_MIN(len, (size_t)s->rq_bytes), freed;
 
 	if (s->tcp.state == TCPS_LISTEN)
 		return -ENOTCONN;
-	while (done < len && s->rq_head != NULL) {
-		struct rte_mbuf *m = s->rq_head;
-		uint32_t n = (uint32_t)RTE_MIN((size_t)m->pkt_len, len - done);
-		struct rte_mbuf *next = pkt_qnext(m), *rest;
-		uint16_t segs = m->nb_segs;
-
-		if (flags & SONDE_MSG_PEEK) {
-			n = (uint32_t)RTE_MIN((size_t)s->rq_bytes, len);
-			{
-				uint32_t off = 0;
-				struct rte_mbuf *q = m;
-
-				while (q != NULL && off < n) {
-					uint32_t k = RTE_MIN(q->pkt_len, n - off);
-
-					rte_pktmbuf_read(q, 0, k, p + off) == p + off
-						? (void)0
-						: (void)memcpy(p + off,
-							       rte_pktmbuf_read(q, 0, k, p + off),
-							       k);
-					off += k;
-					q = pkt_qnext(q);
-				}
-			}
+	if (n > 0) {
+		tcp_queue_copy(s->rq_head, 0, buf, n);
+		if (flags & SONDE_MSG_PEEK)
 			return n;
-		}
-		{
-			const void *src = rte_pktmbuf_read(m, 0, n, p + done);
-
-			if (src != p + done)
-				memcpy(p + done, src, n);
-		}
-		done += n;
+		freed = tcp_queue_cut(&s->rq_head, &s->rq_tail, n);
 		s->rq_bytes -= n;
-		rest = tcp_m_adj(m, n);
-		if (rest == NULL) {
-			s->rq_head = next;
-			if (next == NULL)
-				s->rq_tail = NULL;
-			s->rq_mbufs -= segs;
-			sock_mbufs_sub(st, segs);
-		} else {
-			pkt_set_qnext(rest, next);
-			s->rq_head = rest;
-			if (s->rq_tail == m)
-				s->rq_tail = rest;
-			s->rq_mbufs -= (uint32_t)(segs - rest->nb_segs);
-			sock_mbufs_sub(st, (uint32_t)(segs - rest->nb_segs));
-		}
-	}
-	if (done > 0) {
+		s->rq_mbufs -= freed;
+		sock_mbufs_sub(s->st, freed);
 		tcp_read_done(s);
-		return (ssize_t)done;
+		return n;
 	}
 	if (len == 0)
 		return 0;

@@ -225,13 +225,61 @@ test_rss_queue(void **state)
 	free(rss);
 }
 
+/* Reading: MSG_PEEK across several arrivals leaves them; recv takes the
+ * same bytes in order, across packets; recv_mbuf hands over the next
+ * packet as it arrived; bytes and mbufs held come back to zero.  Three
+ * sends of more than tcp_rq_add shares an mbuf for: three packets. */
+static void
+test_recv_peek(void **state)
+{
+	static const uint32_t sz[3] = { 600, 700, 800 };
+	struct sonde_sock *ls, *cs, *ss;
+	uint8_t buf[2100], want[2100];
+	uint32_t off = 0;
+	struct rte_mbuf *m;
+	struct pair *p;
+	ssize_t n;
+
+	(void)state;
+	p = pair_up(NULL, AF_INET, &ls, &cs, &ss);
+	assert_int_equal(sonde_setsockopt(cs, SONDE_SO_NODELAY, 1), 0);
+	for (unsigned i = 0; i < sizeof(want); i++)
+		want[i] = pair_pat(i);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(sonde_send(cs, want + off, sz[i], 0), sz[i]);
+		off += sz[i];
+		pair_wait(p, 2 * MS);
+	}
+	assert_int_equal(sonde_sock_readable(ss), 2100);
+	assert_int_equal(((struct sonde_sock *)ss)->rq_mbufs, 3);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(sonde_recv(ss, buf, 1500, SONDE_MSG_PEEK), 1500);
+	assert_memory_equal(buf, want, 1500);
+	assert_int_equal(sonde_sock_readable(ss), 2100);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(sonde_recv(ss, buf, 650, 0), 650); /* the first, and 50 of the second */
+	assert_memory_equal(buf, want, 650);
+	assert_int_equal(((struct sonde_sock *)ss)->rq_mbufs, 2);
+	n = sonde_recv_mbuf(ss, &m, NULL, NULL); /* the second's other 650 */
+	assert_int_equal(n, 650);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 650);
+	assert_memory_equal(rte_pktmbuf_read(m, 0, 650, buf), want + 650, 650);
+	rte_pktmbuf_free(m);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(sonde_recv(ss, buf, sizeof(buf), 0), 800);
+	assert_memory_equal(buf, want + 1300, 800);
+	assert_int_equal(sonde_sock_readable(ss), 0);
+	assert_int_equal(((struct sonde_sock *)ss)->rq_mbufs, 0);
+	assert_int_equal(sonde_recv(ss, buf, sizeof(buf), 0), -EAGAIN);
+	pair_end(p, cs, ss, ls, NULL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rss_queue),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_transfer4),
+		cmocka_unit_test(test_rss_queue), cmocka_unit_test(test_refused),
+		pair_test(test_recv_peek),	  cmocka_unit_test(test_transfer4),
 		cmocka_unit_test(test_transfer6),
 	};
 	int r;
