@@ -654,7 +654,7 @@ conn_open(struct tgen *g, struct tconn *c)
 		if (r == -EADDRINUSE || r == -EADDRNOTAVAIL)
 			g->no_port++;
 		else if (r == -EMFILE)
-			g->no_socket++; /* all of max_sockets in TIME-WAIT */
+			g->no_socket++; /* all of max_sockets held open */
 		else if (g->other_err++ < 5)
 			fprintf(stderr, "sonde-gen: connect: %s\n", strerror(-r));
 		g->idle++;
@@ -827,9 +827,10 @@ gen_tcp_main(int argc, char **argv)
 	g->c = calloc(g->conns, sizeof(*g->c));
 	conf.pool = rte_pktmbuf_pool_create("gen_tcp", POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					    (int)rte_socket_id());
-	/* CRR leaves a TIME-WAIT (60 s) per connection on this side: the
-	 * default 32768 is room for a few seconds at ten thousand a second,
-	 * in EAL's -m 256 (-EMFILE past it: "no_socket"). */
+	/* CRR leaves a TIME-WAIT (60 s) per connection on this side: past
+	 * max_sockets the stack recycles the oldest (tcp.tw_recycled), so
+	 * -EMFILE ("no_socket") means every socket is one the generator
+	 * holds. */
 	conf.max_sockets = g->max_sockets;
 	/* Every connection's SYN may wait for the server's MAC at the start. */
 	conf.arp_queue = g->conns + 16;

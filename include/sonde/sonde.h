@@ -39,10 +39,13 @@ struct sonde_conf {
 	uint32_t routes;	  /* routes per family (1024) */
 	uint32_t frag_timeout_ms; /* reassembly timeout (30000) */
 	uint32_t frag_max; /* mbufs held for reassembly, all datagrams together, at most (1024) */
-	uint32_t max_sockets; /* sockets and TCP connections (TIME-WAIT too) at once (16384) */
-	uint32_t sock_mbufs;  /* mbufs all socket buffers hold together, at most (half the pool) */
-	uint32_t sndbuf;      /* a socket's send buffer, bytes (262144) */
-	uint32_t rcvbuf;      /* a socket's receive buffer, bytes (262144) */
+	/* Sockets and TCP connections at once (16384); a closed connection in
+	 * TIME-WAIT holds one until the pool runs out, then the oldest goes
+	 * (counter tcp.tw_recycled). */
+	uint32_t max_sockets;
+	uint32_t sock_mbufs; /* mbufs all socket buffers hold together, at most (half the pool) */
+	uint32_t sndbuf;     /* a socket's send buffer, bytes (262144) */
+	uint32_t rcvbuf;     /* a socket's receive buffer, bytes (262144) */
 };
 
 /* An address or prefix of either family. */

@@ -281,6 +281,7 @@ struct stats {
 	uint64_t tcp_established; /* connections that reached ESTABLISHED */
 	uint64_t tcp_rto, tcp_fast_retrans, tcp_sack_retrans, tcp_challenge_acks;
 	uint64_t tcp_syncookies_sent, tcp_syncookies_ok, tcp_syncookies_failed;
+	uint64_t tcp_tw_recycled;
 	uint64_t tcp_zwp, tcp_keepalive_probes, tcp_keepalive_drops, tcp_ecn_ce;
 	uint64_t arp_in, arp_out, arp_requests_out, arp_replies_out;
 	uint64_t loop_pkts;

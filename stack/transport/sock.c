@@ -85,7 +85,8 @@ sock_alloc(struct sonde_stack *st, uint8_t proto, uint8_t af)
 	struct sonde_sock *s;
 	void *obj;
 
-	if (rte_mempool_get(sk->pool, &obj) != 0)
+	if (rte_mempool_get(sk->pool, &obj) != 0 &&
+	    (!tcp_tw_recycle(st) || rte_mempool_get(sk->pool, &obj) != 0))
 		return NULL;
 	s = obj;
 	memset(s, 0, sizeof(*s));
@@ -878,6 +879,7 @@ sock_init(struct sonde_stack *st, const struct sonde_conf *conf)
 		return -ENOMEM;
 	st->sk = sk;
 	sk->ev_tail = &sk->ev_head;
+	sk->tw_tail = &sk->tw_head;
 	sk->sndbuf = conf->sndbuf ? conf->sndbuf : SOCK_DEFAULT_BUF;
 	sk->rcvbuf = conf->rcvbuf ? conf->rcvbuf : SOCK_DEFAULT_BUF;
 	sk->mbufs_max = conf->sock_mbufs ? conf->sock_mbufs : st->pool->size / 2;

@@ -102,6 +102,10 @@ struct sock_state {
 	struct rte_hash *bound;	  /* local address and port -> sock */
 	struct sonde_sock *ev_head, **ev_tail;
 	struct sonde_sock *all; /* every socket out of the pool, for the stack's end */
+	/* Connections in TIME-WAIT, in the order they entered it (all wait
+	 * as long: the oldest ends first): sock_alloc takes the oldest one
+	 * the application gave back when the pool is empty. */
+	struct sonde_sock *tw_head, **tw_tail;
 	uint64_t next_cid;
 	uint32_t mbufs, mbufs_max; /* held in socket buffers, all sockets */
 	uint32_t sndbuf, rcvbuf;   /* defaults */

@@ -183,6 +183,8 @@ struct tcp_cb {
 	 * queue), so that a listener that goes takes them along. */
 	struct sonde_sock *child_head;
 	struct sonde_sock *child_next, **child_pprev;
+	/* In TIME-WAIT: the stack's list of them, oldest first (tcp_tw_*). */
+	struct sonde_sock *tw_next, **tw_pprev;
 	uint16_t backlog, acc_len, syn_len;
 	uint8_t segs_unacked; /* full segments received since our last ACK */
 	uint8_t ecn_ip;	      /* the ECN bits of the segment being processed */
@@ -277,6 +279,10 @@ void tcp_timer_fn(struct timer *t, void *ctx);
 /* An ACK is owed for what arrived: now, or by the delayed-ACK rule. */
 void tcp_ack_owed(struct sonde_sock *s, bool now);
 void tcp_time_wait(struct sonde_sock *s);
+/* The pool is empty: frees the connection longest in TIME-WAIT among those
+ * the application gave back (FreeBSD's tcp_tw_2msl_scan(reuse) does the
+ * same), counted in tcp.tw_recycled.  False if there is none. */
+bool tcp_tw_recycle(struct sonde_stack *st);
 void tcp_dack_fn(struct timer *t, void *ctx);
 
 /* tcp_cc.c: congestion control and the SACK scoreboard */

@@ -151,6 +151,59 @@ tcp_seq_init_rcv(struct tcp_cb *tp, uint32_t irs)
 	tp->snd_wl1 = irs;
 }
 
+/* The stack's TIME-WAIT list (sock_state's tw_head): a connection joins it
+ * as it enters TIME-WAIT and leaves it as it leaves the state or the pool. */
+static void
+tcp_tw_link(struct sonde_sock *s)
+{
+	struct sock_state *sk = s->st->sk;
+
+	s->tcp.tw_next = NULL;
+	s->tcp.tw_pprev = sk->tw_tail;
+	*sk->tw_tail = s;
+	sk->tw_tail = &s->tcp.tw_next;
+}
+
+static void
+tcp_tw_unlink(struct sonde_sock *s)
+{
+	struct sock_state *sk = s->st->sk;
+	struct tcp_cb *tp = &s->tcp;
+
+	*tp->tw_pprev = tp->tw_next;
+	if (tp->tw_next != NULL)
+		tp->tw_next->tcp.tw_pprev = tp->tw_pprev;
+	else
+		sk->tw_tail = tp->tw_pprev;
+	tp->tw_next = NULL;
+	tp->tw_pprev = NULL;
+}
+
+/*
+ * Out of sockets: TIME-WAIT (RFC 9293 3.6.1, 2 MSL) keeps a closed
+ * connection's pair from a new incarnation that old duplicates could
+ * corrupt, and holds a whole socket for it.  A client that opens and
+ * closes connections fast (sonde-gen's tcp-crr: tens of thousands a
+ * second) fills the pool with them in a second.  Rather than refuse new
+ * connections, the oldest TIME-WAIT the application has given back goes
+ * first, as FreeBSD does when its TIME-WAIT zone is full: the one closest
+ * to its end anyway.  Counted (tcp.tw_recycled), and its state-change to
+ * CLOSED fires.
+ */
+bool
+tcp_tw_recycle(struct sonde_stack *st)
+{
+	struct sonde_sock *s;
+
+	for (s = st->sk->tw_head; s != NULL; s = s->tcp.tw_next)
+		if (s->flags & SOCK_F_CLOSED) {
+			st->stats.tcp_tw_recycled++;
+			tcp_closed(s, 0); /* frees it: given back */
+			return true;
+		}
+	return false;
+}
+
 void
 tcp_set_state(struct sonde_sock *s, uint8_t state)
 {
@@ -160,6 +213,10 @@ tcp_set_state(struct sonde_sock *s, uint8_t state)
 	bool is = state == TCPS_ESTABLISHED || state == TCPS_CLOSE_WAIT;
 
 	tp->state = state;
+	if (state == TCPS_TIME_WAIT && tp->tw_pprev == NULL)
+		tcp_tw_link(s);
+	else if (state != TCPS_TIME_WAIT && tp->tw_pprev != NULL)
+		tcp_tw_unlink(s);
 	if (was && !is)
 		s->st->tcp_curr_estab--;
 	else if (!was && is)
@@ -227,6 +284,8 @@ tcp_free(struct sonde_sock *s)
 			sk->touched[i] = NULL;
 	tcp_timer_stop(s);
 	tcp_child_unlink(s);
+	if (s->tcp.tw_pprev != NULL)
+		tcp_tw_unlink(s);
 	tcp_sb_free(s);
 	sock_free(s);
 }

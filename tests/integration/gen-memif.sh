@@ -79,7 +79,7 @@ gen_run()
 # Sum of counters (sonded's final output), by awk regex over the names.
 counters_sum()
 {
-	awk -v re="$1" 'p && $1 ~ re { v += $2 } /^stopping$/ { p = 1 } END { print v + 0 }' "$SONDED_OUT"
+	awk -v re="$1" 'p && $1 ~ re { v += $2 } /^stopping$/ { p = 1 } END { printf "%.0f\n", v }' "$SONDED_OUT"
 }
 
 # run_case CASE MODE PORTS COUNTER GEN-ARGS...

@@ -12,7 +12,8 @@
 # even when the test passes; it is always kept when it fails).
 #
 # Rules kept here for every test: unique names (the script's pid and a
-# counter) for namespaces, taps and DPDK file prefixes; one EXIT trap that
+# counter) for namespaces, taps and DPDK file prefixes, and a copy of sonded
+# of its own (below), so that tests can run side by side; one EXIT trap that
 # stops every process the test started and deletes everything it created,
 # failure and Ctrl-C included; every wait bounded in time.
 #
@@ -163,6 +164,14 @@ trap it_cleanup EXIT
 trap 'IT_FAILED=1; echo "[$IT_NAME] interrupted (SIGINT)" >&$IT_ERR; exit 130' INT
 trap 'IT_FAILED=1; echo "[$IT_NAME] interrupted (SIGTERM)" >&$IT_ERR; exit 143' TERM
 trap 'IT_FAILED=1; echo "[$IT_NAME] interrupted (SIGHUP)" >&$IT_ERR; exit 129' HUP
+
+# The test's own copy of sonded.  A uprobe is set on a file (its inode), so
+# `usdt:$SONDED:...` without a pid fires in every process running that file:
+# with one binary shared, tests run side by side (meson test runs two at a
+# time) would count each other's packets.  A copy per test keeps each
+# test's bpftrace to its own sonded.
+cp "$SONDED" "$IT_DIR/sonded" || fail "cannot copy $SONDED to $IT_DIR"
+SONDED=$IT_DIR/sonded
 
 # --- names, waits, processes -------------------------------------------------
 
@@ -540,7 +549,8 @@ sonded_stop()
 # sonded prints only the non-zero ones).
 counter()
 {
-	awk -v n="$1" 'p && $1 == n { v = $2 } /^stopping$/ { p = 1 } END { print v + 0 }' "$SONDED_OUT"
+	# printed as read: mawk's v + 0 would print 2888267792 as 2.88827e+09
+	awk -v n="$1" 'p && $1 == n { v = $2 } /^stopping$/ { p = 1 } END { print (v == "" ? 0 : v) }' "$SONDED_OUT"
 }
 
 # expect_counter NAME WANT / expect_counter_ge NAME MIN

@@ -366,6 +366,52 @@ test_accept_data_fin(void **state)
 	pair_end(p, cs, ls, NULL);
 }
 
+/* Sockets run out while closed connections wait in TIME-WAIT: the oldest
+ * given back makes room (tcp.tw_recycled), so a client that opens and
+ * closes fast is never refused; one the application still holds is not
+ * taken, and with nothing to recycle, -EMFILE. */
+static void
+test_tw_recycle(void **state)
+{
+	struct sonde_conf conf = { .max_sockets = 8 };
+	struct pair *p = pair_open(&conf);
+	struct sonde_sock *ls = pair_listen(p, AF_INET, 80), *cs, *ss, *held, *extra[8];
+	struct sockaddr_storage sa;
+	socklen_t len = pair_addr(AF_INET, true, 80, &sa);
+	unsigned n_extra = 0;
+	const unsigned rounds = 20;
+
+	(void)state;
+	for (unsigned i = 0; i < rounds; i++) {
+		assert_int_equal(sonde_socket(p->a, AF_INET, SOCK_STREAM, NULL, &cs), 0);
+		assert_int_equal(sonde_connect(cs, (struct sockaddr *)&sa, len), -EINPROGRESS);
+		ss = pair_accept(p, ls);
+		/* A closes first: A ends in TIME-WAIT, B in CLOSED (freed). */
+		assert_int_equal(sonde_shutdown(cs, SHUT_WR), 0);
+		run_to(p, cs, TCPS_FIN_WAIT_2);
+		assert_int_equal(sonde_close(ss), 0);
+		run_to(p, cs, TCPS_TIME_WAIT);
+		if (i == 0)
+			held = cs; /* the oldest, but still the application's */
+		else
+			assert_int_equal(sonde_close(cs), 0);
+		pair_drain(p);
+	}
+	assert_int_equal(pair_state(held), TCPS_TIME_WAIT);
+	/* A's pool: 8 sockets, 20 connections, one held all along. */
+	assert_int_equal(sonde_stat(p->a, "tcp.tw_recycled"), rounds - 8);
+	assert_int_equal(sonde_stat(p->a, "tcp.active_opens"), rounds);
+	/* Every socket taken by the application: the held one and 7 new. */
+	while (n_extra < 8 && sonde_socket(p->a, AF_INET, SOCK_STREAM, NULL, &extra[n_extra]) == 0)
+		n_extra++;
+	assert_int_equal(n_extra, 7);
+	assert_int_equal(sonde_socket(p->a, AF_INET, SOCK_STREAM, NULL, &cs), -EMFILE);
+	assert_int_equal(pair_state(held), TCPS_TIME_WAIT);
+	for (unsigned i = 0; i < n_extra; i++)
+		sonde_close(extra[i]);
+	pair_end(p, held, ls, NULL);
+}
+
 int
 main(void)
 {
@@ -374,7 +420,8 @@ main(void)
 		pair_test(test_simultaneous_open), pair_test(test_simultaneous_close),
 		pair_test(test_close_unread_rst),  pair_test(test_abort),
 		pair_test(test_linger0),	   pair_test(test_half_close),
-		pair_test(test_listener_close),	   pair_test(test_accept_data_fin),
+		pair_test(test_tw_recycle),	   pair_test(test_listener_close),
+		pair_test(test_accept_data_fin),
 	};
 	int r;
 
