@@ -14,6 +14,14 @@
  *              so that the client's TIME-WAITs do not use up the ports
  *   http       N keep-alive connections, each: GET /bytes/--resp, read
  *              the whole response, check the body, repeat (like wrk)
+ *   tcp-hold   N connections (up to 2^20) opened --in-flight at a time
+ *              to echo (7) or discard (9), from the --src addresses in
+ *              turn (16384 ports each); once all are established, held
+ *              idle for --duration; then, with --check, --req bytes sent
+ *              on each and their echo read back (--in-flight at a time);
+ *              then closed (a FIN each, the peer's awaited), --in-flight
+ *              at a time.  For bench/conns: what a server's idle
+ *              connections cost.
  *
  * At the end of --duration no transaction starts; each connection
  * finishes the one it is in and closes with a FIN (its peer's FIN is
@@ -43,7 +51,10 @@
 
 #define POOL_SIZE 16383
 #define MAX_SRC 64
-#define MAX_CONNS 4096
+#define MAX_CONNS 4096		  /* the modes with buffers (struct tbuf) */
+#define MAX_HOLD_CONNS (1u << 20) /* tcp-hold: no buffers */
+#define HOLD_REQ_MAX 1024
+#define HOLD_STALL_S 60 /* tcp-hold: a phase without progress this long ends */
 #define MAX_REQ 65536
 #define EV_BATCH 256
 #define HIST_US 20000 /* latency histogram: 1 us buckets up to 20 ms */
@@ -53,13 +64,22 @@
 #define CHARGEN_LINE (CHARGEN_COLS + 2)
 #define CHARGEN_PERIOD (95 * CHARGEN_LINE)
 
-enum tmode { T_SEND, T_RECV, T_RR, T_CRR, T_HTTP };
+enum tmode { T_SEND, T_RECV, T_RR, T_CRR, T_HTTP, T_HOLD };
 
-static const char *const tmode_name[] = { "tcp-send", "tcp-recv", "tcp-rr", "tcp-crr", "http" };
-/* sonded's services: discard, chargen, echo, echo, http */
-static const uint16_t tmode_port[] = { 9, 19, 7, 7, 80 };
+static const char *const tmode_name[] = { "tcp-send", "tcp-recv", "tcp-rr",
+					  "tcp-crr",  "http",	  "tcp-hold" };
+/* sonded's services: discard, chargen, echo, echo, http, echo */
+static const uint16_t tmode_port[] = { 9, 19, 7, 7, 80, 7 };
 
-enum cstate { C_IDLE, C_CONNECTING, C_RUN, C_CLOSING, C_DONE };
+/* tcp-hold's C_CHECK: its request sent, the echo being read. */
+enum cstate { C_IDLE, C_CONNECTING, C_RUN, C_CLOSING, C_DONE, C_CHECK };
+
+/* A connection's request and response header: 65 KiB, so not in struct
+ * tconn, and none for tcp-hold's connections, which may be a million. */
+struct tbuf {
+	char head[HTTP_HEAD_MAX];
+	uint8_t req[MAX_REQ];
+};
 
 struct tconn {
 	struct sonde_sock *s;
@@ -70,13 +90,12 @@ struct tconn {
 	uint64_t t0;	   /* ns: the transaction's start (CRR: the connect) */
 	uint32_t req_off;  /* bytes of the request sent */
 	uint64_t resp_off; /* bytes of the response (stream, for tcp-recv) read */
-	/* http: the response's header as it comes, then its body's length */
-	char head[HTTP_HEAD_MAX];
+	/* http: the response's header as it comes (b->head), then its body's length */
 	uint32_t head_len;
 	bool in_body;
 	uint64_t body_len;
-	uint8_t req[MAX_REQ];
 	uint32_t req_len;
+	struct tbuf *b; /* NULL for tcp-hold */
 };
 
 struct tgen {
@@ -87,6 +106,12 @@ struct tgen {
 	uint16_t port, dport;
 	unsigned conns;
 	uint32_t max_sockets;
+	bool max_sockets_set;
+	/* tcp-hold */
+	uint32_t in_flight; /* handshakes, checks or closes under way at most */
+	bool check;
+	unsigned pending; /* under way now */
+	uint64_t checked, est_ns, check_ns, close_ns;
 	uint32_t req, resp;
 	bool resp_set;
 	double duration;
@@ -118,9 +143,10 @@ usage(const char *why)
 {
 	fprintf(stderr,
 		"sonde-gen: %s\nusage: sonde-gen [EAL args] -- --mode "
-		"tcp-send|tcp-recv|tcp-rr|tcp-crr|http --src ADDR[/LEN] [--src ADDR ...] "
+		"tcp-send|tcp-recv|tcp-rr|tcp-crr|http|tcp-hold --src ADDR[/LEN] [--src ADDR ...] "
 		"[--src-count N] --dst ADDR [--dport N] [--conns N] [--req BYTES] "
-		"[--resp BYTES] [--duration SEC] [--port N] [--max-sockets N] [--json]\n",
+		"[--resp BYTES] [--duration SEC] [--port N] [--max-sockets N] [--json]\n"
+		"  tcp-hold: [--in-flight N] [--check]; --conns up to 1048576\n",
 		why);
 	return 2;
 }
@@ -163,6 +189,8 @@ parse_args(int argc, char **argv, struct tgen *g)
 		{ "port", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "max-sockets", required_argument, NULL, 'S' },
+		{ "in-flight", required_argument, NULL, 'I' },
+		{ "check", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t v;
@@ -202,8 +230,8 @@ parse_args(int argc, char **argv, struct tgen *g)
 			g->dport = (uint16_t)v;
 			break;
 		case 'c':
-			if (parse_u32(optarg, 1, MAX_CONNS, &g->conns))
-				return usage("bad --conns (1..4096)");
+			if (parse_u32(optarg, 1, MAX_HOLD_CONNS, &g->conns))
+				return usage("bad --conns (1..4096, tcp-hold 1..1048576)");
 			break;
 		case 'q':
 			if (parse_u32(optarg, 1, MAX_REQ, &g->req))
@@ -226,9 +254,15 @@ parse_args(int argc, char **argv, struct tgen *g)
 			break;
 		case 'j': g->json = true; break;
 		case 'S':
-			if (parse_u32(optarg, 64, 1u << 20, &g->max_sockets))
+			if (parse_u32(optarg, 64, 1u << 22, &g->max_sockets))
 				return usage("bad --max-sockets");
+			g->max_sockets_set = true;
 			break;
+		case 'I':
+			if (parse_u32(optarg, 1, 65536, &g->in_flight))
+				return usage("bad --in-flight (1..65536)");
+			break;
+		case 'C': g->check = true; break;
 		default: return usage("unknown option");
 		}
 	}
@@ -263,6 +297,19 @@ parse_args(int argc, char **argv, struct tgen *g)
 	}
 	if (g->dport == 0)
 		g->dport = tmode_port[g->mode];
+	if (g->mode != T_HOLD && g->conns > MAX_CONNS)
+		return usage("bad --conns (1..4096 but for tcp-hold)");
+	if (g->mode == T_HOLD) {
+		if (g->req > HOLD_REQ_MAX)
+			return usage("tcp-hold: --req up to 1024");
+		/* Each source address has the 16384 ports of the dynamic range
+		 * towards the server's one address and port. */
+		if ((uint64_t)g->nsrc * 16384 < g->conns)
+			return usage("tcp-hold: 16384 connections per --src address at most "
+				     "(more --src, or --src-count)");
+	} else if (g->in_flight || g->check) {
+		return usage("--in-flight and --check are tcp-hold's");
+	}
 	return 0;
 }
 
@@ -290,7 +337,7 @@ req_fill(struct tgen *g, struct tconn *c)
 
 	c->req_len = g->req;
 	for (uint32_t i = 0; i < c->req_len; i++)
-		c->req[i] = (uint8_t)((seed >> (i & 24)) + i);
+		c->b->req[i] = (uint8_t)((seed >> (i & 24)) + i);
 }
 
 static void
@@ -331,7 +378,7 @@ conn_txn_start(struct tgen *g, struct tconn *c, uint64_t now)
 	c->in_body = false;
 	c->t0 = g->mode == T_CRR ? c->t0 : now;
 	if (g->mode == T_HTTP) {
-		int n = snprintf((char *)c->req, sizeof(c->req),
+		int n = snprintf((char *)c->b->req, sizeof(c->b->req),
 				 "GET /bytes/%" PRIu32 " HTTP/1.1\r\nHost: sonde\r\n\r\n", g->resp);
 
 		c->req_len = (uint32_t)n;
@@ -422,15 +469,15 @@ http_take(struct tgen *g, struct tconn *c, const uint8_t *p, size_t n, uint64_t 
 			size_t k = RTE_MIN(n, (size_t)(HTTP_HEAD_MAX - 1 - c->head_len)), hl;
 			char *e, *cl;
 
-			memcpy(c->head + c->head_len, p, k);
+			memcpy(c->b->head + c->head_len, p, k);
 			c->head_len += (uint32_t)k;
-			c->head[c->head_len] = '\0';
-			e = strstr(c->head, "\r\n\r\n");
+			c->b->head[c->head_len] = '\0';
+			e = strstr(c->b->head, "\r\n\r\n");
 			if (e == NULL)
 				return k == n; /* a header longer than HTTP_HEAD_MAX: bad */
-			if (strncmp(c->head, "HTTP/1.1 200 ", 13) != 0)
+			if (strncmp(c->b->head, "HTTP/1.1 200 ", 13) != 0)
 				return false;
-			cl = strcasestr(c->head, "\r\nContent-Length: ");
+			cl = strcasestr(c->b->head, "\r\nContent-Length: ");
 			if (cl == NULL || cl > e)
 				return false;
 			c->body_len = strtoull(cl + 18, NULL, 10);
@@ -438,7 +485,7 @@ http_take(struct tgen *g, struct tconn *c, const uint8_t *p, size_t n, uint64_t 
 				return false;
 			/* The head's bytes past its end are the last of the k
 			 * taken from p: the body starts there in p. */
-			hl = (size_t)(e + 4 - c->head);
+			hl = (size_t)(e + 4 - c->b->head);
 			p += k - (c->head_len - hl);
 			n -= k - (c->head_len - hl);
 			c->in_body = true;
@@ -498,7 +545,7 @@ conn_run(struct tgen *g, struct tconn *c, uint64_t now)
 			return;
 		}
 		if (c->state == C_RUN && c->req_off < c->req_len) {
-			r = sonde_send(c->s, c->req + c->req_off, c->req_len - c->req_off, 0);
+			r = sonde_send(c->s, c->b->req + c->req_off, c->req_len - c->req_off, 0);
 			if (r > 0) {
 				c->req_off += (uint32_t)r;
 				continue;
@@ -543,7 +590,7 @@ conn_run(struct tgen *g, struct tconn *c, uint64_t now)
 		case T_RR:
 		case T_CRR:
 			if (c->resp_off + (uint64_t)r > c->req_len ||
-			    memcmp(g->buf, c->req + c->resp_off, (size_t)r) != 0) {
+			    memcmp(g->buf, c->b->req + c->resp_off, (size_t)r) != 0) {
 				conn_corrupt(g, c, "echo differs from the request");
 				return;
 			}
@@ -558,7 +605,8 @@ conn_run(struct tgen *g, struct tconn *c, uint64_t now)
 				return;
 			}
 			break;
-		case T_SEND: conn_corrupt(g, c, "discard answered"); return;
+		case T_SEND:
+		case T_HOLD: conn_corrupt(g, c, "discard answered"); return;
 		}
 	}
 }
@@ -678,6 +726,28 @@ report(struct tgen *g, double secs)
 			   : g->mode == T_HTTP			  ? "requests_per_s"
 								  : "transactions_per_s";
 
+	if (g->mode == T_HOLD) {
+		printf(g->json ? "{\"mode\": \"%s\", \"conns\": %u, \"in_flight\": %u, "
+				 "\"connects\": %" PRIu64 ", \"established\": %" PRIu64
+				 ", \"establish_s\": %.3f, \"hold_s\": %.1f, \"checked\": %" PRIu64
+				 ", \"check_s\": %.3f, \"close_s\": %.3f, \"errors\": %" PRIu64
+				 ", \"refused\": %" PRIu64 ", \"reset\": %" PRIu64
+				 ", \"timeout\": %" PRIu64 ", \"corrupt\": %" PRIu64
+				 ", \"stalled\": %" PRIu64 ", \"no_port\": %" PRIu64
+				 ", \"no_socket\": %" PRIu64 ", \"other_errors\": %" PRIu64 "}\n"
+			       : "%s: %u connections (%u in flight): connects %" PRIu64
+				 " established %" PRIu64 " in %.3f s, held %.1f s, checked %" PRIu64
+				 " in %.3f s, closed in %.3f s; errors %" PRIu64
+				 " (refused %" PRIu64 " reset %" PRIu64 " timeout %" PRIu64
+				 " corrupt %" PRIu64 " stalled %" PRIu64 " no_port %" PRIu64
+				 " no_socket %" PRIu64 " other %" PRIu64 ")\n",
+		       tmode_name[g->mode], g->conns, g->in_flight, g->connects, g->established,
+		       (double)g->est_ns / 1e9, secs, g->checked, (double)g->check_ns / 1e9,
+		       (double)g->close_ns / 1e9, errors, g->refused, g->reset, g->timedout,
+		       g->corrupt, g->stalled, g->no_port, g->no_socket, g->other_err);
+		return;
+	}
+
 	if (g->json)
 		printf("{\"mode\": \"%s\", \"conns\": %u, \"req\": %" PRIu32 ", \"resp\": %" PRIu32
 		       ", \"seconds\": %.3f, \"%s\": %.1f, \"bytes\": %" PRIu64
@@ -726,6 +796,275 @@ poll_for(struct tgen *g, uint64_t ns)
 		sonde_poll(g->st, sonde_now(g->st));
 		sonde_events(g->st, ev, EV_BATCH); /* every socket is closed */
 	}
+}
+
+/* --- tcp-hold: many idle connections --- */
+
+/* Connection id's request of --req bytes, made again to check its echo. */
+static void
+hold_req(const struct tgen *g, uint32_t id, uint8_t *p)
+{
+	uint32_t seed = id * 2654435761u + 0x5eed;
+
+	for (uint32_t i = 0; i < g->req; i++)
+		p[i] = (uint8_t)((seed >> (i & 24)) + i);
+}
+
+/* A connection leaves the phase's work (established, checked, closed or
+ * failed): room for the next. */
+static void
+hold_done(struct tgen *g)
+{
+	g->pending--;
+}
+
+static void
+hold_fail(struct tgen *g, struct tconn *c, int err)
+{
+	bool was_pending = c->state != C_RUN;
+
+	conn_error(g, c, err); /* aborts, C_DONE */
+	if (was_pending)
+		hold_done(g);
+}
+
+static void
+hold_corrupt(struct tgen *g, struct tconn *c, const char *what)
+{
+	bool was_pending = c->state != C_RUN;
+
+	conn_corrupt(g, c, what);
+	if (was_pending)
+		hold_done(g);
+}
+
+/* Reads what c has: the echo while checking, the peer's FIN while
+ * closing; nothing is expected while held. */
+static void
+hold_read(struct tgen *g, struct tconn *c)
+{
+	uint8_t want[HOLD_REQ_MAX];
+	ssize_t r;
+
+	for (;;) {
+		r = sonde_recv(c->s, g->buf, sizeof(g->buf), 0);
+		if (r == -EAGAIN)
+			return;
+		if (r < 0) {
+			hold_fail(g, c, (int)r);
+			return;
+		}
+		if (r == 0) {
+			if (c->state != C_CLOSING) {
+				hold_corrupt(g, c, "the peer closed first");
+				return;
+			}
+			sonde_close(c->s);
+			c->s = NULL;
+			c->state = C_DONE;
+			hold_done(g);
+			return;
+		}
+		if (c->state != C_CHECK) {
+			hold_corrupt(g, c, "data on an idle connection");
+			return;
+		}
+		hold_req(g, c->id, want);
+		if (c->resp_off + (uint64_t)r > g->req ||
+		    memcmp(g->buf, want + c->resp_off, (size_t)r) != 0) {
+			hold_corrupt(g, c, "echo differs from the request");
+			return;
+		}
+		c->resp_off += (uint64_t)r;
+		g->bytes += (uint64_t)r;
+		if (c->resp_off == g->req) {
+			g->checked++;
+			g->txns++;
+			c->state = C_RUN;
+			hold_done(g);
+		}
+	}
+}
+
+static void
+hold_event(struct tgen *g, struct tconn *c, uint32_t events)
+{
+	if (c->s == NULL)
+		return;
+	if (events & SONDE_EV_ERR) {
+		hold_fail(g, c, sonde_sock_error(c->s));
+		return;
+	}
+	if (c->state == C_CONNECTING) {
+		if (!(events & SONDE_EV_OUT))
+			return;
+		g->established++;
+		c->state = C_RUN;
+		hold_done(g);
+	}
+	if (events & SONDE_EV_IN)
+		hold_read(g, c);
+}
+
+/* Polls and handles events until fewer than --in-flight are under way
+ * (or none, if drain), or HOLD_STALL_S pass with none finishing. */
+static bool
+hold_wait(struct tgen *g, bool drain)
+{
+	struct sonde_event ev[EV_BATCH];
+	unsigned last = g->pending;
+	uint64_t now = sonde_now(g->st), since = now;
+
+	while (!quit && (drain ? g->pending > 0 : g->pending >= g->in_flight)) {
+		unsigned n;
+
+		sonde_poll(g->st, now);
+		while ((n = sonde_events(g->st, ev, EV_BATCH)) > 0)
+			for (unsigned i = 0; i < n; i++)
+				hold_event(g, ev[i].udata, ev[i].events);
+		now = sonde_now(g->st);
+		if (g->pending != last) {
+			last = g->pending;
+			since = now;
+		} else if (now - since > HOLD_STALL_S * 1000000000ull) {
+			return false;
+		}
+	}
+	return !quit;
+}
+
+/* Whatever did not finish a phase in time: stalled, aborted. */
+static void
+hold_stalled(struct tgen *g, const char *phase)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < g->conns; i++) {
+		struct tconn *c = &g->c[i];
+
+		if (c->s == NULL || c->state == C_RUN)
+			continue;
+		if (n++ < 5)
+			fprintf(stderr, "sonde-gen: connection %u stalled %s (state %d)\n", i,
+				phase, c->state);
+		g->stalled++;
+		sonde_abort(c->s);
+		c->s = NULL;
+		c->state = C_DONE;
+	}
+	g->pending = 0;
+}
+
+/* Polls for ns, handling events (a connection's error is counted). */
+static void
+hold_idle(struct tgen *g, uint64_t ns)
+{
+	struct sonde_event ev[EV_BATCH];
+	uint64_t end = sonde_now(g->st) + ns;
+
+	while (!quit && sonde_now(g->st) < end) {
+		unsigned n;
+
+		sonde_poll(g->st, sonde_now(g->st));
+		while ((n = sonde_events(g->st, ev, EV_BATCH)) > 0)
+			for (unsigned i = 0; i < n; i++)
+				hold_event(g, ev[i].udata, ev[i].events);
+	}
+}
+
+static int
+run_hold(struct tgen *g)
+{
+	uint8_t req[HOLD_REQ_MAX];
+	uint64_t t0, t1;
+	unsigned held = 0;
+
+	g->running = true;
+	/* Open, --in-flight handshakes at a time. */
+	t0 = sonde_now(g->st);
+	for (unsigned i = 0; i < g->conns && !quit; i++) {
+		struct tconn *c = &g->c[i];
+
+		c->id = i;
+		if (!hold_wait(g, false))
+			break;
+		conn_open(g, c);
+		if (c->state == C_CONNECTING)
+			g->pending++;
+		g->idle = 0; /* no slot is opened again */
+		/* The first from each source address alone: the server learns
+		 * its MAC (ARP) with one SYN waiting, not hundreds, of which
+		 * it would keep 4 (sonde_conf.arp_queue) and the rest would
+		 * wait a second for their retransmission. */
+		if (i < g->nsrc && !hold_wait(g, true))
+			break;
+	}
+	if (!hold_wait(g, true))
+		hold_stalled(g, "connecting");
+	t1 = sonde_now(g->st);
+	g->est_ns = t1 - t0;
+	for (unsigned i = 0; i < g->conns; i++)
+		held += g->c[i].s != NULL && g->c[i].state == C_RUN;
+	printf("established %" PRIu64 " of %u in %.3f s; holding %u for %.1f s\n", g->established,
+	       g->conns, (double)g->est_ns / 1e9, held, g->duration);
+	fflush(stdout);
+	/* Held: polled, nothing sent. */
+	hold_idle(g, (uint64_t)(g->duration * 1e9));
+	g->running = false;
+	/* One request on each, its echo read back. */
+	if (g->check) {
+		t0 = sonde_now(g->st);
+		for (unsigned i = 0; i < g->conns && !quit; i++) {
+			struct tconn *c = &g->c[i];
+			ssize_t r;
+
+			if (c->s == NULL || c->state != C_RUN)
+				continue;
+			if (!hold_wait(g, false))
+				break;
+			if (c->s == NULL) /* reset while waiting */
+				continue;
+			hold_req(g, c->id, req);
+			c->resp_off = 0;
+			c->state = C_CHECK;
+			g->pending++;
+			r = sonde_send(c->s, req, g->req, 0);
+			if (r != (ssize_t)g->req)
+				hold_fail(g, c, r < 0 ? (int)r : -ENOBUFS);
+		}
+		if (!hold_wait(g, true))
+			hold_stalled(g, "checking");
+		g->check_ns = sonde_now(g->st) - t0;
+	}
+	/* Closed: a FIN, the peer's awaited. */
+	t0 = sonde_now(g->st);
+	for (unsigned i = 0; i < g->conns && !quit; i++) {
+		struct tconn *c = &g->c[i];
+
+		if (c->s == NULL || c->state != C_RUN)
+			continue;
+		if (!hold_wait(g, false))
+			break;
+		if (c->s == NULL)
+			continue;
+		c->state = C_CLOSING;
+		g->pending++;
+		sonde_shutdown(c->s, SHUT_WR);
+		hold_read(g, c); /* the peer's FIN may be in already */
+	}
+	if (!hold_wait(g, true))
+		hold_stalled(g, "closing");
+	g->close_ns = sonde_now(g->st) - t0;
+	for (unsigned i = 0; i < g->conns; i++)
+		if (g->c[i].s != NULL) {
+			g->stalled++;
+			sonde_abort(g->c[i].s);
+			g->c[i].s = NULL;
+		}
+	/* The ACK of the server's FIN, and those of retransmissions, go out. */
+	poll_for(g, 200000000ull);
+	report(g, g->duration);
+	return 0;
 }
 
 static int
@@ -825,6 +1164,18 @@ gen_tcp_main(int argc, char **argv)
 		return 2;
 	}
 	g->c = calloc(g->conns, sizeof(*g->c));
+	for (unsigned i = 0; g->c != NULL && g->mode != T_HOLD && i < g->conns; i++)
+		if ((g->c[i].b = malloc(sizeof(*g->c[i].b))) == NULL) {
+			fprintf(stderr, "sonde-gen: no memory for the connections\n");
+			return 1;
+		}
+	if (g->mode == T_HOLD) {
+		if (g->in_flight == 0)
+			g->in_flight = 1000;
+		/* Every connection at once, a few more for what closes. */
+		if (!g->max_sockets_set)
+			g->max_sockets = g->conns + 64;
+	}
 	conf.pool = rte_pktmbuf_pool_create("gen_tcp", POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					    (int)rte_socket_id());
 	/* CRR leaves a TIME-WAIT (60 s) per connection on this side: past
@@ -833,7 +1184,7 @@ gen_tcp_main(int argc, char **argv)
 	 * holds. */
 	conf.max_sockets = g->max_sockets;
 	/* Every connection's SYN may wait for the server's MAC at the start. */
-	conf.arp_queue = g->conns + 16;
+	conf.arp_queue = (g->mode == T_HOLD ? RTE_MIN(g->conns, g->in_flight) : g->conns) + 16;
 	if (g->c == NULL || conf.pool == NULL || (g->st = sonde_stack_create(&conf)) == NULL) {
 		fprintf(stderr, "sonde-gen: no memory for the stack\n");
 		return 1;
@@ -852,9 +1203,11 @@ gen_tcp_main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	while (!quit && !sonde_ready(g->st)) /* IPv6: DAD, about a second */
 		sonde_poll(g->st, sonde_now(g->st));
-	r = run(g);
+	r = g->mode == T_HOLD ? run_hold(g) : run(g);
 	sonde_ports_close(g->st);
 	sonde_stack_destroy(g->st);
+	for (unsigned i = 0; g->mode != T_HOLD && i < g->conns; i++)
+		free(g->c[i].b);
 	free(g->c);
 	return r;
 }

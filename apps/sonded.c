@@ -14,7 +14,7 @@
  *          [--route DEST/LEN via GW ...] [--forward] [--pcap IF=FILE ...]
  *          [--mtu IF=N ...] [--frag-timeout MS] [--ping DEST[,COUNT]]
  *          [--service PROTO:PORT=KIND ...] [--fetch [ADDR]:PORT[/PATH]=FILE ...]
- *          [--exit-after-fetch] [--busy-poll]
+ *          [--exit-after-fetch] [--busy-poll] [--max-sockets N]
  *   sonded --help | --version
  *
  * The services and the client are apps/services.c, on the public socket
@@ -99,6 +99,7 @@ struct opts {
 	struct fault_opt fault[MAX_ARGS];
 	unsigned n_fault;
 	uint32_t frag_timeout_ms; /* 0: the stack's default */
+	uint32_t max_sockets;	  /* per stack; 0: the stack's default (16384) */
 	const char *ping;
 	unsigned ping_count;
 	bool forward;
@@ -158,6 +159,10 @@ usage(FILE *f)
 		"                            held, default 1024) and seed (N, default 1),\n"
 		"                            e.g. IF=loss=3%%,delay=10ms,seed=42\n"
 		"  --busy-poll               never sleep when idle (benchmarks)\n"
+		"  --max-sockets N           sockets (connections, listeners, TIME-WAITs) each\n"
+		"                            stack holds at most (default 16384), 64 to 4194304;\n"
+		"                            their pool and tables are taken at start, about\n"
+		"                            1 KB each: raise -m MB to match (bench/conns)\n"
 		"  -h, --help                this help; answered before EAL starts\n"
 		"  --version                 sonded's version and DPDK's\n"
 		"  With several lcores, --pcap IF=FILE writes one file per lcore, its id before\n"
@@ -443,6 +448,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "exit-after-fetch", no_argument, NULL, 'X' },
 		{ "busy-poll", no_argument, NULL, 'b' },
 		{ "fault", required_argument, NULL, 'F' },
+		{ "max-sockets", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -489,6 +495,18 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return bad_arg("--frag-timeout", optarg,
 					       "expected milliseconds, 1 to 3600000");
 			o->frag_timeout_ms = (uint32_t)ms;
+			break;
+		}
+		case 'M': {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (!isdigit((unsigned char)optarg[0]) || *end != '\0' || errno || n < 64 ||
+			    n > 4194304)
+				return bad_arg("--max-sockets", optarg, "expected 64 to 4194304");
+			o->max_sockets = (uint32_t)n;
 			break;
 		}
 		case 'P': o->ping = optarg; break;
@@ -840,6 +858,7 @@ stacks_create(struct app *a, const struct opts *o)
 	conf.pool = a->pool;
 	conf.forwarding = o->forward;
 	conf.frag_timeout_ms = o->frag_timeout_ms;
+	conf.max_sockets = o->max_sockets;
 	a->ls[a->n++].lcore = rte_get_main_lcore();
 	RTE_LCORE_FOREACH_WORKER (lcore) {
 		if (a->n == MAX_STACKS) {
