@@ -895,7 +895,8 @@ sock_init(struct sonde_stack *st, const struct sonde_conf *conf)
 	snprintf(name, sizeof(name), "ssk%u_%x", st->id, (unsigned)(uintptr_t)st);
 	sk->pool = rte_mempool_create(name, n, sizeof(struct sonde_sock), 0, 0, NULL, NULL,
 				      sock_obj_init, NULL, (int)rte_socket_id(),
-				      RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+				      RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET |
+					      RTE_MEMPOOL_F_NO_IOVA_CONTIG);
 	if (sk->pool == NULL)
 		return -rte_errno;
 	hp.entries = n < 8 ? 8 : n;

@@ -83,9 +83,12 @@ run_case()
 	expect_counter tcp.curr_estab 0
 	expect_counter service.tcp.errors 0
 	# The only drops: frames sonded sent (announcements, DAD) before
-	# sonde-gen had its end of the link (gen-memif.sh).
-	expect_eq "$name: drops but at the port before the client came" \
-		"$(awk '/^stopping$/ { p = 1 } p && $1 ~ /^drop\./ && $1 !~ /^drop\.out\.(link-)?tx-queue-full$/ { v += $2 } END { print v + 0 }' "$SONDED_OUT")" 0
+	# sonde-gen had its end of the link (gen-memif.sh), and segments
+	# wholly below the window (RFC 9293 3.10.7.4: dropped and ACKed), which
+	# a client whose core is taken from it retransmits after its RTO on a
+	# loaded machine (seen: 4 and 58 in a run, with load 8 on 2 cores).
+	expect_eq "$name: drops but at the port before the client came, and old segments" \
+		"$(awk '/^stopping$/ { p = 1 } p && $1 ~ /^drop\./ && $1 !~ /^drop\.(out\.(link-)?tx-queue-full|in\.tcp-out-of-window)$/ { v += $2 } END { print v + 0 }' "$SONDED_OUT")" 0
 }
 
 # rate_nonzero CASE FIELD: the --json rate FIELD is above 0.
