@@ -18,11 +18,28 @@
  * The ceiling is the same loop with a MAC-swapping forwarder (testpmd's
  * macswap) in the stack's place, over the same ring ports.
  *
+ * The TCP cases play the peer of one connection by hand-built frames (the
+ * handshake first, outside the count) to an application on the socket API
+ * in the same process, and replay_poll() runs that application too after
+ * sonde_poll(): a user's cost per packet includes reading it.
+ *   - tcp4_bulk, tcp6_bulk: bursts of 32 full-sized data segments (with
+ *     timestamps: 1448 bytes, 1428 for IPv6) to a sink on port 9 that
+ *     reads them (sonde_recv_mbuf, zero copy) and frees them; a packet is
+ *     a data segment.
+ *   - tcp4_rr, tcp6_rr: one request of 1 byte at a time (BURST is 1) to an
+ *     echo on port 7 (sonde_recv, sonde_send); the next request acks the
+ *     answer; a packet is a request and its answer.
+ * What the stack sends is read off the transmit ring (outside the count)
+ * for the peer's ACK number and timestamp echo.  The clock moves 1 us per
+ * packet, so the stack's timers run as they would.
+ *
  *   replay [EAL args] -- CASE [PACKETS [BURST]]
  *   CASE: macswap icmp4_echo icmp6_echo udp4_echo udp6_echo fwd4 fwd6
+ *	   tcp4_bulk tcp6_bulk tcp4_rr tcp6_rr
  *
  * Prints "replay CASE packets N ns_per_pkt X answered M"; exits 1 if the
- * stack did not answer (or forward) every packet, or leaked mbufs.
+ * stack did not answer (or forward) every packet, or (TCP) deliver every
+ * byte, or leaked mbufs.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,7 +53,9 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_tcp.h>
 
+#include "sonde/socket.h"
 #include "sonde/sonde.h"
 
 #define BURST 32
@@ -44,7 +63,32 @@
 #define POOL_SIZE 8191
 #define WARMUP 64 /* bursts before the measured ones */
 
+#define TCP_PEER_PORT 49152
+#define TCP_WSCALE 7 /* the peer's: 65535 << 7, a window that never closes */
+#define TCP_FRAME 1600
+
 static const uint8_t peer_mac[2][6] = { { 0x02, 0, 0, 0, 0, 0x02 }, { 0x02, 0, 0, 0, 0, 0x03 } };
+
+/* The TCP cases: the peer's side of the connection, and the application's. */
+struct tcp_peer {
+	bool v6, rr;
+	uint16_t port;	  /* the stack's: 9 (sink) or 7 (echo) */
+	uint16_t seg;	  /* payload bytes of a data segment */
+	uint32_t snd_nxt; /* the peer's next sequence number */
+	uint32_t rcv_nxt; /* the stack's next: what the peer acks */
+	uint32_t acked;	  /* the highest ACK the stack sent */
+	uint32_t ts_ecr;  /* the stack's latest TSval, echoed */
+	bool synack;
+	uint64_t sent;	 /* payload bytes the peer sent */
+	uint64_t echoed; /* payload bytes the stack sent (rr: the answers) */
+	uint64_t rsts;
+	uint64_t segs; /* segments the stack sent */
+	/* the application */
+	struct sonde_sock *lsn, *conn;
+	uint64_t read; /* bytes it read */
+	uint64_t app_errors;
+	uint8_t frame[TCP_FRAME];
+};
 
 struct replay {
 	const char *name;
@@ -58,7 +102,8 @@ struct replay {
 	uint16_t frame_len;
 	uint64_t answered;
 	uint64_t now;
-	unsigned burst; /* packets per poll */
+	unsigned burst;	      /* packets per poll */
+	struct tcp_peer *tcp; /* NULL but in the TCP cases */
 };
 
 /* --- frames the peer sends --- */
@@ -231,6 +276,218 @@ frame_request(struct replay *r, const char *c)
 	return 0;
 }
 
+/* --- TCP: the peer's segments, and what it reads of the stack's --- */
+
+static uint32_t
+tcp_ts_val(const struct replay *r)
+{
+	return (uint32_t)(r->now / 1000000); /* a ms clock (RFC 7323 5.4) */
+}
+
+/* A segment from the peer at its snd_nxt, acking rcv_nxt, with plen bytes
+ * of payload; a SYN carries Linux's options (MSS, SACK permitted,
+ * timestamps, window scale), any other segment timestamps only. */
+static uint16_t
+frame_tcp(struct replay *r, uint8_t *p, uint8_t flags, uint16_t plen)
+{
+	struct tcp_peer *t = r->tcp;
+	bool syn = flags & RTE_TCP_SYN_FLAG;
+	uint16_t olen = syn ? 20 : 12, l4len = (uint16_t)(sizeof(struct rte_tcp_hdr) + olen + plen);
+	uint32_t tsv = rte_cpu_to_be_32(tcp_ts_val(r)), tse = rte_cpu_to_be_32(t->ts_ecr);
+	struct rte_tcp_hdr *th;
+	uint8_t *l4, *o;
+	uint16_t len;
+
+	if (t->v6) {
+		uint8_t src[16], dst[16];
+
+		addr6(src, 0x77, 2);
+		addr6(dst, 0x77, 1);
+		len = frame_ipv6(p, r->mac[0], peer_mac[0], src, dst, IPPROTO_TCP, 64, l4len, &l4);
+	} else {
+		len = frame_ipv4(p, r->mac[0], peer_mac[0], addr4(77, 2), addr4(77, 1), IPPROTO_TCP,
+				 l4len, &l4);
+	}
+	th = (struct rte_tcp_hdr *)l4;
+	th->src_port = rte_cpu_to_be_16(TCP_PEER_PORT);
+	th->dst_port = rte_cpu_to_be_16(t->port);
+	th->sent_seq = rte_cpu_to_be_32(t->snd_nxt);
+	th->recv_ack = rte_cpu_to_be_32(flags & RTE_TCP_ACK_FLAG ? t->rcv_nxt : 0);
+	th->data_off = (uint8_t)((sizeof(*th) + olen) / 4 << 4);
+	th->tcp_flags = flags;
+	th->rx_win = rte_cpu_to_be_16(65535);
+	th->cksum = 0;
+	th->tcp_urp = 0;
+	o = (uint8_t *)(th + 1);
+	if (syn) {
+		uint16_t mss = rte_cpu_to_be_16(t->v6 ? 1440 : 1460);
+
+		o[0] = 2; /* MSS */
+		o[1] = 4;
+		memcpy(o + 2, &mss, 2);
+		o[4] = 4; /* SACK permitted */
+		o[5] = 2;
+		o += 6;
+	} else {
+		o[0] = o[1] = 1; /* NOP NOP: the timestamps 32-bit aligned */
+		o += 2;
+	}
+	o[0] = 8; /* timestamps */
+	o[1] = 10;
+	memcpy(o + 2, &tsv, 4);
+	memcpy(o + 6, &tse, 4);
+	if (syn) {
+		o[10] = 1; /* NOP, window scale */
+		o[11] = 3;
+		o[12] = 3;
+		o[13] = TCP_WSCALE;
+	}
+	for (uint16_t i = 0; i < plen; i++)
+		l4[sizeof(*th) + olen + i] = (uint8_t)(t->snd_nxt + i);
+	if (t->v6) {
+		frame_l4_cksum6(p, 16);
+	} else {
+		th->cksum =
+			rte_ipv4_udptcp_cksum((struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN), l4);
+	}
+	t->snd_nxt += plen + (syn ? 1 : 0);
+	t->sent += plen;
+	return len;
+}
+
+/* One frame the stack sent: its sequence space and timestamp for the
+ * peer's next ACK; returns its payload bytes. */
+static unsigned
+tcp_seen(struct replay *r, const struct rte_mbuf *m)
+{
+	struct tcp_peer *t = r->tcp;
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ether_hdr *eh = (const struct rte_ether_hdr *)p;
+	const struct rte_tcp_hdr *th;
+	uint32_t l4len, hlen, plen, seq, end;
+
+	if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eh + 1);
+		uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
+
+		if (ip->next_proto_id != IPPROTO_TCP)
+			return 0;
+		l4len = rte_be_to_cpu_16(ip->total_length) - ihl;
+		th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
+	} else if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
+		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)(eh + 1);
+
+		if (ip->proto != IPPROTO_TCP)
+			return 0;
+		l4len = rte_be_to_cpu_16(ip->payload_len);
+		th = (const struct rte_tcp_hdr *)(ip + 1);
+	} else {
+		return 0;
+	}
+	t->segs++;
+	hlen = (th->data_off >> 4) * 4u;
+	plen = l4len - hlen;
+	seq = rte_be_to_cpu_32(th->sent_seq);
+	if (th->tcp_flags & RTE_TCP_RST_FLAG) {
+		t->rsts++;
+		return 0;
+	}
+	for (const uint8_t *o = (const uint8_t *)(th + 1), *e = (const uint8_t *)th + hlen;
+	     o < e && *o != 0;) {
+		if (*o == 1) {
+			o++;
+			continue;
+		}
+		if (o + 1 >= e || o[1] < 2)
+			break;
+		if (*o == 8 && o[1] == 10) {
+			uint32_t v;
+
+			memcpy(&v, o + 2, 4);
+			t->ts_ecr = rte_be_to_cpu_32(v);
+		}
+		o += o[1];
+	}
+	if (th->tcp_flags & RTE_TCP_SYN_FLAG) {
+		t->synack = true;
+		t->rcv_nxt = seq;
+	}
+	end = seq + plen + (th->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG) ? 1 : 0);
+	if ((int32_t)(end - t->rcv_nxt) > 0)
+		t->rcv_nxt = end;
+	if (th->tcp_flags & RTE_TCP_ACK_FLAG &&
+	    (!t->acked || (int32_t)(rte_be_to_cpu_32(th->recv_ack) - t->acked) > 0))
+		t->acked = rte_be_to_cpu_32(th->recv_ack);
+	t->echoed += plen;
+	return plen;
+}
+
+/* The application: accepts the connection, then reads all there is (as
+ * the edge-triggered events ask), the sink freeing it, the echo sending it
+ * back. */
+static void
+tcp_app(struct replay *r)
+{
+	struct tcp_peer *t = r->tcp;
+	struct sonde_event ev[16];
+	unsigned n = sonde_events(r->st, ev, RTE_DIM(ev));
+
+	for (unsigned i = 0; i < n; i++) {
+		struct sonde_sock *s = ev[i].sock;
+
+		if (s == t->lsn) {
+			while (sonde_accept(t->lsn, NULL, &s, NULL, NULL) == 0) {
+				if (t->conn != NULL)
+					t->app_errors++; /* one connection only */
+				t->conn = s;
+			}
+			continue;
+		}
+		if (!(ev[i].events & SONDE_EV_IN))
+			continue;
+		if (t->rr) {
+			uint8_t buf[256];
+			ssize_t k;
+
+			while ((k = sonde_recv(s, buf, sizeof(buf), 0)) > 0) {
+				t->read += (uint64_t)k;
+				if (sonde_send(s, buf, (size_t)k, 0) != k)
+					t->app_errors++;
+			}
+		} else {
+			struct rte_mbuf *m;
+			ssize_t k;
+
+			while ((k = sonde_recv_mbuf(s, &m, NULL, NULL)) > 0) {
+				t->read += (uint64_t)k;
+				rte_pktmbuf_free(m);
+			}
+		}
+	}
+}
+
+/* This burst's segments from the peer: full-sized (bulk) or 1 byte (rr). */
+static int
+tcp_fill(struct replay *r)
+{
+	struct tcp_peer *t = r->tcp;
+	struct rte_mbuf *m[BURST];
+
+	if (rte_pktmbuf_alloc_bulk(r->pool, m, r->burst) != 0)
+		return -1;
+	for (unsigned i = 0; i < r->burst; i++) {
+		uint16_t len = frame_tcp(r, t->frame, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, t->seg);
+
+		memcpy(rte_pktmbuf_append(m[i], len), t->frame, len);
+		m[i]->port = r->port[0];
+	}
+	if (rte_ring_enqueue_bulk(r->rx[0], (void **)m, r->burst, NULL) != r->burst) {
+		rte_pktmbuf_free_bulk(m, r->burst);
+		return -1;
+	}
+	return 0;
+}
+
 /* --- the ports and the two loops --- */
 
 static int
@@ -274,7 +531,14 @@ replay_drain(struct replay *r)
 
 	for (unsigned i = 0; i < r->n_ports; i++)
 		while ((n = rte_ring_dequeue_burst(r->tx[i], (void **)out, BURST, NULL)) > 0) {
-			total += n;
+			if (r->tcp == NULL) {
+				total += n;
+			} else {
+				/* rr: an answer is a segment with data (the sink's
+				 * ACKs carry none) */
+				for (unsigned k = 0; k < n; k++)
+					total += tcp_seen(r, out[k]) > 0;
+			}
 			rte_pktmbuf_free_bulk(out, n);
 		}
 	return total;
@@ -301,15 +565,19 @@ macswap_poll(struct replay *r)
 static inline void
 poll_once(struct replay *r)
 {
-	if (r->st)
+	if (r->st) {
 		sonde_poll(r->st, r->now);
-	else
+		if (r->tcp)
+			tcp_app(r);
+	} else {
 		macswap_poll(r);
+	}
 }
 
 /* The measured work: everything from the receive burst to the transmit
- * burst.  callgrind counts inside this function only; the warm-up goes
- * through its twin. */
+ * burst, and for TCP the application's reading (and answering) after it.
+ * callgrind counts inside this function only; the warm-up goes through its
+ * twin. */
 __attribute__((noinline)) static void
 replay_poll(struct replay *r)
 {
@@ -335,6 +603,47 @@ replay_fill(struct replay *r)
 	}
 	if (rte_ring_enqueue_bulk(r->rx[0], (void **)m, r->burst, NULL) != r->burst) {
 		rte_pktmbuf_free_bulk(m, r->burst);
+		return -1;
+	}
+	return 0;
+}
+
+/* The listener, and the handshake by hand: SYN, the SYN-ACK off the
+ * transmit ring (the stack's ISN), ACK; the application accepts. */
+static int
+tcp_setup(struct replay *r)
+{
+	struct tcp_peer *t = r->tcp;
+	int dom = t->v6 ? AF_INET6 : AF_INET;
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = rte_cpu_to_be_16(t->port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = rte_cpu_to_be_16(t->port) };
+	uint16_t len;
+
+	if (sonde_socket(r->st, dom, SOCK_STREAM, NULL, &t->lsn) != 0 ||
+	    sonde_bind(t->lsn, t->v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4,
+		       t->v6 ? sizeof(a6) : sizeof(a4)) != 0 ||
+	    sonde_listen(t->lsn, 16) != 0) {
+		fprintf(stderr, "replay: no listener on port %u\n", t->port);
+		return -1;
+	}
+	t->snd_nxt = 0x10000000;
+	len = frame_tcp(r, t->frame, RTE_TCP_SYN_FLAG, 0);
+	replay_inject(r, 0, t->frame, len);
+	sonde_poll(r->st, r->now);
+	replay_drain(r);
+	if (!t->synack) {
+		fprintf(stderr, "replay: no SYN-ACK\n");
+		return -1;
+	}
+	r->now += 100000;
+	len = frame_tcp(r, t->frame, RTE_TCP_ACK_FLAG, 0);
+	replay_inject(r, 0, t->frame, len);
+	sonde_poll(r->st, r->now);
+	tcp_app(r);
+	replay_drain(r);
+	if (t->conn == NULL) {
+		fprintf(stderr, "replay: connection not accepted\n");
 		return -1;
 	}
 	return 0;
@@ -383,14 +692,16 @@ replay_stack(struct replay *r)
 	}
 	sonde_poll(r->st, r->now);
 	replay_drain(r);
-	return 0;
+	return r->tcp ? tcp_setup(r) : 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct replay r = { 0 };
-	uint64_t packets = 1000000, cycles = 0, rounds;
+	static struct tcp_peer tcp;
+	uint64_t packets = 1000000, cycles = 0, rounds, read0 = 0, segs0 = 0, seg_end;
+	bool ok;
 	int n = rte_eal_init(argc, argv);
 	unsigned leaked;
 
@@ -409,6 +720,21 @@ main(int argc, char **argv)
 	if (r.burst < 1 || r.burst > BURST) {
 		fprintf(stderr, "replay: BURST is 1 to %d\n", BURST);
 		return 2;
+	}
+	if (strncmp(r.name, "tcp", 3) == 0) {
+		r.tcp = &tcp;
+		tcp.v6 = r.name[3] == '6';
+		tcp.rr = strstr(r.name, "_rr") != NULL;
+		if (!tcp.rr && strstr(r.name, "_bulk") == NULL) {
+			fprintf(stderr, "replay: unknown case %s\n", r.name);
+			return 2;
+		}
+		tcp.port = tcp.rr ? 7 : 9;
+		/* the MSS less the timestamps option */
+		tcp.seg = tcp.rr ? 1 : tcp.v6 ? 1428 : 1448;
+		/* request and response: one at a time */
+		if (tcp.rr)
+			r.burst = 1;
 	}
 	rounds = (packets + r.burst - 1) / r.burst;
 	r.n_ports = strncmp(r.name, "fwd", 3) == 0 ? 2 : 1;
@@ -433,28 +759,75 @@ main(int argc, char **argv)
 		rte_eth_macaddr_get(r.port[i], (struct rte_ether_addr *)r.mac[i]);
 	if (strcmp(r.name, "macswap") == 0)
 		frame_request(&r, "udp4_echo");
-	else
+	else if (r.tcp == NULL)
 		frame_request(&r, r.name);
 	for (unsigned i = 0; i < WARMUP; i++) {
-		if (replay_fill(&r) != 0)
+		if ((r.tcp ? tcp_fill(&r) : replay_fill(&r)) != 0)
 			return 1;
 		warmup_poll(&r);
 		replay_drain(&r);
+		if (r.tcp)
+			r.now += 1000u * r.burst;
+	}
+	if (r.tcp) {
+		read0 = tcp.read;
+		segs0 = tcp.segs;
 	}
 	for (uint64_t i = 0; i < rounds; i++) {
 		uint64_t t0;
 
-		if (replay_fill(&r) != 0)
+		if ((r.tcp ? tcp_fill(&r) : replay_fill(&r)) != 0)
 			return 1;
 		t0 = rte_rdtsc();
 		replay_poll(&r);
 		cycles += rte_rdtsc() - t0;
 		r.answered += replay_drain(&r);
+		if (r.tcp)
+			r.now += 1000u * r.burst;
 	}
-	printf("replay %s packets %" PRIu64 " ns_per_pkt %.1f answered %" PRIu64 "\n", r.name,
+	if (r.tcp && !tcp.rr) {
+		/* the sink's answer is having read it all: a data segment
+		 * counts once its bytes are read */
+		r.answered = (tcp.read - read0) / tcp.seg;
+	}
+	ok = r.answered == rounds * r.burst;
+	seg_end = tcp.segs;
+	if (r.tcp) {
+		uint8_t f[TCP_FRAME];
+
+		/* every byte read (and for rr, answered) and acknowledged: the
+		 * peer acks the last answer (no retransmission of it then), a
+		 * delayed ACK of ours is due in 40 ms */
+		replay_inject(&r, 0, f, frame_tcp(&r, f, RTE_TCP_ACK_FLAG, 0));
+		r.now += 100000000;
+		sonde_poll(r.st, r.now);
+		replay_drain(&r);
+		if (tcp.read != tcp.sent || tcp.acked != tcp.snd_nxt || tcp.rsts ||
+		    tcp.app_errors || (tcp.rr && tcp.echoed != tcp.sent)) {
+			fprintf(stderr,
+				"replay: TCP sent %" PRIu64 " read %" PRIu64 " echoed %" PRIu64
+				" unacked %u rsts %" PRIu64 " app errors %" PRIu64 "\n",
+				tcp.sent, tcp.read, tcp.echoed, tcp.snd_nxt - tcp.acked, tcp.rsts,
+				tcp.app_errors);
+			ok = false;
+		}
+	}
+	printf("replay %s packets %" PRIu64 " ns_per_pkt %.1f answered %" PRIu64, r.name,
 	       rounds * r.burst,
 	       (double)cycles * 1e9 / (double)rte_get_tsc_hz() / (double)(rounds * r.burst),
 	       r.answered);
+	/* how often the stack ACKs (or updates the window): part of its cost */
+	if (r.tcp)
+		printf(" stack_segs_per_pkt %.3f",
+		       (double)(seg_end - segs0) / (double)(rounds * r.burst));
+	printf("\n");
+	if (r.tcp) {
+		/* the connection closed while the ports can still send */
+		sonde_abort(tcp.conn);
+		sonde_close(tcp.lsn);
+		sonde_poll(r.st, r.now);
+		replay_drain(&r);
+	}
 	if (r.st) {
 		sonde_ports_close(r.st);
 		sonde_stack_destroy(r.st);
@@ -467,5 +840,5 @@ main(int argc, char **argv)
 	if (leaked)
 		fprintf(stderr, "replay: %u mbufs in use at exit\n", leaked);
 	rte_eal_cleanup();
-	return r.answered == rounds * r.burst && leaked == 0 ? 0 : 1;
+	return ok && leaked == 0 ? 0 : 1;
 }
