@@ -375,7 +375,7 @@ test_tw_recycle(void **state)
 {
 	struct sonde_conf conf = { .max_sockets = 8 };
 	struct pair *p = pair_open(&conf);
-	struct sonde_sock *ls = pair_listen(p, AF_INET, 80), *cs, *ss, *held, *extra[8];
+	struct sonde_sock *ls = pair_listen(p, AF_INET, 80), *cs, *ss, *held = NULL, *extra[8];
 	struct sockaddr_storage sa;
 	socklen_t len = pair_addr(AF_INET, true, 80, &sa);
 	unsigned n_extra = 0;
