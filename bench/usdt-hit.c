@@ -10,12 +10,23 @@
  * should cost that, the stack's fill of the arguments (bench/probe-cost),
  * and nothing more.
  *
- *   usdt-hit [ip:receive|tcp:send] [ITERATIONS]
+ * --touch PAGES: after each hit, read a byte of each of PAGES 4 KiB pages
+ * (each on a cache line of its own), as a stack's path touches its rings,
+ * mbufs and tables after the probe: whatever a kernel entry costs the
+ * code that runs after it (a TLB flushed, with page table isolation and
+ * no PCID) shows in the hit, set against the same loop untraced.
+ *
+ * --spin NS: after each hit, spin NS ns (clock_gettime, no kernel entry),
+ * as a poll loop waits between a stack's transactions: what a trap costs
+ * when it comes cold.
+ *
+ *   usdt-hit [ip:receive|tcp:send] [--touch PAGES] [--spin NS] [ITERATIONS]
  *	prints: usdt_hit_loop_ns N fired N   (ns per iteration)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "ip_provider.h"
@@ -29,6 +40,29 @@ static struct ifinfo_t ifi;
 static struct ipv4info_t v4;
 static struct tcpsinfo_t tcps;
 static struct tcpinfo_t tcp;
+static volatile const unsigned char *touch_buf; /* --touch */
+static unsigned long touch_pages;
+static long spin_ns; /* --spin */
+
+static long
+now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+/* A byte of each page, each on its own cache line. */
+static inline void
+touch(void)
+{
+	for (unsigned long p = 0; p < touch_pages; p++)
+		(void)touch_buf[p * 4096 + (p % 64) * 64];
+	if (spin_ns > 0)
+		for (long end = now_ns() + spin_ns; now_ns() < end;)
+			;
+}
 
 /* Fires ip:receive n times, each one its semaphore says is on. */
 static unsigned long
@@ -41,6 +75,7 @@ loop_ip_receive(unsigned long n)
 			IP_RECEIVE(&pkt, NULL, &ip, &ifi, &v4, NULL);
 			fired++;
 		}
+		touch();
 	}
 	return fired;
 }
@@ -56,6 +91,7 @@ loop_tcp_send(unsigned long n)
 			TCP_SEND(&pkt, &cs, &ip, &tcps, &tcp, NULL);
 			fired++;
 		}
+		touch();
 	}
 	return fired;
 }
@@ -73,12 +109,29 @@ main(int argc, char **argv)
 			loop = loop_ip_receive;
 		} else if (strcmp(argv[i], "tcp:send") == 0) {
 			loop = loop_tcp_send;
+		} else if (strcmp(argv[i], "--touch") == 0 && i + 1 < argc) {
+			touch_pages = strtoul(argv[++i], NULL, 0);
+		} else if (strcmp(argv[i], "--spin") == 0 && i + 1 < argc) {
+			spin_ns = strtol(argv[++i], NULL, 0);
 		} else if (argv[i][0] >= '0' && argv[i][0] <= '9') {
 			n = strtoul(argv[i], NULL, 0);
 		} else {
-			fprintf(stderr, "usage: usdt-hit [ip:receive|tcp:send] [ITERATIONS]\n");
+			fprintf(stderr, "usage: usdt-hit [ip:receive|tcp:send] [--touch PAGES] "
+					"[--spin NS] [ITERATIONS]\n");
 			return 2;
 		}
+	}
+	if (touch_pages > 0) {
+		unsigned char *b = mmap(NULL, touch_pages * 4096, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (b == MAP_FAILED)
+			return 1;
+		/* 4 KiB pages, as DPDK's memory under --no-huge */
+		madvise(b, touch_pages * 4096, MADV_NOHUGEPAGE);
+		for (unsigned long p = 0; p < touch_pages; p++)
+			b[p * 4096 + (p % 64) * 64] = 1;
+		touch_buf = b;
 	}
 	ip.ip_ver = 4;
 	tcps.tcps_state = TCP_STATE_ESTABLISHED;
