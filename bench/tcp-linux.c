@@ -234,8 +234,8 @@ crr_slot(void *arg)
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 		tune(fd);
-		if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0 || !wr_all(fd, buf, size) ||
-		    !rd_all(fd, buf, size))
+		if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0 ||
+		    !wr_all(fd, buf, size) || !rd_all(fd, buf, size))
 			errors++;
 		else
 			n++;
