@@ -63,10 +63,13 @@ void probe_fire(const struct sonde_stack *st, enum probe_kind kind, const struct
 #define PROBE_ENABLED_OR(prov, name, MACRO) | MACRO##_ENABLED()
 #define PROBE_ANY_ON() (!!(0 SONDE_PROBE_LIST(PROBE_ENABLED_OR)))
 
-/* The gate: whether any probe is switched on, read from the semaphores once
- * per sonde_poll() (probe_gate_update), so that while nobody traces a
- * packet pays one test of a hot byte per site instead of two or three
- * semaphore loads.  A tracer that attaches is seen from the next poll on. */
+/* The gate: whether any probe is switched on, read from the semaphores by
+ * sonde_poll() at most every PROBE_GATE_NS (probe_gate_update), so that
+ * while nobody traces a packet pays one test of a hot byte per site
+ * instead of two or three semaphore loads.  A tracer that attaches is seen
+ * within PROBE_GATE_NS: less than sonded's idle sleep (50 us), so a poll
+ * after its second sleep has seen it (what the tests wait for). */
+#define PROBE_GATE_NS 20000ull
 static inline bool
 probe_gate(const struct sonde_stack *st)
 {

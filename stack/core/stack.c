@@ -181,7 +181,14 @@ sonde_poll(struct sonde_stack *st, uint64_t now_ns)
 		st->stats.poll_busy_ns += now_ns - st->now;
 
 	st->now = now_ns;
-	probe_gate_update(st);
+	/* The semaphores every PROBE_GATE_NS, not every poll: reading them is
+	 * 14 instructions, 0.4% of a TCP request-response that comes one a
+	 * poll.  A tracer is seen within that (probes.h); a clock that goes
+	 * back (a test's) reads them at once. */
+	if (now_ns >= st->gate_next || now_ns + PROBE_GATE_NS < st->gate_next) {
+		probe_gate_update(st);
+		st->gate_next = now_ns + PROBE_GATE_NS;
+	}
 	peer_poll(st);
 	for (unsigned i = 0; i < st->n_ifs; i++) {
 		struct sonde_if *ifp = st->ifs[i];

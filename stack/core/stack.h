@@ -297,11 +297,12 @@ struct sonde_stack {
 	uint32_t pid;
 	struct rte_mempool *pool;
 	bool forwarding;
-	bool closing;	   /* sonde_stack_destroy() is running: drops are "shutdown" */
-	bool probes_on;	   /* any probe switched on, as of this poll (probes.h) */
-	bool poll_busy;	   /* the last poll took packets in */
-	uint64_t tsc_mult; /* ns per TSC cycle, 40 fraction bits (sonde_now) */
-	uint64_t now;	   /* ns, set by sonde_poll */
+	bool closing;	    /* sonde_stack_destroy() is running: drops are "shutdown" */
+	bool probes_on;	    /* any probe switched on, as of this poll (probes.h) */
+	uint64_t gate_next; /* ns: when sonde_poll reads the semaphores again */
+	bool poll_busy;	    /* the last poll took packets in */
+	uint64_t tsc_mult;  /* ns per TSC cycle, 40 fraction bits (sonde_now) */
+	uint64_t now;	    /* ns, set by sonde_poll */
 
 	const struct if_kind *kinds[SONDE_IF_TYPES]; /* what each type the API names is */
 	struct sonde_if *ifs[SONDE_MAX_IFS];	     /* by index; NULL: free */

@@ -330,6 +330,17 @@ ipv4_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d
 	ipv4_send_nh(st, out, m, nh);
 }
 
+/* ip_out_send's probe, then the same send: out of line, so that untraced
+ * ip_out_send is a test and a tail call (with the probe's call inline, its
+ * arguments were kept across it in saved registers: 20 instructions a
+ * burst, 0.6% of a TCP request-response, for a probe nobody traced). */
+static __attribute__((noinline, cold)) void
+ip_out_send_traced(struct sonde_stack *st, struct ip_out *o)
+{
+	probe_burst_out(st, PROBE_WRITE, o->pkts, o->n, o->out);
+	if_send_burst(st, o->pkts, o->out, o->l2, o->oix, o->n);
+}
+
 void
 ip_out_send(struct sonde_stack *st, struct ip_out *o, int af)
 {
@@ -337,8 +348,10 @@ ip_out_send(struct sonde_stack *st, struct ip_out *o, int af)
 		st->stats.ipv4_out += o->n;
 	else
 		st->stats.ipv6_out += o->n;
-	probe_burst_out(st, PROBE_WRITE, o->pkts, o->n, o->out);
-	if_send_burst(st, o->pkts, o->out, o->l2, o->oix, o->n);
+	if (unlikely(probe_gate(st)))
+		ip_out_send_traced(st, o);
+	else
+		if_send_burst(st, o->pkts, o->out, o->l2, o->oix, o->n);
 }
 
 void

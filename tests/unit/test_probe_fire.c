@@ -189,6 +189,16 @@ check_common(const struct probe_rec *r)
 	assert_int_equal(r->ifi->if_ipstack, STACK_ID);
 }
 
+/* Starts the recorder, as a tracer attaching: the stack reads its probes'
+ * semaphores every PROBE_GATE_NS, so the clock moves on by that much and
+ * the next poll sees it. */
+static void
+rec_start(struct unit_fx *fx)
+{
+	probe_record_start();
+	fx_advance(fx, PROBE_GATE_NS);
+}
+
 /* The probes fired since probe_record_start() must be exactly want, and
  * each record what any record must be.  Prints what fired when not. */
 static void
@@ -380,7 +390,7 @@ inject_recorded(struct unit_fx *fx, const uint8_t *p, size_t len)
 {
 	struct rte_mbuf *m;
 
-	probe_record_start();
+	rec_start(fx);
 	m = fx_inject(fx, &fx->link[0], p, len);
 	fx_poll(fx);
 	probe_record_stop();
@@ -609,7 +619,7 @@ expect_ping_no_route(struct unit_fx *fx, const char *dst, const char *src)
 	struct sonde_prefix p;
 
 	assert_int_equal(sonde_prefix_parse(dst, &p), 0);
-	probe_record_start();
+	rec_start(fx);
 	assert_int_equal(sonde_ping(fx->st, &p, 0x77, 1, 32), -EHOSTUNREACH);
 	probe_record_stop();
 	expect_fired(FIRED(v6 ? "ipv6:drop-out" : "ipv4:drop-out"));
@@ -768,12 +778,12 @@ expect_ping_lo(struct unit_fx *fx, const char *addr, int v)
 	snprintf(n[2], sizeof(n[2]), "ipv%d:local-receive", v);
 	snprintf(n[3], sizeof(n[3]), "ipv%d:read", v);
 	assert_int_equal(sonde_prefix_parse(addr, &p), 0);
-	probe_record_start();
+	rec_start(fx);
 	assert_int_equal(sonde_ping(fx->st, &p, 0x99, 1, 24), 0);
 	expect_fired(FIRED(n[0], "ip:local-send", n[1]));
 	req = rec(0)->pkt->pkt_addr;
 	check_lo(fx, 0, 3, req, len, addr);
-	probe_record_start();
+	rec_start(fx);
 	fx_poll(fx);
 	expect_fired(FIRED("ip:local-receive", n[2], n[3], n[0], "ip:local-send", n[1]));
 	check_lo(fx, 0, 3, req, len, addr);
@@ -781,7 +791,7 @@ expect_ping_lo(struct unit_fx *fx, const char *addr, int v)
 	rep = rec(3)->pkt->pkt_addr;
 	assert_int_equal(rep, req);
 	check_lo(fx, 3, 3, rep, len, addr);
-	probe_record_start();
+	rec_start(fx);
 	fx_poll(fx);
 	probe_record_stop();
 	expect_fired(FIRED("ip:local-receive", n[2], n[3]));
@@ -903,7 +913,7 @@ test_send_after_arp(void **state)
 	fx_host(fx, &conf);
 	l = &fx->link[0];
 	assert_int_equal(sonde_prefix_parse("10.0.0.2", &p), 0);
-	probe_record_start();
+	rec_start(fx);
 	assert_int_equal(sonde_ping(fx->st, &p, 0x55, 1, 16), 0);
 	fx_poll(fx);
 	expect_fired(FIRED("ipv4:write"));
@@ -912,7 +922,7 @@ test_send_after_arp(void **state)
 	assert_int_equal(l->n_tx, 1);
 	tx_arp(l, 0, ARP_OP_REQUEST, MAC_BCAST);
 	fx_tx_clear(l);
-	probe_record_start();
+	rec_start(fx);
 	fx_inject(fx, l, pkt_arp_reply, sizeof(pkt_arp_reply));
 	fx_poll(fx);
 	probe_record_stop();
@@ -928,7 +938,7 @@ test_send_after_arp(void **state)
 static void
 burst3(struct unit_fx *fx, struct frame *f, struct rte_mbuf **m)
 {
-	probe_record_start();
+	rec_start(fx);
 	for (unsigned i = 0; i < 3; i++) {
 		FRAME(&f[i], pkt_echo_req);
 		wire_put16(frame_ip(&f[i]) + 20 + 6, (uint16_t)(100 + i));
@@ -1014,7 +1024,7 @@ test_burst_runs(void **state)
 
 	host46(fx);
 	l = &fx->link[0];
-	probe_record_start();
+	rec_start(fx);
 	m[0] = fx_inject(fx, l, pkt_echo_req, sizeof(pkt_echo_req));
 	m[1] = fx_inject(fx, l, pkt_udp_echo, sizeof(pkt_udp_echo));
 	m[2] = fx_inject(fx, l, pkt6_echo_req, sizeof(pkt6_echo_req));
@@ -1060,7 +1070,7 @@ test_nd(void **state)
 
 	fx_host(fx, &conf);
 	l = &fx->link[0];
-	probe_record_start();
+	rec_start(fx);
 	fx_addr(fx, l, "fd00::1/64");
 	probe_record_stop();
 	expect_fired(FIRED("ipv6:write", "ip:send", "ipv6:send"));
@@ -1099,7 +1109,7 @@ test_udp_socket(void **state)
 	a.sin_addr.s_addr = ip4("10.0.0.2");
 	assert_int_equal(sonde_connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
 	expect_cs = s;
-	probe_record_start();
+	rec_start(fx);
 	fx_poll(fx); /* the gate sees the recorder */
 	assert_int_equal(sonde_send(s, "probed", 6, 0), 6);
 	fx_poll(fx);
@@ -1313,7 +1323,7 @@ fire_tcp(struct unit_fx *fx, enum probe_tcp_kind kind, const struct rte_mbuf *m,
 	char want[32];
 	const struct probe_rec *r;
 
-	probe_record_start();
+	rec_start(fx);
 	probe_gate_update(fx->st);
 	probe_tcp(fx->st, kind, m, s, flags);
 	probe_record_stop();
@@ -1436,7 +1446,7 @@ test_tcp_no_conn(void **state)
 static const struct probe_rec *
 fire_state(struct unit_fx *fx, const struct sonde_sock *s, unsigned old)
 {
-	probe_record_start();
+	rec_start(fx);
 	probe_gate_update(fx->st);
 	probe_tcp_state(fx->st, s, old);
 	probe_record_stop();
@@ -1520,7 +1530,7 @@ test_udp_sock(void **state)
 				wire_put16(h + 6, 0xbeef);
 				m = out ? l4_mbuf(us, them, 17, h, 8, 5)
 					: l4_mbuf(them, us, 17, h, 8, 5);
-				probe_record_start();
+				rec_start(fx);
 				probe_gate_update(fx->st);
 				probe_udp(fx->st, out ? PROBE_UDP_SEND : PROBE_UDP_RECEIVE, m, &s);
 				probe_record_stop();
@@ -1564,7 +1574,7 @@ test_cs_cid(void **state)
 	s.cid = 0xfeedf00dull;
 	m = l4_mbuf("10.0.0.1", "10.0.0.2", 17, h, 8, 0);
 	pkt_meta(m)->conn = &s;
-	probe_record_start();
+	rec_start(fx);
 	probe_gate_update(fx->st);
 	probe_write(fx->st, m, NULL);
 	probe_record_stop();
