@@ -63,6 +63,10 @@ sonded_start "$TAP" --addr dpdk0=$ME/24 --addr dpdk0=$ME6/64 --service tcp:7=ech
 	--service tcp:80=http "${FARGS[@]}"
 bpf_start RT "$IT_DIR/tcpretrans.out" "$SONDE_SRC/probes/tcpretrans.bt" "$SONDED"
 tap_to_ns6 "$TAP" "$NS" $PEER6/64 $PEER/24
+# Headers of what crossed the tap, for a failure's post-mortem (the work
+# directory is kept when the test fails; a transfer that stalls says why
+# there: seen once under heavy load, a GET idle for 60 s).
+cap_start CAP "$NS" "$TAP" "$IT_DIR/wire.pcap" -s 128
 say "faults on dpdk0, both directions: ${FAULT}"
 
 WANT=$("$IT_PY" -c "$PATTERN" "$SIZE" | sha256sum | cut -d' ' -f1)
