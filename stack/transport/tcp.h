@@ -283,6 +283,10 @@ void tcp_time_wait(struct sonde_sock *s);
  * the application gave back (FreeBSD's tcp_tw_2msl_scan(reuse) does the
  * same), counted in tcp.tw_recycled.  False if there is none. */
 bool tcp_tw_recycle(struct sonde_stack *st);
+#define TCP_2MSL_NS 60000000000ull /* as Linux: MSL taken as 30 s */
+#define TCP_TW_SCAN 64		   /* TIME-WAITs tcp_tw_recycle looks at, at most */
+/* The peer's FIN again in TIME-WAIT: 2MSL from now, last in the list. */
+void tcp_tw_restart(struct sonde_sock *s);
 void tcp_dack_fn(struct timer *t, void *ctx);
 
 /* tcp_cc.c: congestion control and the SACK scoreboard */

@@ -1051,7 +1051,7 @@ tcp_conn_input(struct sonde_sock *s, struct rte_mbuf *m, const struct tcp_seg *s
 		/* RFC 9293 3.10.7.4: a FIN again: ACK it, 2MSL again. */
 		if (sg->flags & TH_FIN) {
 			tp->tf |= TF_ACKNOW;
-			tcp_timer_arm(s, TT_2MSL, 60000ull * 1000000ull);
+			tcp_tw_restart(s);
 		}
 		rte_pktmbuf_free(m);
 		break;

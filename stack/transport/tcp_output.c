@@ -29,7 +29,6 @@
 #define TCP_SYNACK_RETRIES 5
 #define TCP_RTX_RETRIES 15
 #define MS_NS 1000000ull
-#define TCP_2MSL_NS (60000ull * MS_NS) /* as Linux: MSL taken as 30 s */
 
 /* --- sizes --- */
 

@@ -190,12 +190,30 @@ tcp_tw_unlink(struct sonde_sock *s)
  * to its end anyway.  Counted (tcp.tw_recycled), and its state-change to
  * CLOSED fires.
  */
+/* TIME-WAIT again from now (the peer's FIN came again: our ACK of it was
+ * lost): 2MSL anew, and the list's tail, so that the list stays in the
+ * order its timers end (FreeBSD's tcp_tw_2msl_reset) and recycling takes
+ * this one last, not first. */
+void
+tcp_tw_restart(struct sonde_sock *s)
+{
+	if (s->tcp.tw_pprev != NULL) {
+		tcp_tw_unlink(s);
+		tcp_tw_link(s);
+	}
+	tcp_timer_arm(s, TT_2MSL, TCP_2MSL_NS);
+}
+
 bool
 tcp_tw_recycle(struct sonde_stack *st)
 {
 	struct sonde_sock *s;
+	unsigned n = 0;
 
-	for (s = st->sk->tw_head; s != NULL; s = s->tcp.tw_next)
+	/* The first few only: an application that keeps its sockets after a
+	 * shutdown may fill the pool with TIME-WAITs it still holds, and a
+	 * SYN flood must not walk them all for each SYN. */
+	for (s = st->sk->tw_head; s != NULL && n < TCP_TW_SCAN; s = s->tcp.tw_next, n++)
 		if (s->flags & SOCK_F_CLOSED) {
 			st->stats.tcp_tw_recycled++;
 			tcp_closed(s, 0); /* frees it: given back */
@@ -861,9 +879,10 @@ tcp_close(struct sonde_sock *s, bool abort)
 			break;
 		}
 		tcp_fin_queue(s);
-		if (tp->state == TCPS_TIME_WAIT || tp->state == TCPS_FIN_WAIT_2)
-			tcp_timer_arm(s, tp->state == TCPS_TIME_WAIT ? TT_2MSL : TT_FINWAIT2,
-				      60ull * 1000000000ull);
+		/* FIN-WAIT-2 given back: bounded from now.  TIME-WAIT keeps
+		 * its 2MSL (closing does not make it longer). */
+		if (tp->state == TCPS_FIN_WAIT_2)
+			tcp_timer_arm(s, TT_FINWAIT2, 60ull * 1000000000ull);
 	}
 	tcp_flush(s->st);
 }

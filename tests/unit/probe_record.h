@@ -9,8 +9,9 @@
  * probe that fires leaves a record here, in firing order, of everything
  * its six arguments pointed at.  The arguments live on the stack's stack
  * while a probe fires (docs/probes.md): only copies can be looked at
- * afterwards.  The stack reads the semaphores once per sonde_poll() (and
- * in sonde_ping()): start recording before the poll that should fire.
+ * afterwards.  The stack reads the semaphores in sonde_poll() every
+ * PROBE_GATE_NS of its clock (and in sonde_ping()): start recording, move
+ * the clock on by that much, then poll.
  */
 #ifndef SONDE_PROBE_RECORD_H
 #define SONDE_PROBE_RECORD_H

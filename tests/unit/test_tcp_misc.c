@@ -436,6 +436,71 @@ test_zero_window(void **state)
 	pair_end(p, cs, ss, ls, NULL);
 }
 
+/* Window updates of B's own (a segment from B that acknowledges nothing
+ * new and only moves the window's right edge) after B reads, for bytes
+ * A sent in one go. */
+static unsigned
+updates_after_read(uint32_t bytes)
+{
+	struct sonde_conf conf = { .rcvbuf = 256 << 10 };
+	struct sonde_sock *ls, *cs, *ss;
+	struct pair *p = pair_open(&conf);
+	uint8_t buf[16384];
+	uint32_t sent = 0, last_ack = 0, from;
+	unsigned updates = 0;
+	bool seen = false;
+
+	pair_connect(p, AF_INET, 80, &ls, &cs, &ss);
+	assert_int_equal(sonde_setsockopt(cs, SONDE_SO_NODELAY, 1), 0);
+	memset(buf, 'w', sizeof(buf));
+	while (sent < bytes) {
+		ssize_t r = sonde_send(cs, buf, RTE_MIN(sizeof(buf), (size_t)(bytes - sent)), 0);
+
+		assert_true(r > 0);
+		sent += (uint32_t)r;
+		pair_wait(p, MS);
+	}
+	/* Everything in B's buffer, acknowledged (delayed ACKs out too). */
+	pair_wait(p, 200 * MS);
+	assert_int_equal(sonde_sock_readable(ss), bytes);
+	pair_log(p);
+	from = p->n_log;
+	for (uint32_t got = 0; got < bytes;) {
+		ssize_t r = sonde_recv(ss, buf, sizeof(buf), 0);
+
+		assert_true(r > 0);
+		got += (uint32_t)r;
+	}
+	pair_wait(p, 200 * MS);
+	for (unsigned i = from; i < p->n_log; i++) {
+		const struct pair_seg *sg = &p->log[i];
+
+		if (sg->to_b || sg->len != 0 || sg->flags & (TH_SYN | TH_FIN | TH_RST))
+			continue;
+		if (!seen)
+			last_ack = cs->tcp.snd_una; /* all acknowledged before the read */
+		seen = true;
+		if (sg->ack == last_ack)
+			updates++;
+		last_ack = sg->ack;
+	}
+	pair_end(p, cs, ss, ls, NULL);
+	return updates;
+}
+
+/* A reader that keeps up sends no update of its own: the window the peer
+ * has left is more than half open, and the ACKs of the data still to come
+ * carry the new edge (bench/replay's bulk reader sent one after every
+ * burst it read, a third of a segment's cost).  One whose window was half
+ * closed or worse tells the peer it opened (RFC 9293 3.8.6.2.2). */
+static void
+test_window_update(void **state)
+{
+	(void)state;
+	assert_int_equal(updates_after_read(32 << 10), 0);
+	assert_true(updates_after_read(192 << 10) >= 1);
+}
+
 /* --- ACKs and Nagle --- */
 
 /* RFC 1122 4.2.3.2: one small segment is acknowledged after the delayed
@@ -688,6 +753,7 @@ main(void)
 		pair_test(test_window_scale),
 		pair_test(test_window_unscaled),
 		pair_test(test_zero_window),
+		pair_test(test_window_update),
 		pair_test(test_delayed_ack),
 		pair_test(test_nagle),
 		pair_test(test_nodelay),
