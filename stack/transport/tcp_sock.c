@@ -179,17 +179,6 @@ tcp_tw_unlink(struct sonde_sock *s)
 	tp->tw_pprev = NULL;
 }
 
-/*
- * Out of sockets: TIME-WAIT (RFC 9293 3.6.1, 2 MSL) keeps a closed
- * connection's pair from a new incarnation that old duplicates could
- * corrupt, and holds a whole socket for it.  A client that opens and
- * closes connections fast (sonde-gen's tcp-crr: tens of thousands a
- * second) fills the pool with them in a second.  Rather than refuse new
- * connections, the oldest TIME-WAIT the application has given back goes
- * first, as FreeBSD does when its TIME-WAIT zone is full: the one closest
- * to its end anyway.  Counted (tcp.tw_recycled), and its state-change to
- * CLOSED fires.
- */
 /* TIME-WAIT again from now (the peer's FIN came again: our ACK of it was
  * lost): 2MSL anew, and the list's tail, so that the list stays in the
  * order its timers end (FreeBSD's tcp_tw_2msl_reset) and recycling takes
@@ -204,6 +193,17 @@ tcp_tw_restart(struct sonde_sock *s)
 	tcp_timer_arm(s, TT_2MSL, TCP_2MSL_NS);
 }
 
+/*
+ * Out of sockets: TIME-WAIT (RFC 9293 3.6.1, 2 MSL) keeps a closed
+ * connection's pair from a new incarnation that old duplicates could
+ * corrupt, and holds a whole socket for it.  A client that opens and
+ * closes connections fast (sonde-gen's tcp-crr: tens of thousands a
+ * second) fills the pool with them in a second.  Rather than refuse new
+ * connections, the oldest TIME-WAIT the application has given back goes
+ * first, as FreeBSD does when its TIME-WAIT zone is full: the one closest
+ * to its end anyway.  Counted (tcp.tw_recycled), and its state-change to
+ * CLOSED fires.
+ */
 bool
 tcp_tw_recycle(struct sonde_stack *st)
 {
