@@ -86,7 +86,16 @@ struct fault_opt {
 	struct sonde_fault_conf conf;
 };
 
+/* --tunnel NAME,mode=MODE,local=ADDR,remote=ADDR[,...] */
+struct tun_opt {
+	char name[32];
+	const char *arg; /* for messages */
+	struct sonde_if_conf conf;
+};
+
 struct opts {
+	struct tun_opt tun[MAX_ARGS];
+	unsigned n_tun;
 	const char *addr[MAX_ARGS];
 	unsigned n_addr;
 	const char *route_dst[MAX_ARGS], *route_gw[MAX_ARGS];
@@ -128,12 +137,19 @@ usage(FILE *f)
 		"\n"
 		"sonded options (+: may be repeated):\n"
 		"  --addr IF=ADDR/LEN      + an IPv4 or IPv6 address and its on-link prefix\n"
+		"  --tunnel NAME,mode=MODE,local=ADDR,remote=ADDR[,key=K][,ttl=N][,encaplimit=N]\n"
+		"                          + a tunnel interface NAME (e.g. ip.tun0): MODE ipip,\n"
+		"                            sit, ip6ip6, ipip6, gre or ip6gre, as Linux's devices;\n"
+		"                            local and remote the outer addresses (IPv6 for ip6*);\n"
+		"                            key a GRE key; ttl the outer TTL (default 64);\n"
+		"                            encaplimit N or none (ip6ip6, ipip6, ip6gre: RFC 2473,\n"
+		"                            default 4); MTU 1500 less the outer headers (--mtu)\n"
 		"  --route DEST/LEN via GW + a route, GW on a connected prefix; DEST \"default\"\n"
 		"                            is 0.0.0.0/0 or ::/0 by GW's family (or say\n"
 		"                            default4, default6)\n"
 		"  --forward                 route packets not addressed to sonded (RFC 1812)\n"
 		"  --pcap IF=FILE          + record every frame IF sends or receives\n"
-		"  --mtu IF=N              + the port's MTU, at least 1280 (default the PMD's)\n"
+		"  --mtu IF=N              + the interface's MTU, at least 1280 (default the PMD's)\n"
 		"  --frag-timeout MS         reassembly timeout in milliseconds (default 30000)\n"
 		"  --ping DEST[,COUNT]       COUNT (default 1) echo requests to DEST, 1 a second\n"
 		"  --service PROTO:PORT=KIND\n"
@@ -432,11 +448,96 @@ fault_parse(struct opts *o, const char *arg)
 	return NULL;
 }
 
+static const char *const tunnel_modes[SONDE_TUNNEL_MODES] = {
+	[SONDE_TUNNEL_IPIP] = "ipip",	  [SONDE_TUNNEL_SIT] = "sit",
+	[SONDE_TUNNEL_IP6IP6] = "ip6ip6", [SONDE_TUNNEL_IPIP6] = "ipip6",
+	[SONDE_TUNNEL_GRE] = "gre",	  [SONDE_TUNNEL_IP6GRE] = "ip6gre",
+};
+
+/* A number from 0 to max, all of s. */
+static bool
+parse_uint(const char *s, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 0);
+	return isdigit((unsigned char)s[0]) && *end == '\0' && errno == 0 && *v <= max;
+}
+
+/* --tunnel's NAME,KEY=VALUE,...; NULL or what is wrong. */
+static const char *
+tunnel_parse(struct tun_opt *t, const char *arg)
+{
+	char buf[512], *save = NULL, *tok;
+	bool have_mode = false, have_local = false, have_remote = false;
+	unsigned long v;
+
+	memset(t, 0, sizeof(*t));
+	t->arg = arg;
+	if (strlen(arg) >= sizeof(buf))
+		return "too long";
+	strcpy(buf, arg);
+	tok = strtok_r(buf, ",", &save);
+	if (tok == NULL || strchr(tok, '=') != NULL || strlen(tok) >= sizeof(t->name))
+		return "expected NAME first (at most 31 characters)";
+	strcpy(t->name, tok);
+	t->conf.type = SONDE_IF_TUNNEL;
+	t->conf.name = t->name;
+	while ((tok = strtok_r(NULL, ",", &save)) != NULL) {
+		char *val = strchr(tok, '=');
+		struct sonde_prefix *p = NULL;
+
+		if (val == NULL)
+			return "expected KEY=VALUE after NAME";
+		*val++ = '\0';
+		if (strcmp(tok, "mode") == 0) {
+			unsigned m;
+
+			for (m = 0; m < SONDE_TUNNEL_MODES && strcmp(val, tunnel_modes[m]) != 0; m++)
+				;
+			if (m == SONDE_TUNNEL_MODES)
+				return "mode: expected ipip, sit, ip6ip6, ipip6, gre or ip6gre";
+			t->conf.tunnel.mode = (enum sonde_tunnel_mode)m;
+			have_mode = true;
+		} else if (strcmp(tok, "local") == 0 || strcmp(tok, "remote") == 0) {
+			bool local = tok[0] == 'l';
+
+			p = local ? &t->conf.tunnel.local : &t->conf.tunnel.remote;
+			if (sonde_prefix_parse(val, p) != 0 || strchr(val, '/') != NULL)
+				return "local, remote: expected an address";
+			*(local ? &have_local : &have_remote) = true;
+		} else if (strcmp(tok, "key") == 0) {
+			if (!parse_uint(val, UINT32_MAX, &v))
+				return "key: expected a number from 0 to 4294967295";
+			t->conf.tunnel.has_key = true;
+			t->conf.tunnel.key = (uint32_t)v;
+		} else if (strcmp(tok, "ttl") == 0) {
+			if (!parse_uint(val, 255, &v) || v == 0)
+				return "ttl: expected 1 to 255";
+			t->conf.tunnel.ttl = (uint8_t)v;
+		} else if (strcmp(tok, "encaplimit") == 0) {
+			if (strcmp(val, "none") == 0)
+				t->conf.tunnel.encap_limit = -1;
+			else if (parse_uint(val, 255, &v) && v > 0)
+				t->conf.tunnel.encap_limit = (int16_t)v;
+			else
+				return "encaplimit: expected 1 to 255 or none";
+		} else {
+			return "unknown key (mode, local, remote, key, ttl, encaplimit)";
+		}
+	}
+	if (!have_mode || !have_local || !have_remote)
+		return "mode=, local= and remote= are needed";
+	return NULL;
+}
+
 static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "addr", required_argument, NULL, 'a' },
+		{ "tunnel", required_argument, NULL, 't' },
 		{ "route", required_argument, NULL, 'r' },
 		{ "forward", no_argument, NULL, 'f' },
 		{ "pcap", required_argument, NULL, 'p' },
@@ -457,6 +558,17 @@ parse_opts(int argc, char **argv, struct opts *o)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
+		case 't': {
+			const char *why;
+
+			if (o->n_tun == MAX_ARGS)
+				return bad_arg("--tunnel", optarg, "too many");
+			why = tunnel_parse(&o->tun[o->n_tun], optarg);
+			if (why)
+				return bad_arg("--tunnel", optarg, why);
+			o->n_tun++;
+			break;
+		}
 		case 'a':
 			if (o->n_addr == MAX_ARGS)
 				return bad_arg("--addr", optarg, "too many");
@@ -585,6 +697,13 @@ configure(struct sonde_stack *st, const struct opts *o, unsigned lcore, unsigned
 	const char *v;
 	int ifi, r;
 
+	/* Tunnels: every stack makes its own, in the same order (the same
+	 * indexes); what is configured on them then comes from the first. */
+	for (unsigned i = 0; i < o->n_tun; i++) {
+		r = sonde_if_create(st, &o->tun[i].conf);
+		if (r < 0)
+			return bad_arg("--tunnel", o->tun[i].arg, strerror(-r));
+	}
 	if (lcore != rte_get_main_lcore())
 		goto captures;
 	for (unsigned i = 0; i < o->n_mtu; i++) {

@@ -97,15 +97,45 @@ void sonde_ports_close(struct sonde_stack *st);
  * linked stacks only once none of them polls any more. */
 int sonde_stacks_link(struct sonde_stack **stacks, unsigned n);
 
-/* Interfaces are objects of a type: a DPDK port's queue pair, or frames the
+/* Interfaces are objects of a type: a DPDK port's queue pair, frames the
  * application moves itself through callbacks (Ethernet II framing: a
- * pcap replay, an AF_XDP socket, a test).  Every type gets the same
- * addresses, MTU, counters, capture and probes; the name is what the
- * probes show (if_name). */
+ * pcap replay, an AF_XDP socket, a test), or a tunnel (IP packets in an
+ * outer IP header, sent and received through the other interfaces).
+ * Every type gets the same addresses, MTU, counters, capture and probes;
+ * the name is what the probes show (if_name). */
 enum sonde_if_type {
 	SONDE_IF_PORT,	 /* port_id's queue pair queue, set up by sonde_port_setup */
 	SONDE_IF_DRIVER, /* the callbacks in driver */
+	SONDE_IF_TUNNEL, /* the tunnel in tunnel */
 	SONDE_IF_TYPES
+};
+
+/* A tunnel's encapsulation; each interoperates with the Linux device named. */
+enum sonde_tunnel_mode {
+	SONDE_TUNNEL_IPIP,   /* IPv4 in IPv4, RFC 2003 (Linux: ipip) */
+	SONDE_TUNNEL_SIT,    /* IPv6 in IPv4, RFC 4213 (sit) */
+	SONDE_TUNNEL_IP6IP6, /* IPv6 in IPv6, RFC 2473 (ip6tnl mode ip6ip6) */
+	SONDE_TUNNEL_IPIP6,  /* IPv4 in IPv6, RFC 2473 (ip6tnl mode ipip6) */
+	SONDE_TUNNEL_GRE,    /* IPv4 or IPv6 in GRE in IPv4, RFC 2784/2890 (gre) */
+	SONDE_TUNNEL_IP6GRE, /* IPv4 or IPv6 in GRE in IPv6 (ip6gre) */
+	SONDE_TUNNEL_MODES
+};
+
+/* A tunnel: packets routed to it leave in an outer header from local to
+ * remote (the outer family: IPv4 for ipip, sit, gre; IPv6 for the
+ * others), by the route to remote; packets from remote to local of its
+ * mode (and key) come in on it.  Its MTU (sonde_if_set_mtu changes it)
+ * is 1500 less the outer headers. */
+struct sonde_tunnel_conf {
+	enum sonde_tunnel_mode mode;
+	struct sonde_prefix local, remote; /* addresses (the prefix length is not looked at) */
+	bool has_key;			   /* GRE: a key (RFC 2890), sent and required */
+	uint32_t key;			   /* host order */
+	uint8_t ttl;			   /* outer TTL or hop limit; 0: 64 */
+	/* ip6ip6, ipip6, ip6gre: the RFC 2473 tunnel encapsulation limit
+	 * option put in front, as Linux does: 0 the default (4), -1 none,
+	 * 1..255 that limit.  Received packets may carry one or not. */
+	int16_t encap_limit;
 };
 
 /* The callbacks of a SONDE_IF_DRIVER interface, called from sonde_poll()
@@ -129,6 +159,7 @@ struct sonde_if_conf {
 	uint8_t mac[6];		       /* SONDE_IF_DRIVER: its unicast MAC */
 	uint16_t mtu;		       /* SONDE_IF_DRIVER: default 1500 */
 	bool no_linklocal;	       /* no fe80:: address from the MAC (and no DAD for it) */
+	struct sonde_tunnel_conf tunnel; /* SONDE_IF_TUNNEL */
 };
 
 /* Creates an interface; returns its index (the lowest free: linked stacks
@@ -136,7 +167,7 @@ struct sonde_if_conf {
  * An Ethernet interface gets a link-local IPv6 address from its MAC (RFC
  * 4291 modified EUI-64) unless no_linklocal. */
 int sonde_if_create(struct sonde_stack *st, const struct sonde_if_conf *conf);
-/* Removes an interface at run time: its addresses, the routes through it,
+/* Removes an interface at run time (a tunnel too): its addresses, the routes through it,
  * its neighbours and the packets it holds go with it (counted drops); a
  * driver's close is called.  Not lo0.  Not passed to linked stacks (each
  * has its own queue of a port). */

@@ -99,6 +99,17 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_ND_TENTATIVE, "nd-tentative-target", DROP_DIR_IN, DROP_IP)       \
 	X(DROP_ND_DAD_CONFLICT, "nd-dad-conflict", DROP_DIR_IN, DROP_IP)        \
 	X(DROP_ND_UNSOLICITED, "nd-unsolicited-advert", DROP_DIR_IN, DROP_IP)   \
+	X(DROP_TUN_NO_MATCH, "tunnel-no-match", DROP_DIR_IN, DROP_IP)           \
+	X(DROP_TUN_BAD_SOURCE, "tunnel-wrong-source", DROP_DIR_IN, DROP_IP)     \
+	X(DROP_TUN_BAD_KEY, "tunnel-wrong-key", DROP_DIR_IN, DROP_IP)           \
+	X(DROP_TUN_TRUNCATED, "tunnel-inner-truncated", DROP_DIR_IN, DROP_IP)   \
+	X(DROP_TUN_BAD_INNER, "tunnel-inner-bad-version", DROP_DIR_IN, DROP_IP) \
+	X(DROP_TUN_ECN, "tunnel-ce-not-ect", DROP_DIR_IN, DROP_IP)              \
+	X(DROP_TUN_TOO_DEEP, "tunnel-too-deep", DROP_DIR_IN, DROP_IP)           \
+	X(DROP_GRE_CHECKSUM, "gre-checksum-unsupported", DROP_DIR_IN, DROP_IP)  \
+	X(DROP_GRE_SEQUENCE, "gre-sequence-unsupported", DROP_DIR_IN, DROP_IP)  \
+	X(DROP_GRE_BAD_HEADER, "gre-bad-header", DROP_DIR_IN, DROP_IP)          \
+	X(DROP_GRE_PROTOCOL, "gre-unknown-protocol", DROP_DIR_IN, DROP_IP)      \
 	X(DROP_NO_ROUTE, "no-route", DROP_DIR_OUT, DROP_IP)                     \
 	X(DROP_ND_QUEUE_FULL, "nd-queue-full", DROP_DIR_OUT, DROP_IP)           \
 	X(DROP_ND_TABLE_FULL, "nd-table-full", DROP_DIR_OUT, DROP_IP)           \
@@ -113,6 +124,10 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_LOOP_FULL, "loopback-full", DROP_DIR_OUT, DROP_IP)               \
 	X(DROP_IF_DOWN, "interface-down", DROP_DIR_OUT, DROP_IP)                \
 	X(DROP_TX_FULL, "tx-queue-full", DROP_DIR_OUT, DROP_IP)                 \
+	X(DROP_TUN_LOOP, "tunnel-loop", DROP_DIR_OUT, DROP_IP)                  \
+	X(DROP_TUN_NESTING, "tunnel-nesting", DROP_DIR_OUT, DROP_IP)            \
+	X(DROP_TUN_ENCAP_LIMIT, "tunnel-encap-limit", DROP_DIR_OUT, DROP_IP)    \
+	X(DROP_TUN_FAMILY, "tunnel-wrong-family", DROP_DIR_OUT, DROP_IP)        \
 	X(DROP_SHUTDOWN, "shutdown", DROP_DIR_OUT, DROP_IP)
 
 enum drop_reason {

@@ -395,6 +395,12 @@ sonde_if_create(struct sonde_stack *st, const struct sonde_if_conf *conf)
 		if (ifp == NULL)
 			return -rte_errno;
 		r = port_attach(ifp, conf->port_id, conf->queue);
+	} else if (kind->create != NULL) {
+		/* A kind with no driver of its own (a tunnel). */
+		ifp = if_create(st, kind, NULL, conf->name);
+		if (ifp == NULL)
+			return -rte_errno;
+		r = kind->create(st, ifp, conf);
 	} else {
 		if (conf->driver.rx == NULL || conf->driver.tx == NULL)
 			return -EINVAL;
@@ -412,7 +418,9 @@ sonde_if_create(struct sonde_stack *st, const struct sonde_if_conf *conf)
 	}
 	if (kind->attach)
 		kind->attach(ifp);
-	if (!conf->no_linklocal) {
+	/* A link-local address from the MAC: for Ethernet (RFC 4291 2.5.1);
+	 * a tunnel has no MAC (and Linux's ipip and gre get none). */
+	if (!conf->no_linklocal && kind->l2_len != 0) {
 		if_linklocal(ifp->mac, &ll);
 		r = sonde_addr_add(st, ifp->index, &ll);
 		if (r) {

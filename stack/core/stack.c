@@ -322,6 +322,8 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("tcp.syncookies_sent", s->tcp_syncookies_sent);
 	S("tcp.syncookies_ok", s->tcp_syncookies_ok);
 	S("tcp.tw_recycled", s->tcp_tw_recycled);
+	S("tunnel.encap", s->tun_encap);
+	S("tunnel.decap", s->tun_decap);
 	S("tcp.syncookies_failed", s->tcp_syncookies_failed);
 	S("tcp.zero_window_probes", s->tcp_zwp);
 	S("tcp.keepalive_probes", s->tcp_keepalive_probes);

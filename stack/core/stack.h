@@ -61,6 +61,7 @@ struct rte_lpm6;
 struct reass_table;
 struct route_list;
 struct sock_state;
+struct tun_state;
 
 /* A burst of frames or packets for a layer, all from interface ifp. */
 typedef void (*pkt_burst_fn)(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
@@ -135,6 +136,10 @@ struct if_kind {
 		       const uint8_t *nh);
 	/* Once the interface's MAC and MTU are known (may be NULL). */
 	void (*attach)(struct sonde_if *ifp);
+	/* A kind with no driver (a tunnel): what sonde_if_create() does to
+	 * make an interface of it from the application's conf, ifp made. */
+	int (*create)(struct sonde_stack *st, struct sonde_if *ifp,
+		      const struct sonde_if_conf *conf);
 };
 
 struct sonde_if_addr4 {
@@ -194,6 +199,7 @@ struct sonde_if {
 	struct if_fault *fault;
 	const struct if_driver *under;
 	struct if_rss *rss; /* NULL: the port does no RSS (or has one queue) */
+	void *priv;	    /* the kind's own (a tunnel's endpoints) */
 };
 
 /* The driver that moves ifp's frames, under any fault injector: what the
@@ -283,6 +289,7 @@ struct stats {
 	uint64_t tcp_syncookies_sent, tcp_syncookies_ok, tcp_syncookies_failed;
 	uint64_t tcp_tw_recycled;
 	uint64_t tcp_zwp, tcp_keepalive_probes, tcp_keepalive_drops, tcp_ecn_ce;
+	uint64_t tun_encap, tun_decap; /* packets into and out of tunnels */
 	uint64_t arp_in, arp_out, arp_requests_out, arp_replies_out;
 	uint64_t loop_pkts;
 	uint64_t poll_rx, poll_busy,
@@ -367,6 +374,9 @@ struct sonde_stack {
 	/* Sockets, both transports (stack/transport/sock.c). */
 	struct sock_state *sk;
 	uint32_t tcp_curr_estab; /* RFC 4022 tcpCurrEstab: ESTABLISHED or CLOSE-WAIT now */
+
+	/* Tunnels (stack/tunnel/tunnel.c). */
+	struct tun_state *tun;
 
 	/* UDP ports with a built-in service (enum sonde_service), both families. */
 	uint8_t udp_service[65536];

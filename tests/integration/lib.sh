@@ -557,6 +557,61 @@ counter()
 expect_counter() { expect_eq "counter $1" "$(counter "$1")" "$2"; }
 expect_counter_ge() { expect_ge "counter $1" "$(counter "$1")" "$2"; }
 
+# --- the VM peer (tests/vm) ---------------------------------------------------
+
+# vm_needs: skips the test without what tests/vm needs.
+vm_needs()
+{
+	local t
+	for t in qemu-system-x86_64 busybox cpio depmod; do
+		command -v "$t" >/dev/null || skip "needs $t (scripts/deps installs it)"
+	done
+}
+
+# vm_link TAP: sonded's tap (sonded started in SONDED_NETNS) and qemu's on
+# one link: a bridge in a new namespace VM_NS, with qemu's tap VM_QTAP.  No
+# multicast snooping (the bridge passes Neighbour Discovery's multicast
+# whatever MLD said), no STP (the ports forward at once).
+vm_link()
+{
+	local tap=$1 br l
+	netns_new VM_NS
+	link_new br sb
+	link_new VM_QTAP sq
+	wait_for 10 "tap $tap" ip -n "$SONDED_NETNS" link show "$tap"
+	ip -n "$SONDED_NETNS" link set "$tap" netns "$VM_NS" || fail "moving $tap to $VM_NS"
+	# net_tap gives the kernel side of its tap sonded's own MAC: a bridge
+	# port's MAC is one of the bridge's local addresses, and it would take
+	# sonded's frames for itself instead of forwarding them to the guest.
+	ip -n "$VM_NS" link set "$tap" address 02:00:0a:61:00:fe || fail "a MAC of its own on $tap"
+	ip -n "$VM_NS" link add "$br" type bridge stp_state 0 mcast_snooping 0 || fail "bridge $br"
+	ip -n "$VM_NS" tuntap add dev "$VM_QTAP" mode tap || fail "tap $VM_QTAP"
+	for l in "$tap" "$VM_QTAP"; do
+		ip -n "$VM_NS" link set "$l" master "$br" || fail "$l into $br"
+		ip -n "$VM_NS" link set "$l" up || fail "$l up"
+	done
+	ip -n "$VM_NS" link set "$br" up || fail "$br up"
+}
+
+# vm_boot SCRIPT SECS: boots the guest on VM_QTAP, runs SCRIPT in it (bounded
+# by SECS), its output in IT_DIR/guest.out (printed), the console in
+# IT_DIR/console.log; VM_RC its exit status.  The first run builds the VM's
+# cache (tests/vm/build-initramfs).
+vm_boot()
+{
+	local t0
+	say "booting the VM peer (kernel and initramfs from the cache; built on first use)"
+	t0=$(it_now_ms)
+	# run's own bound, within timeout's, which also covers a first build.
+	in_ns "$VM_NS" timeout --foreground -k 5 $(($2 + 150)) "$SONDE_SRC/tests/vm/run" \
+		--timeout "$2" --log "$IT_DIR/console.log" "$1" "$VM_QTAP" \
+		>"$IT_DIR/guest.out" 2>"$IT_DIR/run.err"
+	VM_RC=$?
+	say "the guest's output (run took $((($(it_now_ms) - t0) / 1000))s):"
+	sed 's/^/    /' "$IT_DIR/guest.out"
+	sed 's/^/    /' "$IT_DIR/run.err"
+}
+
 # --- bpftrace ----------------------------------------------------------------
 
 # bpf_start VAR OUT BPFTRACE-ARGS...: runs bpftrace (line-buffered, with

@@ -20,36 +20,14 @@ ME=10.97.0.2
 GUEST=10.97.0.1
 ME6=fd00:97::2
 GUEST6=fd00:97::1
-VM=$SONDE_SRC/tests/vm
 
-for _t in qemu-system-x86_64 busybox cpio depmod; do
-	command -v "$_t" >/dev/null || skip "needs $_t (scripts/deps installs it)"
-done
+vm_needs
 
-netns_new NS
 sonded_netns
 tap_new TAP
 sonded_start "$TAP" --addr dpdk0=$ME/24 --addr dpdk0=$ME6/64
 
-# The link: a bridge in NS with sonded's tap and qemu's (qemu attaches to
-# the existing tap by name).  No multicast snooping: the bridge passes
-# Neighbour Discovery's multicast whatever MLD said.  No STP, so the ports
-# forward at once.
-link_new BR sb
-link_new QTAP sq
-wait_for 10 "tap $TAP" ip -n "$SONDED_NETNS" link show "$TAP"
-ip -n "$SONDED_NETNS" link set "$TAP" netns "$NS" || fail "moving $TAP to $NS"
-# net_tap gives the kernel side of its tap sonded's own MAC: a bridge port's
-# MAC is one of the bridge's local addresses, and it would take sonded's
-# frames for itself instead of forwarding them to the guest.
-ip -n "$NS" link set "$TAP" address 02:00:0a:61:00:fe || fail "a MAC of its own on $TAP"
-ip -n "$NS" link add "$BR" type bridge stp_state 0 mcast_snooping 0 || fail "bridge $BR"
-ip -n "$NS" tuntap add dev "$QTAP" mode tap || fail "tap $QTAP"
-for l in "$TAP" "$QTAP"; do
-	ip -n "$NS" link set "$l" master "$BR" || fail "$l into $BR"
-	ip -n "$NS" link set "$l" up || fail "$l up"
-done
-ip -n "$NS" link set "$BR" up || fail "$BR up"
+vm_link "$TAP"
 
 PROG="#include <sonde/ip_provider.h>
 usdt:$SONDED:ip:receive { @[((struct ipinfo_t *)arg2)->ip_saddr] = count(); }"
@@ -71,17 +49,8 @@ lsmod | grep -E '^(ipip|ip6_tunnel|esp4) '
 exit \$rc
 GUEST
 
-say "booting the VM peer (kernel and initramfs from the cache; built on first use)"
-T0=$(it_now_ms)
-# run's own bound (120 s, qemu killed past it) within timeout's, which also
-# covers a first build of the cache.
-in_ns "$NS" timeout --foreground -k 5 270 "$VM/run" --timeout 120 --log "$IT_DIR/console.log" \
-	"$IT_DIR/guest.sh" "$QTAP" >"$IT_DIR/guest.out" 2>"$IT_DIR/run.err"
-RC=$?
-say "the guest's output (run took $(( ($(it_now_ms) - T0) / 1000 ))s):"
-sed 's/^/    /' "$IT_DIR/guest.out"
-sed 's/^/    /' "$IT_DIR/run.err"
-expect_eq "guest script's exit status" $RC 0
+vm_boot "$IT_DIR/guest.sh" 120
+expect_eq "guest script's exit status" $VM_RC 0
 grep -q "^$N packets transmitted, $N packets received" "$IT_DIR/guest.out" ||
 	fail "the guest's pings were not all answered"
 expect_eq "guest ping summaries with all $N answered" \

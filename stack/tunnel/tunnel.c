@@ -1,0 +1,637 @@
+/*
+ * tunnel.c: tunnel interfaces, IP in IP: ipip (RFC 2003), sit (RFC 4213),
+ * ip6ip6 and ipip6 (RFC 2473), gre and ip6gre (RFC 2784 with RFC 2890's
+ * key), each as Linux's device of the same name puts it on the wire.
+ *
+ * A tunnel is an interface kind like Ethernet: addresses, routes, MTU,
+ * counters, a capture (raw IP: no link header) and probes.  What leaves
+ * it (its xmit, after IP output fired write and the route chose it) fires
+ * send on the tunnel for the inner packet, is captured there, gets the
+ * outer headers in front and re-enters IP output towards the remote end,
+ * where write and send fire again on the port for the outer packet: a
+ * tunnelled packet is seen twice, as the seed's ip.tun0.  Inbound, the
+ * outer packet's protocol (4, 41 or 47) is an upper protocol registered
+ * here: IP fired receive and read on the port; decapsulation finds the
+ * tunnel by the outer addresses (and GRE key), strips the outer headers
+ * and hands the inner packet to IP input on the tunnel, where receive and
+ * read fire again.
+ *
+ * Every encapsulation counts in the packet's meta (depth): past
+ * TUN_MAX_DEPTH, in or out, the packet is dropped, so a tunnel routed
+ * through another routed through the first ends in a counted drop, not a
+ * recursion.  A tunnel whose remote end is routed through itself is
+ * caught at once (tunnel-loop).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "ip.h"
+#include "pcap_capture.h"
+#include "probes.h"
+#include "stack.h"
+#include "tunnel.h"
+
+#define TUN_MAX_DEPTH 4
+#define TUN_TEL_DEFAULT 4 /* RFC 2473 6.6 */
+#define IPPROTO_IPIP_ 4
+#define IPPROTO_GRE_ 47
+#define GRE_C 0x8000
+#define GRE_R 0x4000
+#define GRE_K 0x2000
+#define GRE_S 0x1000
+#define GRE_VER 0x0007
+#define GRE_RESERVED0 0x0ff8
+#define TEL_LEN 8 /* a destination options header holding the limit and a PadN */
+#define IPV6_OPT_TEL 4
+#define ECN_MASK 0x03
+#define ECN_ECT1 0x01
+#define ECN_ECT0 0x02
+#define ECN_CE 0x03
+
+struct tunnel {
+	struct sonde_if *ifp;
+	uint8_t mode;
+	uint8_t oaf;   /* the outer family, 4 or 6 */
+	uint8_t proto; /* the outer header's next protocol: 4, 41 or 47 */
+	uint8_t inner; /* the inner families it carries: bit 0 IPv4, bit 1 IPv6 */
+	uint8_t ttl;
+	int16_t tel;  /* RFC 2473 encapsulation limit put in front; -1: none */
+	bool has_key; /* RFC 2890 */
+	uint32_t key; /* network order */
+	uint8_t local[16], remote[16];
+};
+
+struct tun_state {
+	struct tunnel *t[SONDE_MAX_IFS];
+	unsigned n;
+};
+
+static const uint8_t tun_oaf[SONDE_TUNNEL_MODES] = { 4, 4, 6, 6, 4, 6 };
+static const uint8_t tun_proto[SONDE_TUNNEL_MODES] = {
+	IPPROTO_IPIP_, IPPROTO_IPV6_, IPPROTO_IPV6_, IPPROTO_IPIP_, IPPROTO_GRE_, IPPROTO_GRE_,
+};
+static const uint8_t tun_inner[SONDE_TUNNEL_MODES] = { 1, 2, 2, 1, 3, 3 };
+
+static __rte_always_inline uint8_t
+inner_bit(uint8_t af)
+{
+	return af == 6 ? 2 : 1;
+}
+
+/* The outer headers' bytes: IP, the RFC 2473 option, GRE. */
+static uint16_t
+tun_hdr_len(const struct tunnel *t, int tel)
+{
+	uint16_t len = t->oaf == 6 ? IPV6_HDR_LEN + (tel >= 0 ? TEL_LEN : 0) : IPV4_MIN_HDR_LEN;
+
+	if (t->proto == IPPROTO_GRE_)
+		len += t->has_key ? 8 : 4;
+	return len;
+}
+
+/* --- encapsulation --- */
+
+/* m with need bytes of headroom it may write: its own, or a fresh segment
+ * chained in front (a TCP segment over IPv6 with options leaves 14 of the
+ * 128; a fragment's data may be shared).  NULL: no mbuf. */
+static struct rte_mbuf *
+tun_room(struct sonde_stack *st, struct rte_mbuf *m, uint16_t need)
+{
+	struct rte_mbuf *h;
+
+	if (likely(rte_pktmbuf_headroom(m) >= need && RTE_MBUF_DIRECT(m) &&
+		   rte_mbuf_refcnt_read(m) == 1))
+		return m;
+	h = rte_pktmbuf_alloc(st->pool);
+	if (h == NULL)
+		return NULL;
+	*pkt_meta(h) = *pkt_meta(m);
+	h->data_off = h->buf_len;
+	if (rte_pktmbuf_chain(h, m) != 0) {
+		rte_pktmbuf_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* The RFC 2473 4.1.1 limit an IPv6 packet carries already (a destination
+ * options header right after its own with the option), and the offset of
+ * its value into *off; -1: none. */
+static int
+tun_inner_tel(const struct rte_mbuf *m, uint32_t *off)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m), end, i;
+
+	if (p[6] != IPPROTO_DSTOPTS_ || len < IPV6_HDR_LEN + 8)
+		return -1;
+	end = IPV6_HDR_LEN + 8 + 8u * p[IPV6_HDR_LEN + 1];
+	if (end > len)
+		return -1;
+	for (i = IPV6_HDR_LEN + 2; i < end;) {
+		if (p[i] == 0) { /* Pad1 */
+			i++;
+			continue;
+		}
+		if (i + 2 > end || i + 2 + p[i + 1] > end)
+			return -1;
+		if (p[i] == IPV6_OPT_TEL && p[i + 1] == 1) {
+			*off = i + 2;
+			return p[i + 2];
+		}
+		i += 2u + p[i + 1];
+	}
+	return -1;
+}
+
+/* The outer headers at p for inner packet of family iaf, whose traffic
+ * class or TOS is tos and, IPv4, DF df; len the whole outer packet. */
+static void
+tun_write_hdr(struct sonde_stack *st, const struct tunnel *t, uint8_t *p, uint32_t len, uint8_t iaf,
+	      uint8_t tos, uint16_t df, int tel)
+{
+	uint8_t *g;
+
+	/* RFC 2003 3.1, RFC 2473 6.5, RFC 4213 3.5: the TOS or traffic class
+	 * copied from the inner header; its ECN field too (RFC 6040 4.1,
+	 * normal mode: copied as it is, CE included). */
+	if (t->oaf == 4) {
+		struct ipv4_view ip = {
+			.ihl = IPV4_MIN_HDR_LEN,
+			.tos = tos,
+			.total_len = (uint16_t)len,
+			.ident = st->ip_ident++,
+			/* RFC 2003 3.1: DF copied from the inner header; IPv6
+			 * inside (RFC 4213 3.2: the tunnel MTU is the path's) set. */
+			.frag = iaf == 4 ? df : IPV4_FLAG_DF,
+			.ttl = t->ttl,
+			.proto = t->proto,
+		};
+
+		memcpy(&ip.src, t->local, 4);
+		memcpy(&ip.dst, t->remote, 4);
+		wire_ipv4_emit(p, &ip, 0);
+		g = p + IPV4_MIN_HDR_LEN;
+	} else {
+		wire_put32(p, 6u << 28 | (uint32_t)tos << 20);
+		wire_put16(p + 4, (uint16_t)(len - IPV6_HDR_LEN));
+		p[6] = tel >= 0 ? IPPROTO_DSTOPTS_ : t->proto;
+		p[7] = t->ttl;
+		memcpy(p + 8, t->local, 16);
+		memcpy(p + 24, t->remote, 16);
+		g = p + IPV6_HDR_LEN;
+		if (tel >= 0) {
+			/* RFC 2473 5.1: the option, padded to 8 bytes by a PadN. */
+			g[0] = t->proto;
+			g[1] = 0;
+			g[2] = IPV6_OPT_TEL;
+			g[3] = 1;
+			g[4] = (uint8_t)tel;
+			g[5] = 1;
+			g[6] = 1;
+			g[7] = 0;
+			g += TEL_LEN;
+		}
+	}
+	if (t->proto == IPPROTO_GRE_) {
+		/* RFC 2784 2.1, RFC 2890 2.1: no checksum, the key if any. */
+		wire_put16(g, t->has_key ? GRE_K : 0);
+		wire_put16(g + 2, iaf == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
+		if (t->has_key)
+			memcpy(g + 4, &t->key, 4);
+	}
+}
+
+/* One inner packet (data at its IP header) in its outer headers, or
+ * NULL when dropped. */
+static struct rte_mbuf *
+tun_encap(struct sonde_stack *st, const struct tunnel *t, struct rte_mbuf *m)
+{
+	struct pkt_meta *pm = pkt_meta(m);
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct rte_mbuf *h;
+	uint8_t iaf = pm->af, tos;
+	uint16_t df = 0, hlen;
+	int tel = t->tel;
+
+	if (unlikely(!(t->inner & inner_bit(iaf)))) {
+		pkt_drop(st, m, DROP_TUN_FAMILY);
+		return NULL;
+	}
+	if (unlikely(++pm->depth > TUN_MAX_DEPTH)) {
+		pkt_drop(st, m, DROP_TUN_NESTING);
+		return NULL;
+	}
+	if (iaf == 4) {
+		tos = ip[1];
+		df = wire_get16(ip + 6) & IPV4_FLAG_DF;
+	} else {
+		tos = (uint8_t)(wire_get32(ip) >> 20);
+		if (t->oaf == 6 && unlikely(ip[6] == IPPROTO_DSTOPTS_)) {
+			/* RFC 2473 4.1.1: a packet that has used up its limit is
+			 * not encapsulated again (parameter problem to its
+			 * source); one that has not goes on with one less. */
+			uint32_t off = 0;
+			int v = tun_inner_tel(m, &off);
+
+			if (v == 0) {
+				icmp6_error(st, m, ICMP6_PARAM_PROB, 0, off);
+				pkt_drop(st, m, DROP_TUN_ENCAP_LIMIT);
+				return NULL;
+			}
+			if (v > 0 && (tel < 0 || tel > v - 1))
+				tel = v - 1;
+		}
+	}
+	hlen = tun_hdr_len(t, tel);
+	h = tun_room(st, m, hlen + ETH_HDR_LEN);
+	if (unlikely(h == NULL)) {
+		pkt_drop(st, m, DROP_NO_HEADROOM);
+		return NULL;
+	}
+	m = h;
+	pkt_prepend(m, hlen);
+	tun_write_hdr(st, t, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_pkt_len(m), iaf, tos, df,
+		      tel);
+	pm = pkt_meta(m);
+	pm->af = t->oaf;
+	pm->l3_len = t->oaf == 6 ? IPV6_HDR_LEN + (tel >= 0 ? TEL_LEN : 0) : IPV4_MIN_HDR_LEN;
+	pm->ifindex = SONDE_IF_NONE;
+	pm->flags = 0;
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
+	return m;
+}
+
+/* IP packets routed to the tunnel: send and the capture for each inner
+ * packet, then the outer headers and IP output towards the remote end. */
+static void
+tun_xmit(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, void *const *l2,
+	 uint16_t n)
+{
+	const struct tunnel *t = ifp->priv;
+	struct rte_mbuf *out[SONDE_BURST];
+	const struct dst *d;
+	uint16_t k = 0;
+	bool loop;
+
+	(void)l2;
+	probe_burst_if(st, PROBE_SEND, pkts, n, ifp);
+	ifp->tx_pkts += n;
+	for (uint16_t i = 0; i < n; i++) {
+		ifp->tx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		if (unlikely(ifp->pcap != NULL))
+			pcap_capture_write(ifp->pcap, pkts[i], st->now);
+	}
+	d = t->oaf == 4 ? dst4(st, wire_load32(t->remote)) : dst6(st, t->remote, SONDE_IF_NONE);
+	loop = (d->flags & DST_ROUTE) && d->out == ifp;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (unlikely(loop)) {
+			pkt_drop(st, m, DROP_TUN_LOOP);
+			continue;
+		}
+		m = tun_encap(st, t, m);
+		if (m != NULL)
+			out[k++] = m;
+	}
+	st->stats.tun_encap += k;
+	if (k == 0)
+		return;
+	if (t->oaf == 4)
+		ipv4_output_burst(st, out, k);
+	else
+		ipv6_output_burst(st, out, k);
+}
+
+static bool
+tun_resolve(struct sonde_stack *st, struct sonde_if *ifp, int af, const uint8_t *nh, void **l2)
+{
+	(void)st, (void)ifp, (void)af, (void)nh;
+	*l2 = NULL; /* no neighbours: every packet leaves at once */
+	return true;
+}
+
+static void
+tun_output(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf *m, int af,
+	   const uint8_t *nh)
+{
+	void *l2 = NULL;
+
+	(void)af, (void)nh;
+	tun_xmit(st, ifp, &m, &l2, 1);
+}
+
+/* --- decapsulation --- */
+
+/* The tunnel a packet from src to dst of protocol proto (and GRE key,
+ * when has_key) belongs to; else NULL with the reason in *why. */
+static struct tunnel *
+tun_find(const struct tun_state *ts, uint8_t oaf, uint8_t proto, const uint8_t *src,
+	 const uint8_t *dst, bool has_key, uint32_t key, int *why)
+{
+	size_t alen = oaf == 6 ? 16 : 4;
+
+	*why = DROP_TUN_NO_MATCH;
+	for (unsigned i = 0; i < ts->n; i++) {
+		struct tunnel *t = ts->t[i];
+
+		if (t->oaf != oaf || t->proto != proto || memcmp(t->local, dst, alen) != 0)
+			continue;
+		if (memcmp(t->remote, src, alen) != 0) {
+			if (*why == DROP_TUN_NO_MATCH)
+				*why = DROP_TUN_BAD_SOURCE;
+			continue;
+		}
+		if (t->has_key != has_key || (has_key && t->key != key)) {
+			*why = DROP_TUN_BAD_KEY;
+			continue;
+		}
+		return t;
+	}
+	return NULL;
+}
+
+/* RFC 6040 4.2: the inner ECN field after decapsulation, from the outer
+ * one; -1: drop (CE outside a packet that is not ECN-capable). */
+static int
+tun_ecn(uint8_t outer, uint8_t inner)
+{
+	if (outer == ECN_CE)
+		return inner == 0 ? -1 : ECN_CE;
+	if (outer == ECN_ECT1 && inner == ECN_ECT0)
+		return ECN_ECT1;
+	return inner;
+}
+
+/* The inner packet of m (data at it) gets ECN field e. */
+static void
+tun_set_ecn(struct rte_mbuf *m, uint8_t iaf, uint8_t e)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (iaf == 4) {
+		uint8_t old = p[1];
+
+		p[1] = (uint8_t)((old & ~ECN_MASK) | e);
+		wire_put16(p + 10, wire_cksum_adjust(wire_get16(p + 10), (wire_get16(p) & 0xff00) | old,
+						     wire_get16(p)));
+	} else {
+		p[1] = (uint8_t)((p[1] & ~(ECN_MASK << 4)) | e << 4);
+	}
+}
+
+/* One outer packet (data at its IP header, l3_len its length): its tunnel,
+ * and the inner packet's family into *iaf with data at its header; NULL
+ * when dropped. */
+static struct tunnel *
+tun_decap(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf *m, uint8_t *iaf)
+{
+	struct pkt_meta *pm = pkt_meta(m);
+	const uint8_t *p;
+	uint32_t off = pm->l3_len, key = 0;
+	bool has_key = false;
+	struct tunnel *t;
+	uint8_t otos, itos;
+	int why, e;
+
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
+		pkt_drop(st, m, DROP_TUN_TRUNCATED);
+		return NULL;
+	}
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	if (proto == IPPROTO_GRE_) {
+		uint16_t fl, type;
+
+		if (rte_pktmbuf_data_len(m) < off + 4) {
+			pkt_drop(st, m, DROP_GRE_BAD_HEADER);
+			return NULL;
+		}
+		fl = wire_get16(p + off);
+		type = wire_get16(p + off + 2);
+		/* RFC 2784 2.3, 2.5: version 0, reserved bits 1-5 zero (RFC
+		 * 2890 gives K and S); the checksum and sequence numbers are
+		 * not ours to check or order: refused, counted. */
+		if (fl & (GRE_R | GRE_VER | GRE_RESERVED0)) {
+			pkt_drop(st, m, DROP_GRE_BAD_HEADER);
+			return NULL;
+		}
+		if (fl & GRE_C) {
+			pkt_drop(st, m, DROP_GRE_CHECKSUM);
+			return NULL;
+		}
+		if (fl & GRE_S) {
+			pkt_drop(st, m, DROP_GRE_SEQUENCE);
+			return NULL;
+		}
+		off += 4;
+		if (fl & GRE_K) {
+			if (rte_pktmbuf_data_len(m) < off + 4) {
+				pkt_drop(st, m, DROP_GRE_BAD_HEADER);
+				return NULL;
+			}
+			memcpy(&key, p + off, 4);
+			has_key = true;
+			off += 4;
+		}
+		if (type == ETHERTYPE_IPV4) {
+			*iaf = 4;
+		} else if (type == ETHERTYPE_IPV6) {
+			*iaf = 6;
+		} else {
+			pkt_drop(st, m, DROP_GRE_PROTOCOL);
+			return NULL;
+		}
+	} else {
+		*iaf = proto == IPPROTO_IPIP_ ? 4 : 6;
+	}
+	t = tun_find(st->tun, oaf, proto, oaf == 6 ? p + 8 : p + 12, oaf == 6 ? p + 24 : p + 16,
+		     has_key, key, &why);
+	if (t == NULL || !(t->inner & inner_bit(*iaf))) {
+		pkt_drop(st, m, t == NULL ? (enum drop_reason)why : DROP_TUN_BAD_INNER);
+		return NULL;
+	}
+	if (rte_pktmbuf_data_len(m) < off + (*iaf == 6 ? IPV6_HDR_LEN : IPV4_MIN_HDR_LEN)) {
+		pkt_drop(st, m, DROP_TUN_TRUNCATED);
+		return NULL;
+	}
+	if (p[off] >> 4 != *iaf) {
+		pkt_drop(st, m, DROP_TUN_BAD_INNER);
+		return NULL;
+	}
+	if (pm->depth >= TUN_MAX_DEPTH) {
+		pkt_drop(st, m, DROP_TUN_TOO_DEEP);
+		return NULL;
+	}
+	otos = oaf == 6 ? (uint8_t)(wire_get32(p) >> 20) : p[1];
+	itos = *iaf == 6 ? (uint8_t)(wire_get32(p + off) >> 20) : p[off + 1];
+	e = tun_ecn(otos & ECN_MASK, itos & ECN_MASK);
+	if (e < 0) {
+		pkt_drop(st, m, DROP_TUN_ECN);
+		return NULL;
+	}
+	pkt_adj(m, (uint16_t)off);
+	if ((uint8_t)e != (itos & ECN_MASK))
+		tun_set_ecn(m, *iaf, (uint8_t)e);
+	pm->depth++;
+	pm->ifindex = t->ifp->index;
+	pm->af = *iaf;
+	pm->flags = 0;
+	pm->conn = NULL;
+	pm->l3_len = 0;
+	return t;
+}
+
+/* A run of outer packets of protocol proto to us: each to its tunnel,
+ * then runs of one tunnel and inner family to IP input on the tunnel. */
+static __rte_always_inline void
+tun_input(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint8_t key[SONDE_BURST + RUN_PAD];
+	struct sonde_if *ifs[SONDE_BURST];
+	uint16_t k = 0, j;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t iaf = 0;
+		struct tunnel *t = tun_decap(st, oaf, proto, m, &iaf);
+		struct sonde_if *ifp;
+
+		if (t == NULL)
+			continue;
+		ifp = t->ifp;
+		ifp->rx_pkts++;
+		ifp->rx_bytes += rte_pktmbuf_pkt_len(m);
+		if (unlikely(ifp->pcap != NULL))
+			pcap_capture_write(ifp->pcap, m, st->now);
+		ifs[k] = ifp;
+		key[k] = (uint8_t)(ifp->index << 1 | af_idx(iaf));
+		pkts[k++] = m;
+	}
+	st->stats.tun_decap += k;
+	run_close(key, k);
+	for (uint16_t i = 0; i < k; i += j) {
+		j = run_len(key, i);
+		st->l3_input[key[i] & 1](st, ifs[i], pkts + i, j);
+	}
+}
+
+#define TUN_INPUT(name, oaf, proto)                                                   \
+	static void name(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n) \
+	{                                                                             \
+		tun_input(st, oaf, proto, pkts, n);                                   \
+	}
+TUN_INPUT(tun_in4_ipip, 4, IPPROTO_IPIP_)
+TUN_INPUT(tun_in4_ipv6, 4, IPPROTO_IPV6_)
+TUN_INPUT(tun_in4_gre, 4, IPPROTO_GRE_)
+TUN_INPUT(tun_in6_ipip, 6, IPPROTO_IPIP_)
+TUN_INPUT(tun_in6_ipv6, 6, IPPROTO_IPV6_)
+TUN_INPUT(tun_in6_gre, 6, IPPROTO_GRE_)
+
+/* --- the interface kind --- */
+
+static int tun_create(struct sonde_stack *st, struct sonde_if *ifp,
+		      const struct sonde_if_conf *conf);
+
+const struct if_kind tun_kind = {
+	.name = "tunnel",
+	.l2_len = 0,
+	.dlt = DLT_RAW,
+	.resolve = tun_resolve,
+	.xmit = tun_xmit,
+	.output = tun_output,
+	.create = tun_create,
+};
+
+static int
+tun_create(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde_if_conf *conf)
+{
+	const struct sonde_tunnel_conf *c = &conf->tunnel;
+	struct tun_state *ts = st->tun;
+	struct tunnel *t;
+	int oaf, why;
+
+	if ((unsigned)c->mode >= SONDE_TUNNEL_MODES)
+		return -EINVAL;
+	oaf = tun_oaf[c->mode];
+	if (c->local.af != (oaf == 6 ? AF_INET6 : AF_INET) ||
+	    c->remote.af != (oaf == 6 ? AF_INET6 : AF_INET) || c->encap_limit < -1 ||
+	    c->encap_limit > 255 || (c->has_key && tun_proto[c->mode] != IPPROTO_GRE_))
+		return -EINVAL;
+	if (ts->n == SONDE_MAX_IFS)
+		return -ENOSPC;
+	t = rte_zmalloc("sonde_tunnel", sizeof(*t), RTE_CACHE_LINE_SIZE);
+	if (t == NULL)
+		return -ENOMEM;
+	t->ifp = ifp;
+	t->mode = (uint8_t)c->mode;
+	t->oaf = (uint8_t)oaf;
+	t->proto = tun_proto[c->mode];
+	t->inner = tun_inner[c->mode];
+	t->ttl = c->ttl ? c->ttl : 64;
+	t->tel = oaf == 6 ? (c->encap_limit == 0 ? TUN_TEL_DEFAULT : c->encap_limit) : -1;
+	t->has_key = c->has_key;
+	t->key = rte_cpu_to_be_32(c->key);
+	memcpy(t->local, c->local.addr.v6, oaf == 6 ? 16 : 4);
+	memcpy(t->remote, c->remote.addr.v6, oaf == 6 ? 16 : 4);
+	if (tun_find(ts, t->oaf, t->proto, t->remote, t->local, t->has_key, t->key, &why)) {
+		rte_free(t);
+		return -EEXIST;
+	}
+	ifp->priv = t;
+	/* Linux's default: the Ethernet MTU less the outer headers. */
+	ifp->mtu = (uint16_t)(1500 - tun_hdr_len(t, t->tel));
+	ts->t[ts->n++] = t;
+	return 0;
+}
+
+static void
+tun_if_detach(struct sonde_stack *st, struct sonde_if *ifp)
+{
+	struct tun_state *ts = st->tun;
+
+	if (ifp->kind != &tun_kind || ts == NULL)
+		return;
+	for (unsigned i = 0; i < ts->n; i++)
+		if (ts->t[i] == ifp->priv) {
+			ts->t[i] = ts->t[--ts->n];
+			break;
+		}
+	rte_free(ifp->priv);
+	ifp->priv = NULL;
+}
+
+static int
+tun_init(struct sonde_stack *st, const struct sonde_conf *conf)
+{
+	(void)conf;
+	st->tun = rte_zmalloc("sonde_tun_state", sizeof(*st->tun), RTE_CACHE_LINE_SIZE);
+	if (st->tun == NULL)
+		return -ENOMEM;
+	return if_kind_register(st, SONDE_IF_TUNNEL, &tun_kind)
+		       ?: proto_ip_register(st, 4, IPPROTO_IPIP_, tun_in4_ipip)
+		       ?: proto_ip_register(st, 4, IPPROTO_IPV6_, tun_in4_ipv6)
+		       ?: proto_ip_register(st, 4, IPPROTO_GRE_, tun_in4_gre)
+		       ?: proto_ip_register(st, 6, IPPROTO_IPIP_, tun_in6_ipip)
+		       ?: proto_ip_register(st, 6, IPPROTO_IPV6_, tun_in6_ipv6)
+		       ?: proto_ip_register(st, 6, IPPROTO_GRE_, tun_in6_gre);
+}
+
+static void
+tun_fini(struct sonde_stack *st)
+{
+	rte_free(st->tun);
+	st->tun = NULL;
+}
+
+const struct sonde_layer tun_layer = {
+	.name = "tunnel",
+	.init = tun_init,
+	.fini = tun_fini,
+	.if_detach = tun_if_detach,
+};

@@ -1,0 +1,129 @@
+#!/bin/bash
+#
+# vm-tunnels: sonde's tunnels against Linux's own tunnel devices, in
+# Debian's kernel under qemu (tests/vm), one of each mode between the
+# guest and sonded: ipip, sit, ip6ip6 (with the encapsulation limit option
+# Linux adds by default, and with `encaplimit none`), ipip6, gre without
+# and with a key, ip6gre.  Through each the guest pings sonded's inner
+# address(es), all answered, and fetches BYTES bytes from sonded's HTTP
+# service over TCP, checked byte for byte (md5 against the service's
+# known body); the tunnels' interface counters and tunnel.decap /
+# tunnel.encap show the packets went through them, and sonded exits with
+# no mbuf held.
+#
+#   tests/integration/vm-tunnels.sh BUILD_DIR
+. "$(dirname "$0")/lib.sh"
+
+N=3
+BYTES=${VM_TUNNEL_BYTES:-10485760}
+ME=10.98.0.2
+GUEST=10.98.0.1
+
+vm_needs
+
+# name mode sonded-local guest-local (outer) | inner v4 (.2 sonded, .1
+# guest, /30) | inner v6 (::2 sonded, ::1 guest, /64) | guest's extra ip
+# link args.  Outer IPv6 pairs differ per ip6tnl device: Linux keeps one
+# ip6tnl per address pair whatever its mode.
+TUNNELS=(
+	"ip.tun0 ipip 10.98.0.2 10.98.0.1 192.168.10 - -"
+	"ip.tun1 sit 10.98.0.2 10.98.0.1 - fd10:11 -"
+	"ip.tun2 ip6ip6 fd00:98::2 fd00:98::1 - fd10:12 -"
+	"ip.tun3 ip6ip6 fd00:98::12 fd00:98::11 - fd10:13 encaplimit=none"
+	"ip.tun4 ipip6 fd00:98::22 fd00:98::21 192.168.14 - -"
+	"ip.tun5 gre 10.98.0.2 10.98.0.1 192.168.15 fd10:15 -"
+	"ip.tun6 gre 10.98.0.2 10.98.0.1 192.168.16 fd10:16 key=42"
+	"ip.tun7 ip6gre fd00:98::2 fd00:98::1 192.168.17 fd10:17 -"
+)
+
+ARGS=(--addr dpdk0=$ME/24 --addr dpdk0=fd00:98::2/64 --addr dpdk0=fd00:98::12/64
+	--addr dpdk0=fd00:98::22/64 --service tcp:8080=http)
+GUEST_TUN=
+PINGS=0
+FETCHES=0
+i=0
+for t in "${TUNNELS[@]}"; do
+	read -r name mode loc rem in4 in6 extra <<<"$t"
+	spec="$name,mode=$mode,local=$loc,remote=$rem"
+	[ "$extra" = - ] || spec="$spec,$extra"
+	ARGS+=(--tunnel "$spec")
+	[ "$in4" = - ] || ARGS+=(--addr "$name=$in4.2/30")
+	[ "$in6" = - ] || ARGS+=(--addr "$name=$in6::2/64")
+	# The guest's device of the same mode, its address(es), the pings and
+	# one fetch: IPv4 inside where the mode has it, else IPv6.
+	case $mode in
+	ipip | sit | gre) kind="type $mode" ;;
+	ip6ip6 | ipip6) kind="type ip6tnl mode $mode" ;;
+	ip6gre) kind="type ip6gre" ;;
+	esac
+	gx=
+	case $extra in
+	key=*) gx="key ${extra#key=}" ;;
+	encaplimit=none) gx="encaplimit none" ;;
+	esac
+	g=g$i
+	GUEST_TUN+="
+ip link add $g $kind local $rem remote $loc $gx || rc=1
+sysctl -qw net.ipv6.conf.$g.accept_dad=0 net.ipv6.conf.$g.router_solicitations=0 2>/dev/null
+ip link set $g up || rc=1"
+	if [ "$in4" != - ]; then
+		GUEST_TUN+="
+ip addr add $in4.1/30 dev $g || rc=1
+if ping -c $N -w 30 $in4.2 >/dev/null; then echo \"PING $name $in4.2 OK\"; else echo \"PING $name $in4.2 FAILED\"; rc=1; fi"
+		PINGS=$((PINGS + 1))
+		host=$in4.2
+	fi
+	if [ "$in6" != - ]; then
+		GUEST_TUN+="
+ip -6 addr add $in6::1/64 dev $g nodad || rc=1
+if ping -6 -c $N -w 30 $in6::2 >/dev/null; then echo \"PING $name $in6::2 OK\"; else echo \"PING $name $in6::2 FAILED\"; rc=1; fi"
+		PINGS=$((PINGS + 1))
+		[ "$in4" != - ] || host=$in6::2
+	fi
+	# busybox's nc (its static wget crashes in the guest): the body has
+	# no newline, so it is the last line after the headers.
+	GUEST_TUN+="
+echo \"FETCH $name \$(printf 'GET /bytes/$BYTES HTTP/1.0\\r\\n\\r\\n' | nc -w 60 $host 8080 | tail -n 1 | md5sum)\""
+	FETCHES=$((FETCHES + 1))
+	i=$((i + 1))
+done
+
+sonded_netns
+tap_new TAP
+sonded_start "$TAP" "${ARGS[@]}"
+vm_link "$TAP"
+
+cat >"$IT_DIR/guest.sh" <<GUEST
+rc=0
+sysctl -qw net.ipv6.conf.eth0.accept_dad=0 net.ipv6.conf.eth0.router_solicitations=0
+ip addr add $GUEST/24 dev eth0 || rc=1
+for a in fd00:98::1 fd00:98::11 fd00:98::21; do ip -6 addr add \$a/64 dev eth0 nodad || rc=1; done
+modprobe ipip; modprobe sit; modprobe ip6_tunnel; modprobe ip_gre; modprobe ip6_gre
+$GUEST_TUN
+ip -d link show | grep -A1 '^[0-9]*: g[0-9]' | grep -v '^--'
+exit \$rc
+GUEST
+
+vm_boot "$IT_DIR/guest.sh" 240
+expect_eq "guest script's exit status" "$VM_RC" 0
+expect_eq "pings through the tunnels all answered" "$(grep -c '^PING .* OK$' "$IT_DIR/guest.out")" $PINGS
+
+WANT=$(/usr/bin/python3 -c "
+import hashlib, string
+a = (string.digits + string.ascii_lowercase + string.ascii_uppercase + '+/').encode()
+n = $BYTES
+print(hashlib.md5((a * (n // 64 + 1))[:n]).hexdigest())")
+for t in "${TUNNELS[@]}"; do
+	read -r name _ <<<"$t"
+	got=$(awk -v n="$name" '$1 == "FETCH" && $2 == n { print $3 }' "$IT_DIR/guest.out")
+	expect_eq "$BYTES bytes through $name, md5" "$got" "$WANT"
+done
+
+sonded_stop
+for t in "${TUNNELS[@]}"; do
+	read -r name _ <<<"$t"
+	expect_counter_ge "if.$name.rx_packets" $N
+	expect_counter_ge "if.$name.tx_packets" $N
+done
+expect_counter_ge tunnel.decap $((PINGS * N + FETCHES))
+expect_counter_ge tunnel.encap $((PINGS * N + FETCHES))
