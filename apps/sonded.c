@@ -139,17 +139,21 @@ usage(FILE *f)
 		"  --addr IF=ADDR/LEN      + an IPv4 or IPv6 address and its on-link prefix\n"
 		"  --tunnel NAME,mode=MODE,local=ADDR,remote=ADDR[,key=K][,ttl=N][,encaplimit=N]\n"
 		"                          + a tunnel interface NAME (e.g. ip.tun0): MODE ipip,\n"
-		"                            sit, ip6ip6, ipip6, gre or ip6gre, as Linux's devices;\n"
-		"                            local and remote the outer addresses (IPv6 for ip6*);\n"
+		"                            sit, ip6ip6, ipip6, gre or ip6gre, as Linux's "
+		"devices;\n"
+		"                            local and remote the outer addresses (IPv6 for "
+		"ip6*);\n"
 		"                            key a GRE key; ttl the outer TTL (default 64);\n"
-		"                            encaplimit N or none (ip6ip6, ipip6, ip6gre: RFC 2473,\n"
+		"                            encaplimit N or none (ip6ip6, ipip6, ip6gre: RFC "
+		"2473,\n"
 		"                            default 4); MTU 1500 less the outer headers (--mtu)\n"
 		"  --route DEST/LEN via GW + a route, GW on a connected prefix; DEST \"default\"\n"
 		"                            is 0.0.0.0/0 or ::/0 by GW's family (or say\n"
 		"                            default4, default6)\n"
 		"  --forward                 route packets not addressed to sonded (RFC 1812)\n"
 		"  --pcap IF=FILE          + record every frame IF sends or receives\n"
-		"  --mtu IF=N              + the interface's MTU, at least 1280 (default the PMD's)\n"
+		"  --mtu IF=N              + the interface's MTU, at least 1280 (default the "
+		"PMD's)\n"
 		"  --frag-timeout MS         reassembly timeout in milliseconds (default 30000)\n"
 		"  --ping DEST[,COUNT]       COUNT (default 1) echo requests to DEST, 1 a second\n"
 		"  --service PROTO:PORT=KIND\n"
@@ -494,7 +498,8 @@ tunnel_parse(struct tun_opt *t, const char *arg)
 		if (strcmp(tok, "mode") == 0) {
 			unsigned m;
 
-			for (m = 0; m < SONDE_TUNNEL_MODES && strcmp(val, tunnel_modes[m]) != 0; m++)
+			for (m = 0; m < SONDE_TUNNEL_MODES && strcmp(val, tunnel_modes[m]) != 0;
+			     m++)
 				;
 			if (m == SONDE_TUNNEL_MODES)
 				return "mode: expected ipip, sit, ip6ip6, ipip6, gre or ip6gre";

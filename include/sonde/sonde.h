@@ -155,10 +155,10 @@ struct sonde_if_conf {
 	enum sonde_if_type type;
 	const char *name;	 /* default for ports "dpdkN", N the port id; drivers need one */
 	uint16_t port_id, queue; /* SONDE_IF_PORT */
-	struct sonde_if_driver driver; /* SONDE_IF_DRIVER */
-	uint8_t mac[6];		       /* SONDE_IF_DRIVER: its unicast MAC */
-	uint16_t mtu;		       /* SONDE_IF_DRIVER: default 1500 */
-	bool no_linklocal;	       /* no fe80:: address from the MAC (and no DAD for it) */
+	struct sonde_if_driver driver;	 /* SONDE_IF_DRIVER */
+	uint8_t mac[6];			 /* SONDE_IF_DRIVER: its unicast MAC */
+	uint16_t mtu;			 /* SONDE_IF_DRIVER: default 1500 */
+	bool no_linklocal;		 /* no fe80:: address from the MAC (and no DAD for it) */
 	struct sonde_tunnel_conf tunnel; /* SONDE_IF_TUNNEL */
 };
 

@@ -83,6 +83,7 @@ enum tcp_state {
 #define TF_ACTIVE 0x40000     /* opened actively (connect), for tcpsinfo_t */
 #define TF_LOCAL 0x80000      /* to one of our own addresses (by lo0) */
 #define TF_FIN_ACKED 0x100000 /* our FIN is acknowledged */
+#define TF_MORE 0x200000      /* the last send said more follows: hold a short tail */
 
 /* tcp_cb.timer_kind: what the one timer of a connection is for (RFC 6298
  * retransmission, zero-window probe, keepalive, 2MSL, connection

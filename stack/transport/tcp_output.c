@@ -436,7 +436,10 @@ tcp_hold(const struct sonde_sock *s, uint32_t len, uint32_t avail, bool fin)
 	 * override, without its timer). */
 	if (len < avail)
 		return tp->snd_max != tp->snd_una && len < tp->snd_max_wnd / 2;
-	/* All we have, and less than a segment. */
+	/* All we have, and less than a segment: held while the writer said
+	 * more follows (SONDE_MSG_MORE), else by Nagle. */
+	if (tp->tf & TF_MORE)
+		return true;
 	if (s->flags & SOCK_F_NODELAY)
 		return false;
 	return tp->snd_max != tp->snd_una;

@@ -609,8 +609,14 @@ tcp_send(struct sonde_sock *s, const void *buf, size_t len, int flags)
 	}
 	if (done == 0)
 		return -ENOBUFS;
-	if (!(flags & SONDE_MSG_MORE))
-		tcp_output(s);
+	/* More to come holds a short last segment, never full ones (as
+	 * Linux's MSG_MORE): holding them all, a writer that filled the
+	 * buffer with SONDE_MSG_MORE waited for room that nothing made. */
+	if (flags & SONDE_MSG_MORE)
+		tp->tf |= TF_MORE;
+	else
+		tp->tf &= ~TF_MORE;
+	tcp_output(s);
 	tcp_flush(st);
 	return (ssize_t)done;
 }

@@ -357,6 +357,20 @@ tun_find(const struct tun_state *ts, uint8_t oaf, uint8_t proto, const uint8_t *
 	return NULL;
 }
 
+/* Whether a tunnel of protocol proto has local address dst. */
+static bool
+tun_any(const struct tun_state *ts, uint8_t oaf, uint8_t proto, const uint8_t *dst)
+{
+	for (unsigned i = 0; i < ts->n; i++) {
+		const struct tunnel *t = ts->t[i];
+
+		if (t->oaf == oaf && t->proto == proto &&
+		    memcmp(t->local, dst, oaf == 6 ? 16 : 4) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* RFC 6040 4.2: the inner ECN field after decapsulation, from the outer
  * one; -1: drop (CE outside a packet that is not ECN-capable). */
 static int
@@ -379,8 +393,9 @@ tun_set_ecn(struct rte_mbuf *m, uint8_t iaf, uint8_t e)
 		uint8_t old = p[1];
 
 		p[1] = (uint8_t)((old & ~ECN_MASK) | e);
-		wire_put16(p + 10, wire_cksum_adjust(wire_get16(p + 10), (wire_get16(p) & 0xff00) | old,
-						     wire_get16(p)));
+		wire_put16(p + 10,
+			   wire_cksum_adjust(wire_get16(p + 10), (wire_get16(p) & 0xff00) | old,
+					     wire_get16(p)));
 	} else {
 		p[1] = (uint8_t)((p[1] & ~(ECN_MASK << 4)) | e << 4);
 	}
@@ -405,6 +420,17 @@ tun_decap(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf *m
 		return NULL;
 	}
 	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	if (!tun_any(st->tun, oaf, proto, oaf == 6 ? p + 24 : p + 16)) {
+		/* No tunnel of this mode ends here: to the sender, a protocol
+		 * we do not have (RFC 1122 3.2.2.1; RFC 8200 4's parameter
+		 * problem at the next header), as for one nobody registered. */
+		if (oaf == 4)
+			icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0);
+		else
+			icmp6_error(st, m, ICMP6_PARAM_PROB, 1, ipv6_nh_field(m));
+		pkt_drop(st, m, DROP_TUN_NO_MATCH);
+		return NULL;
+	}
 	if (proto == IPPROTO_GRE_) {
 		uint16_t fl, type;
 
@@ -521,10 +547,10 @@ tun_input(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf **
 	}
 }
 
-#define TUN_INPUT(name, oaf, proto)                                                   \
+#define TUN_INPUT(name, oaf, proto)                                                  \
 	static void name(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n) \
-	{                                                                             \
-		tun_input(st, oaf, proto, pkts, n);                                   \
+	{                                                                            \
+		tun_input(st, oaf, proto, pkts, n);                                  \
 	}
 TUN_INPUT(tun_in4_ipip, 4, IPPROTO_IPIP_)
 TUN_INPUT(tun_in4_ipv6, 4, IPPROTO_IPV6_)

@@ -36,7 +36,14 @@ TUNNELS=(
 	"ip.tun7 ip6gre fd00:98::2 fd00:98::1 192.168.17 fd10:17 -"
 )
 
-ARGS=(--addr dpdk0=$ME/24 --addr dpdk0=fd00:98::2/64 --addr dpdk0=fd00:98::12/64
+# VM_TUNNELS=REGEX keeps those whose line matches (by hand, to look at one).
+if [ -n "${VM_TUNNELS:-}" ]; then
+	keep=()
+	for t in "${TUNNELS[@]}"; do [[ $t =~ $VM_TUNNELS ]] && keep+=("$t"); done
+	TUNNELS=("${keep[@]}")
+fi
+
+ARGS=(--pcap ip.tun0=$IT_DIR/tun0.pcap --pcap dpdk0=$IT_DIR/dpdk0.pcap --addr dpdk0=$ME/24 --addr dpdk0=fd00:98::2/64 --addr dpdk0=fd00:98::12/64
 	--addr dpdk0=fd00:98::22/64 --service tcp:8080=http)
 GUEST_TUN=
 PINGS=0

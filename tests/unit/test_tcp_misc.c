@@ -580,6 +580,53 @@ test_nodelay(void **state)
 	nagle(true);
 }
 
+/* SONDE_MSG_MORE holds only a short tail: a writer that fills the send
+ * buffer with it (as the HTTP service does, a body in chunks) sees its
+ * full segments leave at once, and the tail with the last send without
+ * it.  (Holding everything, the writer got -EAGAIN from a full buffer
+ * that nothing would ever drain.) */
+static void
+test_msg_more(void **state)
+{
+	static uint8_t buf[4096];
+	struct sonde_sock *ls, *cs, *ss;
+	unsigned full = 0, tail = 0;
+	struct pair *p;
+	size_t sent = 0, got = 0;
+	ssize_t r;
+
+	(void)state;
+	p = pair_up(NULL, AF_INET, &ls, &cs, &ss);
+	pair_log(p);
+	while ((r = sonde_send(cs, buf, 1000, SONDE_MSG_MORE)) > 0)
+		sent += (size_t)r;
+	assert_int_equal(r, -EAGAIN);
+	assert_true(sent >= cs->sndbuf);
+	pair_wait(p, MS); /* the frames to the wire */
+	for (unsigned i = 0; i < p->n_log; i++)
+		if (p->log[i].to_b && p->log[i].len > 0)
+			full += p->log[i].len == cs->tcp.mss;
+	assert_true(full >= 1); /* the initial window's, at once */
+	for (unsigned i = 0; i < p->n_log; i++)
+		assert_true(!p->log[i].to_b || p->log[i].len == 0 || p->log[i].len == cs->tcp.mss);
+	/* Read it all: what ACKs bring goes on; the short tail waits. */
+	for (unsigned i = 0; i < 2000 && got < sent - sent % cs->tcp.mss; i++) {
+		pair_wait(p, MS);
+		while ((r = sonde_recv(ss, buf, sizeof(buf), 0)) > 0)
+			got += (size_t)r;
+	}
+	assert_int_equal(got, sent - sent % cs->tcp.mss);
+	pair_wait(p, 100 * MS); /* the last ACK back, delayed or not */
+	assert_true(cs->tcp.sb_bytes < cs->tcp.mss && cs->tcp.sb_bytes == sent % cs->tcp.mss);
+	assert_int_equal(sonde_send(cs, buf, 1, 0), 1);
+	pair_wait(p, 10 * MS);
+	for (unsigned i = 0; i < p->n_log; i++)
+		if (p->log[i].to_b && p->log[i].len > 0 && p->log[i].len < cs->tcp.mss)
+			tail++;
+	assert_int_equal(tail, 1);
+	pair_end(p, cs, ss, ls, NULL);
+}
+
 /* RFC 1122 4.2.3.6: probes after KEEPIDLE, every KEEPINTVL; answered,
  * the connection stays; unanswered KEEPCNT times, it is dropped. */
 static void
@@ -757,6 +804,7 @@ main(void)
 		pair_test(test_delayed_ack),
 		pair_test(test_nagle),
 		pair_test(test_nodelay),
+		pair_test(test_msg_more),
 		pair_test(test_keepalive),
 		pair_test(test_syncookies),
 		pair_test(test_ecn),

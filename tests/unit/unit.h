@@ -35,7 +35,7 @@
 #define UNIT_MAX_RX 512
 #define UNIT_MAX_TX 1024
 #define UNIT_MAX_LINKS 4
-#define UNIT_MAX_STATS 192
+#define UNIT_MAX_STATS 256
 #define UNIT_FRAME_MAX 2048
 #define UNIT_T0 (1000ull * 1000000000ull) /* the fake clock starts at 1000 s */
 #define MS (1000000ull)
