@@ -43,7 +43,7 @@ if [ -n "${VM_TUNNELS:-}" ]; then
 	TUNNELS=("${keep[@]}")
 fi
 
-ARGS=(--pcap ip.tun0=$IT_DIR/tun0.pcap --pcap dpdk0=$IT_DIR/dpdk0.pcap --addr dpdk0=$ME/24 --addr dpdk0=fd00:98::2/64 --addr dpdk0=fd00:98::12/64
+ARGS=(--addr dpdk0=$ME/24 --addr dpdk0=fd00:98::2/64 --addr dpdk0=fd00:98::12/64
 	--addr dpdk0=fd00:98::22/64 --service tcp:8080=http)
 GUEST_TUN=
 PINGS=0
@@ -100,11 +100,18 @@ tap_new TAP
 sonded_start "$TAP" "${ARGS[@]}"
 vm_link "$TAP"
 
+PROG="#include <sonde/ip_provider.h>
+usdt:$SONDED:ip:receive { @rx[((struct ifinfo_t *)arg3)->if_name] = count(); }
+usdt:$SONDED:ip:send { @tx[((struct ifinfo_t *)arg3)->if_name] = count(); }"
+bpf_start BT "$IT_DIR/count.out" -e "$PROG"
+
 cat >"$IT_DIR/guest.sh" <<GUEST
 rc=0
 sysctl -qw net.ipv6.conf.eth0.accept_dad=0 net.ipv6.conf.eth0.router_solicitations=0
 ip addr add $GUEST/24 dev eth0 || rc=1
 for a in fd00:98::1 fd00:98::11 fd00:98::21; do ip -6 addr add \$a/64 dev eth0 nodad || rc=1; done
+if ping -c $N -w 30 $ME >/dev/null; then echo "PING dpdk0 $ME OK"; else echo "PING dpdk0 $ME FAILED"; rc=1; fi
+if ping -6 -c $N -w 30 fd00:98::2 >/dev/null; then echo "PING dpdk0 fd00:98::2 OK"; else echo "PING dpdk0 fd00:98::2 FAILED"; rc=1; fi
 modprobe ipip; modprobe sit; modprobe ip6_tunnel; modprobe ip_gre; modprobe ip6_gre
 $GUEST_TUN
 ip -d link show | grep -A1 '^[0-9]*: g[0-9]' | grep -v '^--'
@@ -113,7 +120,8 @@ GUEST
 
 vm_boot "$IT_DIR/guest.sh" 240
 expect_eq "guest script's exit status" "$VM_RC" 0
-expect_eq "pings through the tunnels all answered" "$(grep -c '^PING .* OK$' "$IT_DIR/guest.out")" $PINGS
+expect_eq "pings through the tunnels and to dpdk0, all answered" \
+	"$(grep -c '^PING .* OK$' "$IT_DIR/guest.out")" $((PINGS + 2))
 
 WANT=$(/usr/bin/python3 -c "
 import hashlib, string
@@ -125,6 +133,26 @@ for t in "${TUNNELS[@]}"; do
 	got=$(awk -v n="$name" '$1 == "FETCH" && $2 == n { print $3 }' "$IT_DIR/guest.out")
 	expect_eq "$BYTES bytes through $name, md5" "$got" "$WANT"
 done
+
+bpf_stop "$BT"
+say "bpftrace printed:"
+sed 's/^/    /' "$IT_DIR/count.out"
+probe_count() { awk -v k="@$1[$2]:" '$1 == k { print $2 }' "$IT_DIR/count.out"; }
+sum_rx=0
+sum_tx=0
+for t in "${TUNNELS[@]}"; do
+	read -r name _ <<<"$t"
+	rx=$(probe_count rx "$name")
+	tx=$(probe_count tx "$name")
+	expect_ge "ip:receive on $name" "${rx:-0}" $N
+	expect_ge "ip:send on $name" "${tx:-0}" $N
+	sum_rx=$((sum_rx + ${rx:-0}))
+	sum_tx=$((sum_tx + ${tx:-0}))
+done
+# Each tunnelled packet again on dpdk0, outer (and the link's own: ARP is
+# not IP, the pings to dpdk0 and ND are).
+expect_ge "ip:receive on dpdk0 (the tunnels' outer packets and more)" "$(probe_count rx dpdk0)" $sum_rx
+expect_ge "ip:send on dpdk0 (the tunnels' outer packets and more)" "$(probe_count tx dpdk0)" $sum_tx
 
 sonded_stop
 for t in "${TUNNELS[@]}"; do
