@@ -33,9 +33,15 @@
  * for the peer's ACK number and timestamp echo.  The clock moves 1 us per
  * packet, so the stack's timers run as they would.
  *
+ * The tunnel cases forward fwd4's packet through an IPIP tunnel (RFC
+ * 2003): ipip_encap into one (routed to the tunnel, out port 1 in an outer
+ * header to the tunnel's far end), ipip_decap out of one (the request
+ * arrives in an outer header on port 0 and its inner packet is forwarded
+ * out port 1), to set against fwd4.
+ *
  *   replay [EAL args] -- CASE [PACKETS [BURST]]
  *   CASE: macswap icmp4_echo icmp6_echo udp4_echo udp6_echo fwd4 fwd6
- *	   tcp4_bulk tcp6_bulk tcp4_rr tcp6_rr
+ *	   ipip_encap ipip_decap tcp4_bulk tcp6_bulk tcp4_rr tcp6_rr
  *
  * Prints "replay CASE packets N ns_per_pkt X answered M"; exits 1 if the
  * stack did not answer (or forward) every packet, or (TCP) deliver every
@@ -227,10 +233,17 @@ frame_ns(struct replay *r, unsigned i, uint8_t *p)
 
 /* The request to replay: 64-byte frames for IPv4, 78 for IPv6 (bench/run's
  * sizes); to us on port 0, or through us to the peer on port 1. */
+/* A forwarding case: fwd4, fwd6 and the tunnel ones. */
+static bool
+case_fwd(const char *c)
+{
+	return strncmp(c, "fwd", 3) == 0 || strncmp(c, "ipip", 4) == 0;
+}
+
 static int
 frame_request(struct replay *r, const char *c)
 {
-	bool fwd = strncmp(c, "fwd", 3) == 0;
+	bool fwd = case_fwd(c);
 	bool v6 = strstr(c, "6") != NULL;
 	bool icmp = strncmp(c, "icmp", 4) == 0;
 	uint16_t l4len = v6 ? 24 : 30;
@@ -245,7 +258,9 @@ frame_request(struct replay *r, const char *c)
 					  icmp ? IPPROTO_ICMPV6 : IPPROTO_UDP, 64, l4len, &l4);
 	} else {
 		r->frame_len = frame_ipv4(p, r->mac[0], peer_mac[0], addr4(77, 2),
-					  fwd ? addr4(78, 2) : addr4(77, 1),
+					  !fwd				 ? addr4(77, 1)
+					  : strcmp(c, "ipip_encap") == 0 ? addr4(79, 2)
+									 : addr4(78, 2),
 					  icmp ? IPPROTO_ICMP : IPPROTO_UDP, l4len, &l4);
 	}
 	memset(l4, 0, l4len);
@@ -272,6 +287,16 @@ frame_request(struct replay *r, const char *c)
 			rte_ipv4_udptcp_cksum((struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN), l4);
 
 		memcpy(l4 + 6, &ck, 2);
+	}
+	if (strcmp(c, "ipip_decap") == 0) {
+		/* fwd4's packet, in an outer header from the tunnel's far end. */
+		uint8_t inner[256];
+		uint16_t ilen = (uint16_t)(r->frame_len - RTE_ETHER_HDR_LEN);
+
+		memcpy(inner, p + RTE_ETHER_HDR_LEN, ilen);
+		r->frame_len = frame_ipv4(p, r->mac[0], peer_mac[0], addr4(77, 2), addr4(77, 1),
+					  4 /* IPIP */, ilen, &l4);
+		memcpy(l4, inner, ilen);
 	}
 	return 0;
 }
@@ -649,12 +674,36 @@ tcp_setup(struct replay *r)
 	return 0;
 }
 
+/* ip.tun0, IPIP: for ipip_encap from port 1's address to its peer, with
+ * 10.79.0.0/24 routed through it; for ipip_decap from port 0's peer. */
+static int
+replay_tunnel(struct replay *r)
+{
+	bool enc = strcmp(r->name, "ipip_encap") == 0;
+	struct sonde_if_conf tc = { .type = SONDE_IF_TUNNEL, .name = "ip.tun0" };
+	struct sonde_prefix p, gw;
+	int t;
+
+	tc.tunnel.mode = SONDE_TUNNEL_IPIP;
+	if (sonde_prefix_parse(enc ? "10.78.0.1" : "10.77.0.1", &tc.tunnel.local) != 0 ||
+	    sonde_prefix_parse(enc ? "10.78.0.2" : "10.77.0.2", &tc.tunnel.remote) != 0)
+		return -1;
+	t = sonde_if_create(r->st, &tc);
+	if (t < 0 || sonde_prefix_parse("192.168.79.1/30", &p) != 0 || sonde_addr_add(r->st, t, &p))
+		return -1;
+	if (enc &&
+	    (sonde_prefix_parse("10.79.0.0/24", &p) != 0 ||
+	     sonde_prefix_parse("192.168.79.2", &gw) != 0 || sonde_route_add(r->st, &p, &gw)))
+		return -1;
+	return 0;
+}
+
 static int
 replay_stack(struct replay *r)
 {
 	static const char *const addrs[2][2] = { { "10.77.0.1/24", "fd77::1/64" },
 						 { "10.78.0.1/24", "fd78::1/64" } };
-	struct sonde_conf conf = { .pool = r->pool, .forwarding = strncmp(r->name, "fwd", 3) == 0 };
+	struct sonde_conf conf = { .pool = r->pool, .forwarding = case_fwd(r->name) };
 	struct sonde_prefix p;
 	uint8_t f[128];
 
@@ -676,6 +725,8 @@ replay_stack(struct replay *r)
 			}
 	}
 	if (sonde_udp_service(r->st, 7, SONDE_SERVICE_ECHO) != 0)
+		return -1;
+	if (strncmp(r->name, "ipip", 4) == 0 && replay_tunnel(r) != 0)
 		return -1;
 	/* DAD, on the stack's own clock: a few simulated seconds. */
 	for (r->now = 1; !sonde_ready(r->st) && r->now < 10000000000ull; r->now += 10000000) {
@@ -737,7 +788,7 @@ main(int argc, char **argv)
 			r.burst = 1;
 	}
 	rounds = (packets + r.burst - 1) / r.burst;
-	r.n_ports = strncmp(r.name, "fwd", 3) == 0 ? 2 : 1;
+	r.n_ports = case_fwd(r.name) ? 2 : 1;
 	r.pool = rte_pktmbuf_pool_create("replay", POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (r.pool == NULL)
 		return 1;
