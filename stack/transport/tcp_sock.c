@@ -639,6 +639,7 @@ tcp_send_mbuf(struct sonde_sock *s, struct rte_mbuf *m)
 		return 0;
 	}
 	tcp_sb_append(s, m);
+	tp->tf &= ~TF_MORE; /* a send without SONDE_MSG_MORE lets the tail go */
 	tcp_output(s);
 	tcp_flush(s->st);
 	return len;

@@ -401,6 +401,39 @@ tun_set_ecn(struct rte_mbuf *m, uint8_t iaf, uint8_t e)
 	}
 }
 
+/* The GRE header at off in m (RFC 2784, RFC 2890's key): its key, and
+ * the inner family into *iaf; 0, or the drop reason.  Version 0 and the
+ * reserved bits zero; checksums and sequence numbers are not ours to
+ * check or order: refused, counted. */
+static int
+tun_gre(const struct rte_mbuf *m, uint32_t off, uint32_t *key, bool *has_key, uint8_t *iaf)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	uint16_t fl, type;
+
+	if (len < off + 4)
+		return DROP_GRE_BAD_HEADER;
+	fl = wire_get16(p + off);
+	type = wire_get16(p + off + 2);
+	if (fl & (GRE_R | GRE_VER | GRE_RESERVED0))
+		return DROP_GRE_BAD_HEADER;
+	if (fl & GRE_C)
+		return DROP_GRE_CHECKSUM;
+	if (fl & GRE_S)
+		return DROP_GRE_SEQUENCE;
+	if (fl & GRE_K) {
+		if (len < off + 8)
+			return DROP_GRE_BAD_HEADER;
+		memcpy(key, p + off + 4, 4);
+		*has_key = true;
+	}
+	if (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6)
+		return DROP_GRE_PROTOCOL;
+	*iaf = type == ETHERTYPE_IPV6 ? 6 : 4;
+	return 0;
+}
+
 /* One outer packet (data at its IP header, l3_len its length): its tunnel,
  * and the inner packet's family into *iaf with data at its header; NULL
  * when dropped. */
@@ -413,93 +446,52 @@ tun_decap(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf *m
 	bool has_key = false;
 	struct tunnel *t;
 	uint8_t otos, itos;
-	int why, e;
+	int r, e;
 
 	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
 		pkt_drop(st, m, DROP_TUN_TRUNCATED);
 		return NULL;
 	}
 	p = rte_pktmbuf_mtod(m, const uint8_t *);
-	if (!tun_any(st->tun, oaf, proto, oaf == 6 ? p + 24 : p + 16)) {
-		/* No tunnel of this mode ends here: to the sender, a protocol
-		 * we do not have (RFC 1122 3.2.2.1; RFC 8200 4's parameter
-		 * problem at the next header), as for one nobody registered. */
-		if (oaf == 4)
-			icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0);
-		else
-			icmp6_error(st, m, ICMP6_PARAM_PROB, 1, ipv6_nh_field(m));
-		pkt_drop(st, m, DROP_TUN_NO_MATCH);
-		return NULL;
-	}
 	if (proto == IPPROTO_GRE_) {
-		uint16_t fl, type;
-
-		if (rte_pktmbuf_data_len(m) < off + 4) {
-			pkt_drop(st, m, DROP_GRE_BAD_HEADER);
-			return NULL;
+		r = tun_gre(m, off, &key, &has_key, iaf);
+		if (unlikely(r != 0)) {
+			/* Refused by GRE, unless it came to no tunnel at all. */
+			if (!tun_any(st->tun, oaf, proto, oaf == 6 ? p + 24 : p + 16))
+				r = DROP_TUN_NO_MATCH;
+			goto drop;
 		}
-		fl = wire_get16(p + off);
-		type = wire_get16(p + off + 2);
-		/* RFC 2784 2.3, 2.5: version 0, reserved bits 1-5 zero (RFC
-		 * 2890 gives K and S); the checksum and sequence numbers are
-		 * not ours to check or order: refused, counted. */
-		if (fl & (GRE_R | GRE_VER | GRE_RESERVED0)) {
-			pkt_drop(st, m, DROP_GRE_BAD_HEADER);
-			return NULL;
-		}
-		if (fl & GRE_C) {
-			pkt_drop(st, m, DROP_GRE_CHECKSUM);
-			return NULL;
-		}
-		if (fl & GRE_S) {
-			pkt_drop(st, m, DROP_GRE_SEQUENCE);
-			return NULL;
-		}
-		off += 4;
-		if (fl & GRE_K) {
-			if (rte_pktmbuf_data_len(m) < off + 4) {
-				pkt_drop(st, m, DROP_GRE_BAD_HEADER);
-				return NULL;
-			}
-			memcpy(&key, p + off, 4);
-			has_key = true;
-			off += 4;
-		}
-		if (type == ETHERTYPE_IPV4) {
-			*iaf = 4;
-		} else if (type == ETHERTYPE_IPV6) {
-			*iaf = 6;
-		} else {
-			pkt_drop(st, m, DROP_GRE_PROTOCOL);
-			return NULL;
-		}
+		off += has_key ? 8 : 4;
 	} else {
 		*iaf = proto == IPPROTO_IPIP_ ? 4 : 6;
 	}
 	t = tun_find(st->tun, oaf, proto, oaf == 6 ? p + 8 : p + 12, oaf == 6 ? p + 24 : p + 16,
-		     has_key, key, &why);
-	if (t == NULL || !(t->inner & inner_bit(*iaf))) {
-		pkt_drop(st, m, t == NULL ? (enum drop_reason)why : DROP_TUN_BAD_INNER);
-		return NULL;
+		     has_key, key, &r);
+	if (unlikely(t == NULL))
+		goto drop;
+	if (unlikely(!(t->inner & inner_bit(*iaf)))) {
+		r = DROP_TUN_BAD_INNER;
+		goto drop;
 	}
-	if (rte_pktmbuf_data_len(m) < off + (*iaf == 6 ? IPV6_HDR_LEN : IPV4_MIN_HDR_LEN)) {
-		pkt_drop(st, m, DROP_TUN_TRUNCATED);
-		return NULL;
+	if (unlikely(rte_pktmbuf_data_len(m) <
+		     off + (*iaf == 6 ? IPV6_HDR_LEN : IPV4_MIN_HDR_LEN))) {
+		r = DROP_TUN_TRUNCATED;
+		goto drop;
 	}
-	if (p[off] >> 4 != *iaf) {
-		pkt_drop(st, m, DROP_TUN_BAD_INNER);
-		return NULL;
+	if (unlikely(p[off] >> 4 != *iaf)) {
+		r = DROP_TUN_BAD_INNER;
+		goto drop;
 	}
-	if (pm->depth >= TUN_MAX_DEPTH) {
-		pkt_drop(st, m, DROP_TUN_TOO_DEEP);
-		return NULL;
+	if (unlikely(pm->depth >= TUN_MAX_DEPTH)) {
+		r = DROP_TUN_TOO_DEEP;
+		goto drop;
 	}
 	otos = oaf == 6 ? (uint8_t)(wire_get32(p) >> 20) : p[1];
 	itos = *iaf == 6 ? (uint8_t)(wire_get32(p + off) >> 20) : p[off + 1];
 	e = tun_ecn(otos & ECN_MASK, itos & ECN_MASK);
-	if (e < 0) {
-		pkt_drop(st, m, DROP_TUN_ECN);
-		return NULL;
+	if (unlikely(e < 0)) {
+		r = DROP_TUN_ECN;
+		goto drop;
 	}
 	pkt_adj(m, (uint16_t)off);
 	if ((uint8_t)e != (itos & ECN_MASK))
@@ -511,6 +503,18 @@ tun_decap(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf *m
 	pm->conn = NULL;
 	pm->l3_len = 0;
 	return t;
+drop:
+	if (r == DROP_TUN_NO_MATCH) {
+		/* No tunnel of this mode ends here: to the sender, a protocol
+		 * we do not have (RFC 1122 3.2.2.1; RFC 8200 4's parameter
+		 * problem at the next header), as for one nobody registered. */
+		if (oaf == 4)
+			icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0);
+		else
+			icmp6_error(st, m, ICMP6_PARAM_PROB, 1, ipv6_nh_field(m));
+	}
+	pkt_drop(st, m, (enum drop_reason)r);
+	return NULL;
 }
 
 /* A run of outer packets of protocol proto to us: each to its tunnel,

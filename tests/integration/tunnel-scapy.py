@@ -19,7 +19,7 @@ failed.  The addresses are tunnel-scapy.sh's.
 """
 import socket
 import sys
-import time
+import threading
 
 from scapy.all import (GRE, ICMP, IP, TCP, AsyncSniffer, Ether, ICMPv6EchoReply,
                        ICMPv6EchoRequest, ICMPv6ParamProblem, IPv6, IPv6ExtHdrDestOpt,
@@ -48,11 +48,13 @@ def say(ok, what):
 def exchange(frame, want, timeout=2.0):
     """Sends frame to sonded; the first frame from sonded that want()
     accepts, or None."""
+    started = threading.Event()
     sn = AsyncSniffer(iface=iface, store=True,
                       lfilter=lambda p: Ether in p and p[Ether].src.lower() == smac and want(p),
-                      count=1, timeout=timeout)
+                      count=1, timeout=timeout, started_callback=started.set)
     sn.start()
-    time.sleep(0.05)
+    if not started.wait(5):
+        return None
     sendp(frame, iface=iface)
     sn.join()
     return sn.results[0] if sn.results else None
@@ -69,10 +71,6 @@ def tel_opt(limit):
 
 
 # The modes: (name, outer builder, inner family, inner sonded, inner peer)
-def o_ipip(inner):
-    return IP(src=PEER, dst=ME) / inner
-
-
 def o_ip6(src, dst, tel=None, gre=None):
     def build(inner):
         p = IPv6(src=src, dst=dst)
@@ -183,10 +181,10 @@ def ping(m, seq, tos=0, quiet=False):
 
 def hostile(m, what, frame, then_seq):
     """Sends frame (to be dropped), then an echo through m that must be
-    answered: the tunnel keeps working."""
+    answered: the tunnel keeps working (and sonded, which takes frames in
+    order, has seen the first by then: its drop is counted)."""
     sendp(frame, iface=iface)
     print(f"sent {what}", flush=True)
-    time.sleep(0.1)
     say(ping(m, then_seq, quiet=True), f"{m[0]}: still answers after {what}")
 
 
