@@ -21,6 +21,7 @@
  * API: each lcore drains its stack's events after every sonde_poll().
  */
 #include <ctype.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -91,6 +92,7 @@ struct tun_opt {
 	char name[32];
 	const char *arg; /* for messages */
 	struct sonde_if_conf conf;
+	struct sonde_esp_conf esp; /* esp=FILE's SAs (conf.tunnel.esp points here) */
 };
 
 struct opts {
@@ -138,6 +140,7 @@ usage(FILE *f)
 		"sonded options (+: may be repeated):\n"
 		"  --addr IF=ADDR/LEN      + an IPv4 or IPv6 address and its on-link prefix\n"
 		"  --tunnel NAME,mode=MODE,local=ADDR,remote=ADDR[,key=K][,ttl=N][,encaplimit=N]\n"
+		"         [,esp=FILE]\n"
 		"                          + a tunnel interface NAME (e.g. ip.tun0): MODE ipip,\n"
 		"                            sit, ip6ip6, ipip6, gre or ip6gre, as Linux's "
 		"devices;\n"
@@ -147,6 +150,8 @@ usage(FILE *f)
 		"                            encaplimit N or none (ip6ip6, ipip6, ip6gre: RFC "
 		"2473,\n"
 		"                            default 4); MTU 1500 less the outer headers (--mtu)\n"
+		"                            esp=FILE: ESP in UDP 4500 (ipip, sit, ip6ip6, ipip6)\n"
+		"                            with the SAs in FILE (docs/tunnels.md); one lcore\n"
 		"  --route DEST/LEN via GW + a route, GW on a connected prefix; DEST \"default\"\n"
 		"                            is 0.0.0.0/0 or ::/0 by GW's family (or say\n"
 		"                            default4, default6)\n"
@@ -469,6 +474,137 @@ parse_uint(const char *s, unsigned long max, unsigned long *v)
 	return isdigit((unsigned char)s[0]) && *end == '\0' && errno == 0 && *v <= max;
 }
 
+/* A hex string, 0x and all, into at most max bytes; how many, or -1. */
+static int
+parse_hex(const char *s, uint8_t *out, size_t max)
+{
+	size_t n;
+
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		return -1;
+	s += 2;
+	n = strlen(s);
+	if (n == 0 || n % 2 != 0 || n / 2 > max)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (!isxdigit((unsigned char)s[2 * i]) || !isxdigit((unsigned char)s[2 * i + 1]) ||
+		    sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return (int)(n / 2);
+}
+
+/* One SA line's words after DIRECTION: spi N aead rfc4106(gcm(aes)) 0xKEY
+ * 128 [seq N] [replay-window N] (ip xfrm's words; the key is the AES key
+ * and the 4-byte salt, 20 or 36 bytes).  NULL or what is wrong. */
+static const char *
+esp_sa_parse(struct sonde_esp_sa *sa, char **w, int n)
+{
+	uint8_t key[sizeof(sa->key)];
+	unsigned long v;
+	int klen, i;
+
+	if (n < 6 || strcmp(w[0], "spi") != 0 || !parse_uint(w[1], UINT32_MAX, &v) || v < 256)
+		return "expected spi N (256 or more) first";
+	sa->spi = (uint32_t)v;
+	if (strcmp(w[2], "aead") != 0 || strcmp(w[3], "rfc4106(gcm(aes))") != 0)
+		return "expected aead rfc4106(gcm(aes)) after the SPI";
+	klen = parse_hex(w[4], key, sizeof(key));
+	if (klen != 20 && klen != 36)
+		return "the key: 0x and 40 or 72 hex digits (the AES key, then the 4-byte salt)";
+	memcpy(sa->key, key, (size_t)klen);
+	memset(key, 0, sizeof(key));
+	sa->alg = klen == 36 ? SONDE_ESP_AES_GCM_256 : SONDE_ESP_AES_GCM_128;
+	if (strcmp(w[5], "128") != 0)
+		return "the ICV: 128 bits";
+	for (i = 6; i + 1 < n; i += 2) {
+		if (strcmp(w[i], "seq") == 0 && parse_uint(w[i + 1], UINT32_MAX, &v))
+			sa->seq = (uint32_t)v;
+		else if (strcmp(w[i], "replay-window") == 0 && parse_uint(w[i + 1], 1024, &v) &&
+			 v > 0)
+			sa->replay_window = (uint16_t)v;
+		else
+			return "after the ICV: seq N (out), replay-window 1..1024 (in)";
+	}
+	return i == n ? NULL : "after the ICV: seq N (out), replay-window 1..1024 (in)";
+}
+
+/* esp=FILE: the tunnel's SAs, from a file (not argv, where ps shows keys):
+ *   out spi 0x1001 aead rfc4106(gcm(aes)) 0x<key and salt> 128 [seq N]
+ *   in spi 0x2002 aead rfc4106(gcm(aes)) 0x<key and salt> 128 [replay-window N]
+ *   port N            (UDP, both ends; 4500)
+ *   keepalive SECS|off (RFC 3948 NAT keepalives after SECS idle; 20)
+ * '#' starts a comment.  NULL or what is wrong (into why). */
+static const char *
+esp_file_parse(struct sonde_esp_conf *c, const char *path, char *why, size_t size)
+{
+	char line[512], *w[16];
+	bool have_out = false, have_in = false;
+	unsigned lineno = 0;
+	const char *err = NULL;
+	struct stat sb;
+	FILE *f;
+
+	memset(c, 0, sizeof(*c));
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(why, size, "esp=%s: %s", path, strerror(errno));
+		return why;
+	}
+	if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077))
+		fprintf(stderr,
+			"sonded: warning: %s holds keys and others may read it (chmod 600)\n",
+			path);
+	while (err == NULL && fgets(line, sizeof(line), f) != NULL) {
+		char *save = NULL, *tok, *hash = strchr(line, '#');
+		unsigned long v;
+		int n = 0;
+
+		lineno++;
+		if (hash != NULL)
+			*hash = '\0';
+		for (tok = strtok_r(line, " \t\r\n", &save); tok != NULL && n < 16;
+		     tok = strtok_r(NULL, " \t\r\n", &save))
+			w[n++] = tok;
+		if (n == 0)
+			continue;
+		if (strcmp(w[0], "out") == 0 || strcmp(w[0], "in") == 0) {
+			bool out = w[0][0] == 'o';
+
+			if (*(out ? &have_out : &have_in))
+				err = "a second SA for one direction";
+			else
+				err = esp_sa_parse(out ? &c->out : &c->in, w + 1, n - 1);
+			*(out ? &have_out : &have_in) = true;
+		} else if (strcmp(w[0], "port") == 0 && n == 2 && parse_uint(w[1], 65535, &v) &&
+			   v) {
+			c->port = (uint16_t)v;
+		} else if (strcmp(w[0], "keepalive") == 0 && n == 2) {
+			if (strcmp(w[1], "off") == 0)
+				c->keepalive = 0xffff;
+			else if (parse_uint(w[1], 3600, &v) && v > 0)
+				c->keepalive = (uint16_t)v;
+			else
+				err = "keepalive: 1 to 3600 seconds, or off";
+		} else {
+			err = "expected out, in, port or keepalive";
+		}
+	}
+	memset(line, 0, sizeof(line));
+	fclose(f);
+	if (err == NULL && (!have_out || !have_in))
+		err = "needs an out SA and an in SA";
+	if (err != NULL) {
+		memset(c, 0, sizeof(*c));
+		snprintf(why, size, "esp=%s line %u: %s", path, lineno, err);
+		return why;
+	}
+	return NULL;
+}
+
 /* --tunnel's NAME,KEY=VALUE,...; NULL or what is wrong. */
 static const char *
 tunnel_parse(struct tun_opt *t, const char *arg)
@@ -528,8 +664,14 @@ tunnel_parse(struct tun_opt *t, const char *arg)
 				t->conf.tunnel.encap_limit = (int16_t)v;
 			else
 				return "encaplimit: expected 1 to 255 or none";
+		} else if (strcmp(tok, "esp") == 0) {
+			static char why[600];
+
+			if (esp_file_parse(&t->esp, val, why, sizeof(why)) != NULL)
+				return why;
+			t->conf.tunnel.esp = &t->esp;
 		} else {
-			return "unknown key (mode, local, remote, key, ttl, encaplimit)";
+			return "unknown key (mode, local, remote, key, ttl, encaplimit, esp)";
 		}
 	}
 	if (!have_mode || !have_local || !have_remote)
@@ -1136,8 +1278,15 @@ main(int argc, char **argv)
 	r = stacks_create(&app, &o);
 	if (r == 0)
 		r = ports_add(&app);
+	for (unsigned i = 0; r == 0 && i < o.n_tun; i++)
+		if (o.tun[i].conf.tunnel.esp != NULL && app.n > 1)
+			r = bad_arg("--tunnel", o.tun[i].arg,
+				    "an ESP tunnel needs one stack (one lcore): its outbound "
+				    "sequence numbers, GCM's IVs with them, are one stack's");
 	for (unsigned i = 0; r == 0 && i < app.n; i++)
 		r = configure(app.ls[i].st, &o, app.ls[i].lcore, app.n);
+	for (unsigned i = 0; i < o.n_tun; i++) /* the stacks have their sessions */
+		memset(&o.tun[i].esp, 0, sizeof(o.tun[i].esp));
 	for (unsigned i = 0; r == 0 && i < app.n; i++)
 		r = services_start(&app.ls[i].svc, app.ls[i].st, &o.svc, i == 0) ? 1 : 0;
 	if (r) {

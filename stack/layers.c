@@ -15,12 +15,13 @@
 #include "link.h"
 #include "stack.h"
 #include "transport.h"
+#include "esp.h"
 #include "tunnel.h"
 
 const struct sonde_layer *const sonde_layers[] = {
 	&route_layer, &neigh_layer, &eth_layer,	 &arp_layer,   &nd6_layer,  &addr_layer,
 	&ipv4_layer,  &ipv6_layer,  &icmp_layer, &icmp6_layer, &frag_layer, &reass_layer,
-	&sock_layer,  &udp_layer,   &tcp_layer,	 &tun_layer,
+	&sock_layer,  &udp_layer,   &tcp_layer,	 &esp_layer,   &tun_layer,
 };
 
 const unsigned sonde_n_layers = RTE_DIM(sonde_layers);

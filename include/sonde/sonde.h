@@ -121,6 +121,41 @@ enum sonde_tunnel_mode {
 	SONDE_TUNNEL_MODES
 };
 
+/*
+ * ESP over UDP (RFC 4303 in RFC 3948's UDP encapsulation) on a tunnel of
+ * mode ipip, sit, ip6ip6 or ipip6: what leaves the tunnel is encrypted
+ * between IP output's write and send of the outer packet, which goes in
+ * UDP from port to port (on the wire: tunnel-mode ESP with next header 4
+ * or 41, as Linux's XFRM puts it); what comes in on that UDP port with the
+ * inbound SPI, from remote to local, is checked (anti-replay, ICV),
+ * decrypted and comes in on the tunnel.  Plain IP-in-IP packets are not
+ * taken on such a tunnel.  Static SAs, one a direction.
+ */
+enum sonde_esp_alg {
+	SONDE_ESP_AES_GCM_128 = 1, /* RFC 4106, 16-byte ICV: key 16 bytes + salt 4 */
+	SONDE_ESP_AES_GCM_256,	   /* key 32 bytes + salt 4 */
+};
+
+struct sonde_esp_sa {
+	uint32_t spi; /* host order; not 0..255 (RFC 4303 2.1) */
+	enum sonde_esp_alg alg;
+	uint8_t key[36]; /* the key, then the 4-byte salt (RFC 4106 8.1) */
+	/* Outbound: the last sequence number sent (0: none yet); the SA
+	 * stops at 2^32 - 1 (RFC 4303 3.3.3: never cycles, no extended
+	 * sequence numbers).  Inbound: ignored. */
+	uint32_t seq;
+	/* Inbound: the anti-replay window in packets (RFC 4303 3.4.3), 0 the
+	 * default (64), at most 1024.  Outbound: ignored. */
+	uint16_t replay_window;
+};
+
+struct sonde_esp_conf {
+	struct sonde_esp_sa out, in;
+	uint16_t port;	    /* UDP port, both ends; 0: 4500 */
+	uint16_t keepalive; /* RFC 3948 2.2 NAT keepalive after this many idle
+			     * seconds; 0: 20; 0xffff: never */
+};
+
 /* A tunnel: packets routed to it leave in an outer header from local to
  * remote (the outer family: IPv4 for ipip, sit, gre; IPv6 for the
  * others), by the route to remote; packets from remote to local of its
@@ -136,6 +171,11 @@ struct sonde_tunnel_conf {
 	 * option put in front, as Linux does: 0 the default (4), -1 none,
 	 * 1..255 that limit.  Received packets may carry one or not. */
 	int16_t encap_limit;
+	/* ESP over UDP (above; not for gre, ip6gre), or NULL.  The SAs are
+	 * copied: the caller may wipe its keys once the call returns.  The
+	 * first ESP tunnel of a stack creates its crypto device (DPDK's
+	 * OpenSSL PMD, crypto_openssl): from the main lcore, like any vdev. */
+	const struct sonde_esp_conf *esp;
 };
 
 /* The callbacks of a SONDE_IF_DRIVER interface, called from sonde_poll()

@@ -110,6 +110,16 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_GRE_SEQUENCE, "gre-sequence-unsupported", DROP_DIR_IN, DROP_IP)  \
 	X(DROP_GRE_BAD_HEADER, "gre-bad-header", DROP_DIR_IN, DROP_IP)          \
 	X(DROP_GRE_PROTOCOL, "gre-unknown-protocol", DROP_DIR_IN, DROP_IP)      \
+	X(DROP_ESP_REQUIRED, "esp-required", DROP_DIR_IN, DROP_IP)              \
+	X(DROP_ESP_NOT_ESP, "esp-not-esp", DROP_DIR_IN, DROP_IP)                \
+	X(DROP_ESP_TRUNCATED, "esp-truncated", DROP_DIR_IN, DROP_IP)            \
+	X(DROP_ESP_NO_SA, "esp-no-sa", DROP_DIR_IN, DROP_IP)                    \
+	X(DROP_ESP_REPLAY, "esp-replay", DROP_DIR_IN, DROP_IP)                  \
+	X(DROP_ESP_AUTH, "esp-auth-failed", DROP_DIR_IN, DROP_IP)               \
+	X(DROP_ESP_PADDING, "esp-bad-padding", DROP_DIR_IN, DROP_IP)            \
+	X(DROP_ESP_NEXT_HEADER, "esp-bad-next-header", DROP_DIR_IN, DROP_IP)    \
+	X(DROP_ESP_DUMMY, "esp-dummy", DROP_DIR_IN, DROP_IP)                    \
+	X(DROP_ESP_CRYPTO_IN, "esp-crypto-error", DROP_DIR_IN, DROP_IP)         \
 	X(DROP_NO_ROUTE, "no-route", DROP_DIR_OUT, DROP_IP)                     \
 	X(DROP_ND_QUEUE_FULL, "nd-queue-full", DROP_DIR_OUT, DROP_IP)           \
 	X(DROP_ND_TABLE_FULL, "nd-table-full", DROP_DIR_OUT, DROP_IP)           \
@@ -128,6 +138,9 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_TUN_NESTING, "tunnel-nesting", DROP_DIR_OUT, DROP_IP)            \
 	X(DROP_TUN_ENCAP_LIMIT, "tunnel-encap-limit", DROP_DIR_OUT, DROP_IP)    \
 	X(DROP_TUN_FAMILY, "tunnel-wrong-family", DROP_DIR_OUT, DROP_IP)        \
+	X(DROP_ESP_SEQ_EXHAUSTED, "esp-seq-exhausted", DROP_DIR_OUT, DROP_IP)   \
+	X(DROP_ESP_TOO_BIG, "esp-too-big", DROP_DIR_OUT, DROP_IP)               \
+	X(DROP_ESP_CRYPTO_OUT, "esp-crypto-error", DROP_DIR_OUT, DROP_IP)       \
 	X(DROP_SHUTDOWN, "shutdown", DROP_DIR_OUT, DROP_IP)
 
 enum drop_reason {

@@ -32,6 +32,9 @@
 #define PKT_L2_GROUP 0x01 /* sent to a link-layer broadcast or multicast address */
 #define PKT_IP_BCAST 0x02 /* IPv4: to a broadcast address of the interface */
 #define PKT_GROUP (PKT_L2_GROUP | PKT_IP_BCAST) /* never answered (errors, echoes) */
+/* Output: IP applies the ESP SA of tunnel xfrm_if between write and send
+ * (stack/tunnel/esp.c), once. */
+#define PKT_XFRM 0x04
 
 struct pkt_meta {
 	/* The socket or connection the packet belongs to (csinfo_t); NULL:
@@ -45,7 +48,10 @@ struct pkt_meta {
 	uint8_t af;    /* 4 or 6 once IP has it; 0 before (ARP, a frame not parsed) */
 	uint8_t flags; /* PKT_* */
 	uint8_t depth; /* encapsulations the packet has been through (tunnels) */
-	uint8_t spare;
+	union {
+		uint8_t spare;	 /* TCP's while in its out-of-order queue (a FIN) */
+		uint8_t xfrm_if; /* output, PKT_XFRM: the ESP tunnel's interface index */
+	};
 	/* A layer's own, while that layer holds the packet (reassembly keeps a
 	 * fragment's byte range here; a socket's queues their link in [0..1]
 	 * and TCP a segment's sequence number in [2]): meaningless once

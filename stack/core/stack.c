@@ -324,6 +324,10 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("tcp.tw_recycled", s->tcp_tw_recycled);
 	S("tunnel.encap", s->tun_encap);
 	S("tunnel.decap", s->tun_decap);
+	S("esp.out", s->esp_out);
+	S("esp.in", s->esp_in);
+	S("esp.keepalive_out", s->esp_keepalive_out);
+	S("esp.keepalive_in", s->esp_keepalive_in);
 	S("tcp.syncookies_failed", s->tcp_syncookies_failed);
 	S("tcp.zero_window_probes", s->tcp_zwp);
 	S("tcp.keepalive_probes", s->tcp_keepalive_probes);

@@ -270,6 +270,9 @@ struct pmtu6_entry {
 	struct timer timer; /* at expires: the entry goes (icmp6.c) */
 };
 
+/* udp_service[]: the port is an encapsulation's (st->udp_encap: ESP's). */
+#define UDP_SERVICE_ENCAP 0xff
+
 struct stats {
 	uint64_t ipv4_in, ipv4_in_delivered, ipv4_forwarded, ipv4_out;
 	uint64_t ipv6_in, ipv6_in_delivered, ipv6_forwarded, ipv6_out;
@@ -290,6 +293,8 @@ struct stats {
 	uint64_t tcp_tw_recycled;
 	uint64_t tcp_zwp, tcp_keepalive_probes, tcp_keepalive_drops, tcp_ecn_ce;
 	uint64_t tun_encap, tun_decap; /* packets into and out of tunnels */
+	uint64_t esp_out, esp_in;      /* ESP packets made, and taken in (ICV good) */
+	uint64_t esp_keepalive_out, esp_keepalive_in; /* RFC 3948 2.2 */
 	uint64_t arp_in, arp_out, arp_requests_out, arp_replies_out;
 	uint64_t loop_pkts;
 	uint64_t poll_rx, poll_busy,
@@ -375,10 +380,18 @@ struct sonde_stack {
 	struct sock_state *sk;
 	uint32_t tcp_curr_estab; /* RFC 4022 tcpCurrEstab: ESTABLISHED or CLOSE-WAIT now */
 
-	/* Tunnels (stack/tunnel/tunnel.c). */
+	/* Tunnels (stack/tunnel/tunnel.c) and their ESP (esp.c). */
 	struct tun_state *tun;
+	struct esp_state *esp;
+	/* ESP between write and send (PKT_XFRM): each of pkts replaced by its
+	 * ESP packet, or NULL when dropped (counted). */
+	void (*xfrm_out)(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n);
+	/* Datagrams to a UDP encapsulation port (udp_service UDP_SERVICE_ENCAP,
+	 * RFC 3948's 4500): data at the IP header, the UDP header checked. */
+	ip_upper_fn udp_encap;
 
-	/* UDP ports with a built-in service (enum sonde_service), both families. */
+	/* UDP ports with a built-in service (enum sonde_service), both
+	 * families, or UDP_SERVICE_ENCAP. */
 	uint8_t udp_service[65536];
 
 	struct stats stats;

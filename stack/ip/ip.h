@@ -180,6 +180,9 @@ struct ip_out {
 	struct sonde_if *last_out;
 	void *last_l2;
 	uint32_t last_mtu;
+	/* Its packets are an ESP tunnel's (PKT_XFRM, ip_output_xfrm_burst):
+	 * transformed after write, before the interfaces. */
+	bool xfrm;
 };
 
 static __rte_always_inline void
@@ -187,6 +190,7 @@ ip_out_init(struct ip_out *o)
 {
 	o->n = 0;
 	o->last_gen = 0;
+	o->xfrm = false;
 }
 
 /* What o remembers of d, for the next packet to the same address. */
@@ -203,6 +207,7 @@ ip_out_remember(struct sonde_stack *st, struct ip_out *o, const struct dst *d)
 
 void ipv4_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d);
 void ipv6_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d);
+void ipv6_output_written(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d);
 void ip_out_send(struct sonde_stack *st, struct ip_out *o, int af);
 
 /* The NIC of the interface it leaves by fills the header checksum (and
@@ -283,6 +288,10 @@ ipv6_out_add(struct sonde_stack *st, struct ip_out *o, struct rte_mbuf *m)
 /* Packets whose IPv4 header is written (data at it, meta.af 4), to their
  * destinations: route, MTU, write, then their interfaces. */
 void ipv4_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n);
+/* The same for an ESP tunnel's outer packets (family af, each PKT_XFRM):
+ * st->xfrm_out transforms them after write fires for them as they are,
+ * before send (stack/tunnel/esp.c). */
+void ip_output_xfrm_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n, int af);
 /* Prepends an IPv4 header to m (data at the transport header) and sends it.
  * src 0 picks the outgoing interface's address. */
 int ipv4_output(struct sonde_stack *st, struct rte_mbuf *m, uint32_t src, uint32_t dst,

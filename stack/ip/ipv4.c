@@ -294,6 +294,25 @@ ipv4_local(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
 	ipv4_dispatch(st, ifp, pkts, key, k);
 }
 
+/* What follows write for m, leaving by out to next hop nh: ESP (once),
+ * then fragmentation or the interface. */
+static void
+ipv4_output_written(struct sonde_stack *st, struct rte_mbuf *m, struct sonde_if *out, uint32_t nh)
+{
+	if (unlikely(pkt_meta(m)->flags & PKT_XFRM)) {
+		st->xfrm_out(st, &m, 1);
+		if (m == NULL)
+			return;
+	}
+	if (rte_pktmbuf_pkt_len(m) > out->mtu) {
+		frag4_output(st, out, m, nh);
+		return;
+	}
+	if (out->csum_tx_ipv4)
+		ipv4_offload(m, rte_pktmbuf_mtod(m, uint8_t *));
+	ipv4_send_nh(st, out, m, nh);
+}
+
 /* A packet that cannot leave the burst's way: with no route or source it
  * is dropped; too big it is fragmented (RFC 791 2.3, RFC 1122 3.3.3: ours,
  * without DF); to a next hop not yet resolved it goes to its interface's
@@ -321,13 +340,7 @@ ipv4_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d
 	}
 	probe_write(st, m, out);
 	st->stats.ipv4_out++;
-	if (rte_pktmbuf_pkt_len(m) > out->mtu) {
-		frag4_output(st, out, m, nh);
-		return;
-	}
-	if (out->csum_tx_ipv4)
-		ipv4_offload(m, rte_pktmbuf_mtod(m, uint8_t *));
-	ipv4_send_nh(st, out, m, nh);
+	ipv4_output_written(st, m, out, nh);
 }
 
 /* ip_out_send's probe, then the same send: out of line, so that untraced
@@ -341,6 +354,45 @@ ip_out_send_traced(struct sonde_stack *st, struct ip_out *o)
 	if_send_burst(st, o->pkts, o->out, o->l2, o->oix, o->n);
 }
 
+/* ip_out_send of an ESP tunnel's outer packets: write as they are, then
+ * ESP (st->xfrm_out: each replaced by its ESP packet, or dropped), then
+ * the interfaces; an ESP packet too big for its path (the tunnel's MTU
+ * leaves room for ESP: only when the underlay's is smaller) is
+ * fragmented, as RFC 4303 3.3.5 has it, after ESP. */
+static __rte_noinline void
+ip_out_send_xfrm(struct sonde_stack *st, struct ip_out *o, int af)
+{
+	uint16_t k = 0;
+
+	if (unlikely(probe_gate(st)))
+		probe_burst_out(st, PROBE_WRITE, o->pkts, o->n, o->out);
+	st->xfrm_out(st, o->pkts, o->n);
+	for (uint16_t i = 0; i < o->n; i++) {
+		struct rte_mbuf *m = o->pkts[i];
+		const uint8_t *p;
+
+		if (m == NULL)
+			continue;
+		p = rte_pktmbuf_mtod(m, const uint8_t *);
+		if (af == 4 && rte_pktmbuf_pkt_len(m) > dst4(st, wire_load32(p + 16))->mtu) {
+			uint32_t nh;
+			struct sonde_if *out = ipv4_nexthop(st, wire_load32(p + 16), &nh);
+
+			ipv4_output_written(st, m, out, nh);
+			continue;
+		}
+		if (af == 6 && rte_pktmbuf_pkt_len(m) > dst6(st, p + 24, SONDE_IF_NONE)->mtu) {
+			ipv6_output_written(st, m, dst6(st, p + 24, SONDE_IF_NONE));
+			continue;
+		}
+		o->pkts[k] = m;
+		o->out[k] = o->out[i];
+		o->l2[k] = o->l2[i];
+		o->oix[k++] = o->oix[i];
+	}
+	if_send_burst(st, o->pkts, o->out, o->l2, o->oix, k);
+}
+
 void
 ip_out_send(struct sonde_stack *st, struct ip_out *o, int af)
 {
@@ -348,6 +400,10 @@ ip_out_send(struct sonde_stack *st, struct ip_out *o, int af)
 		st->stats.ipv4_out += o->n;
 	else
 		st->stats.ipv6_out += o->n;
+	if (unlikely(o->xfrm)) {
+		ip_out_send_xfrm(st, o, af);
+		return;
+	}
 	if (unlikely(probe_gate(st)))
 		ip_out_send_traced(st, o);
 	else
@@ -363,6 +419,22 @@ ipv4_output_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 	for (uint16_t i = 0; i < n; i++)
 		ipv4_out_add(st, &o, pkts[i]);
 	ip_out_send(st, &o, 4);
+}
+
+void
+ip_output_xfrm_burst(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n, int af)
+{
+	struct ip_out o;
+
+	ip_out_init(&o);
+	o.xfrm = true;
+	for (uint16_t i = 0; i < n; i++) {
+		if (af == 4)
+			ipv4_out_add(st, &o, pkts[i]);
+		else
+			ipv6_out_add(st, &o, pkts[i]);
+	}
+	ip_out_send(st, &o, af);
 }
 
 int

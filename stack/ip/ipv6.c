@@ -439,8 +439,8 @@ ipv6_route(struct sonde_stack *st, const uint8_t *dst, int ifhint, uint8_t *nh)
 
 /* As ipv4_output_slow(): no route, too big (fragmented at the source,
  * RFC 8200 4.5), or a next hop to resolve. */
-void
-ipv6_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d)
+static void
+ipv6_output_slow_from(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d, bool write)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint16_t hint = pkt_meta(m)->ifindex;
@@ -457,13 +457,35 @@ ipv6_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d
 		return;
 	}
 	pkt_meta(m)->ifindex = out->index;
-	probe_write(st, m, out);
-	st->stats.ipv6_out++;
+	if (write) {
+		probe_write(st, m, out);
+		st->stats.ipv6_out++;
+	}
+	if (unlikely(pkt_meta(m)->flags & PKT_XFRM)) {
+		st->xfrm_out(st, &m, 1); /* ESP, once: ipv4_output_written() */
+		if (m == NULL)
+			return;
+		p = rte_pktmbuf_mtod(m, const uint8_t *);
+	}
 	mtu = RTE_MIN((uint32_t)out->mtu, pmtu6_get(st, p + 24));
 	if (rte_pktmbuf_pkt_len(m) > mtu)
 		frag6_output(st, out, m, nh, mtu);
 	else
 		ipv6_send_nh(st, out, m, nh);
+}
+
+/* An ESP packet (ip_out_send's, written and transformed) too big for the
+ * path to d: the slow path's fragmentation, write not fired again. */
+void
+ipv6_output_written(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d)
+{
+	ipv6_output_slow_from(st, m, d, false);
+}
+
+void
+ipv6_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d)
+{
+	ipv6_output_slow_from(st, m, d, true);
 }
 
 void

@@ -180,6 +180,10 @@ sock_hash_bound(struct sonde_sock *s)
 	key_bound(s, &k);
 	if (rte_hash_lookup(sk->bound, &k) >= 0)
 		return -EADDRINUSE;
+	/* An ESP tunnel's port (esp.c): its datagrams are not a socket's. */
+	if (s->proto == IPPROTO_UDP &&
+	    s->st->udp_service[rte_be_to_cpu_16(k.lport)] == UDP_SERVICE_ENCAP)
+		return -EADDRINUSE;
 	if (rte_hash_add_key_data(sk->bound, &k, s) != 0)
 		return -ENOMEM;
 	s->flags |= SOCK_F_BOUND;

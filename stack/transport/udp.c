@@ -84,7 +84,7 @@ udp_trim(struct rte_mbuf *m, uint32_t len)
 	m->nb_segs = segs;
 }
 
-enum udp_verdict { UDP_NO_SERVICE, UDP_TAKEN, UDP_ECHO };
+enum udp_verdict { UDP_NO_SERVICE, UDP_TAKEN, UDP_ECHO, UDP_ENCAP };
 
 /* UDP_ECHO: the ports are turned around (RFC 862, in place: the checksum
  * needs no change, as the ports and the pseudo-header's addresses only
@@ -114,6 +114,7 @@ udp_service(struct sonde_stack *st, struct rte_mbuf *m, uint8_t *p, uint16_t len
 		st->stats.udp_discarded++;
 		rte_pktmbuf_free(m);
 		return UDP_TAKEN;
+	case UDP_SERVICE_ENCAP: return UDP_ENCAP;
 	default: return UDP_NO_SERVICE;
 	}
 }
@@ -588,7 +589,9 @@ udp_err(struct sonde_stack *st, const struct ip_err *e)
 static __rte_always_inline void
 udp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n, bool v6)
 {
+	struct rte_mbuf *encap[SONDE_BURST];
 	struct ip_out out;
+	uint16_t ne = 0;
 
 	ip_out_init(&out);
 	st->stats.udp_in += n;
@@ -638,11 +641,18 @@ udp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n, bool v6)
 				}
 				continue;
 			case UDP_TAKEN: continue;
+			case UDP_ENCAP:
+				/* IPv4 datagrams with a zero checksum are taken
+				 * (RFC 3948 2.1); the ICV guards ESP's bytes. */
+				encap[ne++] = m;
+				continue;
 			case UDP_NO_SERVICE: break;
 			}
 		}
 		udp_unreach(st, m, r, v6);
 	}
+	if (unlikely(ne != 0))
+		st->udp_encap(st, encap, ne);
 	ip_out_send(st, &out, v6 ? 6 : 4);
 }
 
@@ -665,6 +675,8 @@ sonde_udp_service(struct sonde_stack *st, uint16_t port, enum sonde_service kind
 
 	if (port == 0 || kind > SONDE_SERVICE_DISCARD)
 		return -EINVAL;
+	if (st->udp_service[port] == UDP_SERVICE_ENCAP)
+		return -EADDRINUSE; /* an ESP tunnel's */
 	st->udp_service[port] = (uint8_t)kind;
 	p.addr.v4 = port;
 	peer_post_cmd(st, PEER_SERVICE, -1, &p, NULL);

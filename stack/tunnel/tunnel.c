@@ -34,12 +34,12 @@
 #include "pcap_capture.h"
 #include "probes.h"
 #include "stack.h"
+#include "esp.h"
+#include "tun_int.h"
 #include "tunnel.h"
 
 #define TUN_MAX_DEPTH 4
 #define TUN_TEL_DEFAULT 4 /* RFC 2473 6.6 */
-#define IPPROTO_IPIP_ 4
-#define IPPROTO_GRE_ 47
 #define GRE_C 0x8000
 #define GRE_R 0x4000
 #define GRE_K 0x2000
@@ -52,24 +52,6 @@
 #define ECN_ECT1 0x01
 #define ECN_ECT0 0x02
 #define ECN_CE 0x03
-
-struct tunnel {
-	struct sonde_if *ifp;
-	uint8_t mode;
-	uint8_t oaf;   /* the outer family, 4 or 6 */
-	uint8_t proto; /* the outer header's next protocol: 4, 41 or 47 */
-	uint8_t inner; /* the inner families it carries: bit 0 IPv4, bit 1 IPv6 */
-	uint8_t ttl;
-	int16_t tel;  /* RFC 2473 encapsulation limit put in front; -1: none */
-	bool has_key; /* RFC 2890 */
-	uint32_t key; /* network order */
-	uint8_t local[16], remote[16];
-};
-
-struct tun_state {
-	struct tunnel *t[SONDE_MAX_IFS];
-	unsigned n;
-};
 
 static const uint8_t tun_oaf[SONDE_TUNNEL_MODES] = { 4, 4, 6, 6, 4, 6 };
 static const uint8_t tun_proto[SONDE_TUNNEL_MODES] = {
@@ -303,6 +285,15 @@ tun_xmit(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, v
 	st->stats.tun_encap += k;
 	if (k == 0)
 		return;
+	if (t->esp != NULL) {
+		/* ESP between write and send (esp.c). */
+		for (uint16_t i = 0; i < k; i++) {
+			pkt_meta(out[i])->flags |= PKT_XFRM;
+			pkt_meta(out[i])->xfrm_if = (uint8_t)ifp->index;
+		}
+		ip_output_xfrm_burst(st, out, k, t->oaf);
+		return;
+	}
 	if (t->oaf == 4)
 		ipv4_output_burst(st, out, k);
 	else
@@ -434,19 +425,80 @@ tun_gre(const struct rte_mbuf *m, uint32_t off, uint32_t *key, bool *has_key, ui
 	return 0;
 }
 
-/* One outer packet (data at its IP header, l3_len its length): its tunnel,
- * and the inner packet's family into *iaf with data at its header; NULL
- * when dropped. */
-static struct tunnel *
-tun_decap(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf *m, uint8_t *iaf)
+/* The ICMP answer to a packet of a tunnel protocol that came to no tunnel:
+ * a protocol we do not have (RFC 1122 3.2.2.1; RFC 8200 4's parameter
+ * problem at the next header), as for one nobody registered. */
+static void
+tun_unreach(struct sonde_stack *st, uint8_t oaf, struct rte_mbuf *m)
+{
+	if (oaf == 4)
+		icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0);
+	else
+		icmp6_error(st, m, ICMP6_PARAM_PROB, 1, ipv6_nh_field(m));
+}
+
+/* The inner packet of t's m, off bytes in (data at the outer IP header),
+ * of family iaf: checked, its ECN field from the outer one, data at it,
+ * meta the tunnel's; t, or NULL when dropped.  Plain decapsulation and
+ * ESP's (esp.c, the ESP and UDP headers off bytes in too) end here. */
+struct tunnel *
+tun_strip(struct sonde_stack *st, struct tunnel *t, struct rte_mbuf *m, uint32_t off, uint8_t iaf)
 {
 	struct pkt_meta *pm = pkt_meta(m);
-	const uint8_t *p;
-	uint32_t off = pm->l3_len, key = 0;
-	bool has_key = false;
-	struct tunnel *t;
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint8_t otos, itos;
 	int r, e;
+
+	if (unlikely(!(t->inner & inner_bit(iaf)))) {
+		r = DROP_TUN_BAD_INNER;
+		goto drop;
+	}
+	if (unlikely(rte_pktmbuf_data_len(m) <
+		     off + (iaf == 6 ? IPV6_HDR_LEN : IPV4_MIN_HDR_LEN))) {
+		r = DROP_TUN_TRUNCATED;
+		goto drop;
+	}
+	if (unlikely(p[off] >> 4 != iaf)) {
+		r = DROP_TUN_BAD_INNER;
+		goto drop;
+	}
+	if (unlikely(pm->depth >= TUN_MAX_DEPTH)) {
+		r = DROP_TUN_TOO_DEEP;
+		goto drop;
+	}
+	otos = pm->af == 6 ? (uint8_t)(wire_get32(p) >> 20) : p[1];
+	itos = iaf == 6 ? (uint8_t)(wire_get32(p + off) >> 20) : p[off + 1];
+	e = tun_ecn(otos & ECN_MASK, itos & ECN_MASK);
+	if (unlikely(e < 0)) {
+		r = DROP_TUN_ECN;
+		goto drop;
+	}
+	pkt_adj(m, (uint16_t)off);
+	if ((uint8_t)e != (itos & ECN_MASK))
+		tun_set_ecn(m, iaf, (uint8_t)e);
+	pm->depth++;
+	pm->ifindex = t->ifp->index;
+	pm->af = iaf;
+	pm->flags = 0;
+	pm->conn = NULL;
+	pm->l3_len = 0;
+	return t;
+drop:
+	pkt_drop(st, m, (enum drop_reason)r);
+	return NULL;
+}
+
+/* One outer packet (data at its IP header, l3_len its length): its tunnel,
+ * the inner packet with data at its header; NULL when dropped. */
+static struct tunnel *
+tun_decap(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf *m)
+{
+	uint32_t off = pkt_meta(m)->l3_len, key = 0;
+	const uint8_t *p;
+	bool has_key = false;
+	struct tunnel *t;
+	uint8_t iaf;
+	int r;
 
 	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
 		pkt_drop(st, m, DROP_TUN_TRUNCATED);
@@ -454,7 +506,7 @@ tun_decap(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf *m
 	}
 	p = rte_pktmbuf_mtod(m, const uint8_t *);
 	if (proto == IPPROTO_GRE_) {
-		r = tun_gre(m, off, &key, &has_key, iaf);
+		r = tun_gre(m, off, &key, &has_key, &iaf);
 		if (unlikely(r != 0)) {
 			/* Refused by GRE, unless it came to no tunnel at all. */
 			if (!tun_any(st->tun, oaf, proto, oaf == 6 ? p + 24 : p + 16))
@@ -463,85 +515,43 @@ tun_decap(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf *m
 		}
 		off += has_key ? 8 : 4;
 	} else {
-		*iaf = proto == IPPROTO_IPIP_ ? 4 : 6;
+		iaf = proto == IPPROTO_IPIP_ ? 4 : 6;
 	}
 	t = tun_find(st->tun, oaf, proto, oaf == 6 ? p + 8 : p + 12, oaf == 6 ? p + 24 : p + 16,
 		     has_key, key, &r);
 	if (unlikely(t == NULL))
 		goto drop;
-	if (unlikely(!(t->inner & inner_bit(*iaf)))) {
-		r = DROP_TUN_BAD_INNER;
+	if (unlikely(t->esp != NULL)) {
+		/* Its packets come in ESP only (esp.c): a plain one is not
+		 * taken, whoever sent it. */
+		r = DROP_ESP_REQUIRED;
 		goto drop;
 	}
-	if (unlikely(rte_pktmbuf_data_len(m) <
-		     off + (*iaf == 6 ? IPV6_HDR_LEN : IPV4_MIN_HDR_LEN))) {
-		r = DROP_TUN_TRUNCATED;
-		goto drop;
-	}
-	if (unlikely(p[off] >> 4 != *iaf)) {
-		r = DROP_TUN_BAD_INNER;
-		goto drop;
-	}
-	if (unlikely(pm->depth >= TUN_MAX_DEPTH)) {
-		r = DROP_TUN_TOO_DEEP;
-		goto drop;
-	}
-	otos = oaf == 6 ? (uint8_t)(wire_get32(p) >> 20) : p[1];
-	itos = *iaf == 6 ? (uint8_t)(wire_get32(p + off) >> 20) : p[off + 1];
-	e = tun_ecn(otos & ECN_MASK, itos & ECN_MASK);
-	if (unlikely(e < 0)) {
-		r = DROP_TUN_ECN;
-		goto drop;
-	}
-	pkt_adj(m, (uint16_t)off);
-	if ((uint8_t)e != (itos & ECN_MASK))
-		tun_set_ecn(m, *iaf, (uint8_t)e);
-	pm->depth++;
-	pm->ifindex = t->ifp->index;
-	pm->af = *iaf;
-	pm->flags = 0;
-	pm->conn = NULL;
-	pm->l3_len = 0;
-	return t;
+	return tun_strip(st, t, m, off, iaf);
 drop:
-	if (r == DROP_TUN_NO_MATCH) {
-		/* No tunnel of this mode ends here: to the sender, a protocol
-		 * we do not have (RFC 1122 3.2.2.1; RFC 8200 4's parameter
-		 * problem at the next header), as for one nobody registered. */
-		if (oaf == 4)
-			icmp_error(st, m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0);
-		else
-			icmp6_error(st, m, ICMP6_PARAM_PROB, 1, ipv6_nh_field(m));
-	}
+	if (r == DROP_TUN_NO_MATCH)
+		tun_unreach(st, oaf, m);
 	pkt_drop(st, m, (enum drop_reason)r);
 	return NULL;
 }
 
-/* A run of outer packets of protocol proto to us: each to its tunnel,
+/* Decapsulated packets (tun_strip's) of tunnels ifs: counted, captured,
  * then runs of one tunnel and inner family to IP input on the tunnel. */
-static __rte_always_inline void
-tun_input(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf **pkts, uint16_t n)
+void
+tun_rx(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if **ifs, uint16_t k)
 {
 	uint8_t key[SONDE_BURST + RUN_PAD];
-	struct sonde_if *ifs[SONDE_BURST];
-	uint16_t k = 0, j;
+	uint16_t j;
 
-	for (uint16_t i = 0; i < n; i++) {
+	for (uint16_t i = 0; i < k; i++) {
+		struct sonde_if *ifp = ifs[i];
 		struct rte_mbuf *m = pkts[i];
-		uint8_t iaf = 0;
-		struct tunnel *t = tun_decap(st, oaf, proto, m, &iaf);
-		struct sonde_if *ifp;
 
-		if (t == NULL)
-			continue;
-		ifp = t->ifp;
 		ifp->rx_pkts++;
 		ifp->rx_bytes += rte_pktmbuf_pkt_len(m);
 		if (unlikely(ifp->pcap != NULL))
 			pcap_capture_write(ifp->pcap, m, st->now);
-		ifs[k] = ifp;
-		key[k] = (uint8_t)(ifp->index << 1 | af_idx(iaf));
-		pkts[k++] = m;
+		key[i] = (uint8_t)(ifp->index << 1 | af_idx(pkt_meta(m)->af));
 	}
 	st->stats.tun_decap += k;
 	run_close(key, k);
@@ -549,6 +559,25 @@ tun_input(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf **
 		j = run_len(key, i);
 		st->l3_input[key[i] & 1](st, ifs[i], pkts + i, j);
 	}
+}
+
+/* A run of outer packets of protocol proto to us: each to its tunnel. */
+static __rte_always_inline void
+tun_input(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct sonde_if *ifs[SONDE_BURST];
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct tunnel *t = tun_decap(st, oaf, proto, m);
+
+		if (t == NULL)
+			continue;
+		ifs[k] = t->ifp;
+		pkts[k++] = m;
+	}
+	tun_rx(st, pkts, ifs, k);
 }
 
 #define TUN_INPUT(name, oaf, proto)                                                  \
@@ -616,6 +645,23 @@ tun_create(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde_if_c
 	ifp->priv = t;
 	/* Linux's default: the Ethernet MTU less the outer headers. */
 	ifp->mtu = (uint16_t)(1500 - tun_hdr_len(t, t->tel));
+	if (c->esp != NULL) {
+		int r;
+
+		/* ESP's tunnel mode has no RFC 2473 option (Linux's XFRM puts
+		 * none), and leaves room for ESP in UDP: the largest inner
+		 * packet whose ESP packet fits in 1500. */
+		t->tel = -1;
+		ifp->mtu = (uint16_t)(1500 - tun_hdr_len(t, -1));
+		while (ifp->mtu + esp_overhead(ifp->mtu) > 1500u - tun_hdr_len(t, -1))
+			ifp->mtu--;
+		r = esp_tun_create(st, t, c->esp);
+		if (r != 0) {
+			ifp->priv = NULL;
+			rte_free(t);
+			return r;
+		}
+	}
 	ts->t[ts->n++] = t;
 	return 0;
 }
@@ -632,6 +678,8 @@ tun_if_detach(struct sonde_stack *st, struct sonde_if *ifp)
 			ts->t[i] = ts->t[--ts->n];
 			break;
 		}
+	if (ifp->priv != NULL)
+		esp_tun_free(st, ifp->priv);
 	rte_free(ifp->priv);
 	ifp->priv = NULL;
 }
