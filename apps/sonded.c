@@ -151,7 +151,7 @@ usage(FILE *f)
 		"2473,\n"
 		"                            default 4); MTU 1500 less the outer headers (--mtu)\n"
 		"                            esp=FILE: ESP in UDP 4500 (ipip, sit, ip6ip6, ipip6)\n"
-		"                            with the SAs in FILE (docs/tunnels.md); one lcore\n"
+		"                            with the SAs in FILE (README, ESP in UDP); one lcore\n"
 		"  --route DEST/LEN via GW + a route, GW on a connected prefix; DEST \"default\"\n"
 		"                            is 0.0.0.0/0 or ::/0 by GW's family (or say\n"
 		"                            default4, default6)\n"

@@ -595,8 +595,9 @@ vm_link()
 
 # vm_boot SCRIPT SECS: boots the guest on VM_QTAP, runs SCRIPT in it (bounded
 # by SECS), its output in IT_DIR/guest.out (printed), the console in
-# IT_DIR/console.log; VM_RC its exit status.  The first run builds the VM's
-# cache (tests/vm/build-initramfs).
+# IT_DIR/console.log; VM_RC its exit status.  The files of the array VM_FILES
+# are in the guest beside the script (/NAME).  The first run builds the
+# VM's cache (tests/vm/build-initramfs).
 vm_boot()
 {
 	local t0
@@ -604,12 +605,31 @@ vm_boot()
 	t0=$(it_now_ms)
 	# run's own bound, within timeout's, which also covers a first build.
 	in_ns "$VM_NS" timeout --foreground -k 5 $(($2 + 150)) "$SONDE_SRC/tests/vm/run" \
-		--timeout "$2" --log "$IT_DIR/console.log" "$1" "$VM_QTAP" \
+		--timeout "$2" --log "$IT_DIR/console.log" "${VM_FILES[@]/#/--file=}" "$1" "$VM_QTAP" \
 		>"$IT_DIR/guest.out" 2>"$IT_DIR/run.err"
 	VM_RC=$?
 	say "the guest's output (run took $((($(it_now_ms) - t0) / 1000))s):"
 	sed 's/^/    /' "$IT_DIR/guest.out"
 	sed 's/^/    /' "$IT_DIR/run.err"
+}
+
+# --- tunnels ------------------------------------------------------------------
+
+# tun_capture_agrees PCAP IF ME N TRACE: the first N packets of sonded's
+# capture PCAP of tunnel IF (raw IP: the inner packets), and the send and
+# receive lines for IF in TRACE ("EVENT SRC DST BYTES IF" lines, ipio03.bt's
+# fields), are the same packets in the same order (ME: sonded's inner
+# address, a sender's).  The capture's rows in IT_DIR/inner.raw.
+tun_capture_agrees()
+{
+	local pcap=$1 ifname=$2 me=$3 n=$4 trace=$5
+	tsh "$pcap" -T fields -e ip.src -e ip.dst -e ip.len -e ip.proto -E separator=' ' \
+		-E occurrence=f | head -n "$n" >"$IT_DIR/inner.raw"
+	awk -v me="$me" -v i="$ifname" '{ print ($1 == me ? "send" : "receive"), $1, $2, $3 - 20, i }' \
+		"$IT_DIR/inner.raw" >"$IT_DIR/inner.cap"
+	awk -v i="$ifname" '$5 == i && ($1 == "send" || $1 == "receive")' "$trace" >"$IT_DIR/inner.probe"
+	diff -u "$IT_DIR/inner.probe" "$IT_DIR/inner.cap" ||
+		fail "sonded's $ifname capture and the $ifname probe lines differ"
 }
 
 # --- bpftrace ----------------------------------------------------------------

@@ -19,17 +19,18 @@ failed.  The addresses are tunnel-scapy.sh's.
 """
 import socket
 import sys
-import threading
 
-from scapy.all import (GRE, ICMP, IP, TCP, AsyncSniffer, Ether, ICMPv6EchoReply,
+from scapy.all import (GRE, ICMP, IP, TCP, Ether, ICMPv6EchoReply,
                        ICMPv6EchoRequest, ICMPv6ParamProblem, IPv6, IPv6ExtHdrDestOpt,
                        PadN, HBHOptUnknown, Raw, conf, sendp)
+
+from scapy_peer import Peer
 
 conf.verb = 0
 mode, iface, smac = sys.argv[1:4]
 ME, PEER, ME6, PEER6 = "10.96.0.2", "10.96.0.1", "fd00:96::2", "fd00:96::1"
 ME6B, PEER6B = "fd00:96::12", "fd00:96::11"
-failed = 0
+SCAPY = Peer(iface, smac)
 # The peer's kernel has no tunnel drivers: it would answer sonded's outer
 # packets with protocol unreachable (or parameter problem), noise in the
 # trace.  A raw socket of each protocol takes them instead (Linux sends
@@ -39,25 +40,11 @@ RAW = [socket.socket(af, socket.SOCK_RAW, proto)
 
 
 def say(ok, what):
-    global failed
-    print(("ok " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failed += 1
+    SCAPY.say(ok, what)
 
 
 def exchange(frame, want, timeout=2.0):
-    """Sends frame to sonded; the first frame from sonded that want()
-    accepts, or None."""
-    started = threading.Event()
-    sn = AsyncSniffer(iface=iface, store=True,
-                      lfilter=lambda p: Ether in p and p[Ether].src.lower() == smac and want(p),
-                      count=1, timeout=timeout, started_callback=started.set)
-    sn.start()
-    if not started.wait(5):
-        return None
-    sendp(frame, iface=iface)
-    sn.join()
-    return sn.results[0] if sn.results else None
+    return SCAPY.exchange(frame, want, timeout)
 
 
 def eth(pkt):
@@ -199,7 +186,7 @@ if mode == "seed":
         rst = IP(src=m[4], dst=m[3]) / TCP(sport=40000, dport=8080, flags="R",
                                             seq=1001)
         sendp(eth(m[1](rst)), iface=iface)
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if SCAPY.failed else 0)
 
 seq = 1
 for m in MODES:
@@ -251,4 +238,4 @@ print("sent tunnel-encap-limit", flush=True)
 say(pp is not None and pp[ICMPv6ParamProblem].code == 0 and pp[ICMPv6ParamProblem].ptr == 44,
     "an encapsulation limit of 0 refused: ICMPv6 parameter problem, pointer 44 (the limit)")
 say(ping(MODES[2], seq, quiet=True), "ip6ip6: still answers after tunnel-encap-limit")
-sys.exit(1 if failed else 0)
+sys.exit(1 if SCAPY.failed else 0)

@@ -113,11 +113,7 @@ expect_ge "checks scapy passed" "$(grep -c '^ok ' "$IT_DIR/cases.txt")" 30
 sonded_stop
 # sonded's own capture is complete once it has closed it.
 # Its first three packets are the seed's (the echoes of part 2 follow).
-tsh "$IT_DIR/tun0.pcap" -T fields -e ip.src -e ip.dst -e ip.len -e ip.proto -E separator=' ' \
-	-E occurrence=f | head -n 3 >"$IT_DIR/inner.raw"
-awk -v me=$T.2 '{ print ($1 == me ? "send" : "receive"), $1, $2, $3 - 20, "ip.tun0" }' "$IT_DIR/inner.raw" >"$IT_DIR/inner.cap"
-awk '$5 == "ip.tun0" && ($1 == "send" || $1 == "receive")' "$IT_DIR/ipio03.got" >"$IT_DIR/inner.probe"
-diff -u "$IT_DIR/inner.probe" "$IT_DIR/inner.cap" || fail "sonded's ip.tun0 capture and the ip.tun0 probe lines differ"
+tun_capture_agrees "$IT_DIR/tun0.pcap" ip.tun0 $T.2 3 "$IT_DIR/ipio03.got"
 expect_eq "inner packets in sonded's ip.tun0 capture, all TCP" "$(awk '$4 == 6' "$IT_DIR/inner.raw" | wc -l)" 3
 ok "captures and probes agree: outer on the wire (tcpdump), inner on ip.tun0 (sonded --pcap)"
 for r in tunnel-wrong-key tunnel-wrong-source tunnel-inner-truncated tunnel-inner-bad-version \

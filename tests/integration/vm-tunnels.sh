@@ -7,9 +7,10 @@
 # and with a key, ip6gre.  Through each the guest pings sonded's inner
 # address(es), all answered, and fetches BYTES bytes from sonded's HTTP
 # service over TCP, checked byte for byte (md5 against the service's
-# known body); the tunnels' interface counters and tunnel.decap /
-# tunnel.encap show the packets went through them, and sonded exits with
-# no mbuf held.
+# known body); the same through an ESP tunnel (ESP in UDP 4500, AES-GCM)
+# with the guest's XFRM as the peer; the tunnels' interface counters and
+# tunnel.decap / tunnel.encap (esp.in / esp.out) show the packets went
+# through them, and sonded exits with no mbuf held.
 #
 #   tests/integration/vm-tunnels.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
@@ -95,6 +96,44 @@ echo \"FETCH $name \$(printf 'GET /bytes/$BYTES HTTP/1.0\\r\\n\\r\\n' | nc -w 60
 	i=$((i + 1))
 done
 
+# ESP in UDP 4500 (RFC 4303, RFC 3948), AES-GCM (RFC 4106), on an ipip
+# tunnel ip.esp between second outer addresses: the guest's XFRM in tunnel
+# mode with espinudp encapsulation as the peer (Linux takes ESP in UDP only
+# on a socket with UDP_ENCAP_ESPINUDP: tests/vm/espinudp.c holds one).
+# The same pings and fetch as the tunnels above.
+if [ -z "${VM_TUNNELS:-}" ] || [[ "ip.esp esp" =~ $VM_TUNNELS ]]; then
+	cc -static -O2 -o "$IT_DIR/espinudp" "$SONDE_SRC/tests/vm/espinudp.c" ||
+		fail "building tests/vm/espinudp.c (static, for the guest)"
+	VM_FILES=("$IT_DIR/espinudp")
+	K_OUT=0x6b8a1f3c2e4d5a6978695a4b3c2d1e0f01234567 # sonded to the guest
+	K_IN=0x0f1e2d3c4b5a69788796a5b4c3d2e1f076543210  # the guest to sonded
+	cat >"$IT_DIR/sa.conf" <<SA
+out spi 0x1001 aead rfc4106(gcm(aes)) $K_OUT 128
+in spi 0x2002 aead rfc4106(gcm(aes)) $K_IN 128 replay-window 64
+SA
+	chmod 600 "$IT_DIR/sa.conf"
+	ARGS+=(--addr dpdk0=10.98.0.3/24 --tunnel
+		"ip.esp,mode=ipip,local=10.98.0.3,remote=10.98.0.4,esp=$IT_DIR/sa.conf"
+		--addr ip.esp=192.168.18.2/30)
+	GUEST_TUN+="
+modprobe xfrm_user; modprobe esp4
+ip addr add 10.98.0.4/24 dev eth0 || rc=1
+ip addr add 192.168.18.1/32 dev lo || rc=1
+/espinudp 4500 &
+ip xfrm state add src 10.98.0.4 dst 10.98.0.3 proto esp spi 0x2002 reqid 7 mode tunnel aead 'rfc4106(gcm(aes))' $K_IN 128 encap espinudp 4500 4500 0.0.0.0 || rc=1
+ip xfrm state add src 10.98.0.3 dst 10.98.0.4 proto esp spi 0x1001 reqid 7 mode tunnel aead 'rfc4106(gcm(aes))' $K_OUT 128 encap espinudp 4500 4500 0.0.0.0 replay-window 32 || rc=1
+ip xfrm policy add src 192.168.18.1/32 dst 192.168.18.2/32 dir out tmpl src 10.98.0.4 dst 10.98.0.3 proto esp reqid 7 mode tunnel || rc=1
+ip xfrm policy add src 192.168.18.2/32 dst 192.168.18.1/32 dir in tmpl src 10.98.0.3 dst 10.98.0.4 proto esp reqid 7 mode tunnel || rc=1
+ip route add 192.168.18.2/32 dev eth0 src 192.168.18.1 || rc=1
+if ping -c $N -w 30 192.168.18.2 >/dev/null; then echo \"PING ip.esp 192.168.18.2 OK\"; else echo \"PING ip.esp 192.168.18.2 FAILED\"; rc=1; fi
+echo \"FETCH ip.esp \$(printf 'GET /bytes/$BYTES HTTP/1.0\\r\\n\\r\\n' | nc -w 60 192.168.18.2 8080 | tail -n 1 | md5sum)\"
+ip -s xfrm state | grep -A1 -E '^src|lifetime current' | head -20"
+	PINGS=$((PINGS + 1))
+	FETCHES=$((FETCHES + 1))
+	TUNNELS+=("ip.esp esp")
+	ESP=1
+fi
+
 sonded_netns
 tap_new TAP
 sonded_start "$TAP" "${ARGS[@]}"
@@ -162,3 +201,13 @@ for t in "${TUNNELS[@]}"; do
 done
 expect_counter_ge tunnel.decap $((PINGS * N + FETCHES))
 expect_counter_ge tunnel.encap $((PINGS * N + FETCHES))
+if [ "${ESP:-0}" = 1 ]; then
+	# ESP's own: every packet through ip.esp went out in ESP and came in
+	# from it, none refused.
+	expect_counter_ge esp.in $((N + 1))
+	expect_counter "esp.out" "$(counter if.ip.esp.tx_packets)"
+	expect_counter "esp.in" "$(counter if.ip.esp.rx_packets)"
+	for r in esp-auth-failed esp-replay esp-no-sa esp-bad-padding; do
+		expect_counter "drop.in.$r" 0
+	done
+fi
