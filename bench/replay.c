@@ -37,11 +37,20 @@
  * 2003): ipip_encap into one (routed to the tunnel, out port 1 in an outer
  * header to the tunnel's far end), ipip_decap out of one (the request
  * arrives in an outer header on port 0 and its inner packet is forwarded
- * out port 1), to set against fwd4.
+ * out port 1), to set against fwd4.  esp_encap and esp_decap the same with
+ * ESP in UDP on the tunnel (RFC 4303, RFC 3948; AES-128-GCM through the
+ * OpenSSL crypto PMD, as sonded does it): what the crypto costs a packet
+ * on top of IPIP.  esp_decap's requests are each encrypted (OpenSSL's
+ * EVP, outside the count) with the next sequence number: the stack's
+ * anti-replay window would drop the same packet twice.
  *
- *   replay [EAL args] -- CASE [PACKETS [BURST]]
+ *   replay [EAL args] -- CASE [PACKETS [BURST [SIZE]]]
  *   CASE: macswap icmp4_echo icmp6_echo udp4_echo udp6_echo fwd4 fwd6
- *	   ipip_encap ipip_decap tcp4_bulk tcp6_bulk tcp4_rr tcp6_rr
+ *	   ipip_encap ipip_decap esp_encap esp_decap tcp4_bulk tcp6_bulk tcp4_rr
+ *	   tcp6_rr
+ *
+ * SIZE: the IPv4 request's IP packet in bytes, 50 (the 64-byte frame) to
+ * 1400 (ESP's throughput: bytes a busy second).
  *
  * Prints "replay CASE packets N ns_per_pkt X answered M"; exits 1 if the
  * stack did not answer (or forward) every packet, or (TCP) deliver every
@@ -58,6 +67,7 @@
 #include <rte_eth_ring.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <openssl/evp.h>
 #include <rte_ring.h>
 #include <rte_tcp.h>
 
@@ -96,6 +106,9 @@ struct tcp_peer {
 	uint8_t frame[TCP_FRAME];
 };
 
+/* A frame's room: the largest request (SIZE 1400) in ESP in UDP. */
+#define REPLAY_FRAME 1600
+
 struct replay {
 	const char *name;
 	struct rte_mempool *pool;
@@ -104,13 +117,26 @@ struct replay {
 	uint16_t port[2];
 	uint8_t mac[2][6];
 	unsigned n_ports;
-	uint8_t frame[128];
+	uint8_t frame[REPLAY_FRAME];
+	uint16_t size; /* the request's IP packet, bytes (SIZE); 0: 50 (64-byte frames) */
 	uint16_t frame_len;
 	uint64_t answered;
 	uint64_t now;
 	unsigned burst;	      /* packets per poll */
 	struct tcp_peer *tcp; /* NULL but in the TCP cases */
+	/* esp_decap: the inner request, and the peer's outbound SA. */
+	uint8_t inner[REPLAY_FRAME];
+	uint16_t inner_len;
+	uint32_t esp_seq;
+	EVP_CIPHER_CTX *evp;
 };
+
+/* The tunnel's SAs (esp_*): the stack sends with KEY_OUT under SPI 0x1001,
+ * takes KEY_IN under 0x2002 (16-byte AES keys, then the 4-byte salt). */
+static const uint8_t esp_key_out[20] = { 1,  2,	 3,  4,	 5,  6,	 7,    8,    9,	   10,
+					 11, 12, 13, 14, 15, 16, 0xa1, 0xa2, 0xa3, 0xa4 };
+static const uint8_t esp_key_in[20] = { 16, 15, 14, 13, 12, 11, 10,   9,    8,	  7,
+					6,  5,	4,  3,	2,  1,	0xb1, 0xb2, 0xb3, 0xb4 };
 
 /* --- frames the peer sends --- */
 
@@ -237,7 +263,14 @@ frame_ns(struct replay *r, unsigned i, uint8_t *p)
 static bool
 case_fwd(const char *c)
 {
-	return strncmp(c, "fwd", 3) == 0 || strncmp(c, "ipip", 4) == 0;
+	return strncmp(c, "fwd", 3) == 0 || strncmp(c, "ipip", 4) == 0 || strncmp(c, "esp", 3) == 0;
+}
+
+/* A tunnel case: ipip_* or esp_*. */
+static bool
+case_tunnel(const char *c)
+{
+	return strncmp(c, "ipip", 4) == 0 || strncmp(c, "esp", 3) == 0;
 }
 
 static int
@@ -246,7 +279,7 @@ frame_request(struct replay *r, const char *c)
 	bool fwd = case_fwd(c);
 	bool v6 = strstr(c, "6") != NULL;
 	bool icmp = strncmp(c, "icmp", 4) == 0;
-	uint16_t l4len = v6 ? 24 : 30;
+	uint16_t l4len = r->size > 48 && !v6 ? (uint16_t)(r->size - 20) : v6 ? 24 : 30;
 	uint8_t *l4, *p = r->frame;
 
 	if (v6) {
@@ -258,9 +291,9 @@ frame_request(struct replay *r, const char *c)
 					  icmp ? IPPROTO_ICMPV6 : IPPROTO_UDP, 64, l4len, &l4);
 	} else {
 		r->frame_len = frame_ipv4(p, r->mac[0], peer_mac[0], addr4(77, 2),
-					  !fwd				 ? addr4(77, 1)
-					  : strcmp(c, "ipip_encap") == 0 ? addr4(79, 2)
-									 : addr4(78, 2),
+					  !fwd				? addr4(77, 1)
+					  : strstr(c, "_encap") != NULL ? addr4(79, 2)
+									: addr4(78, 2),
 					  icmp ? IPPROTO_ICMP : IPPROTO_UDP, l4len, &l4);
 	}
 	memset(l4, 0, l4len);
@@ -288,9 +321,16 @@ frame_request(struct replay *r, const char *c)
 
 		memcpy(l4 + 6, &ck, 2);
 	}
+	if (strcmp(c, "esp_decap") == 0) {
+		/* fwd4's packet, encrypted afresh for each (esp_frame). */
+		r->inner_len = (uint16_t)(r->frame_len - RTE_ETHER_HDR_LEN);
+		memcpy(r->inner, p + RTE_ETHER_HDR_LEN, r->inner_len);
+		r->evp = EVP_CIPHER_CTX_new();
+		return r->evp != NULL ? 0 : -1;
+	}
 	if (strcmp(c, "ipip_decap") == 0) {
 		/* fwd4's packet, in an outer header from the tunnel's far end. */
-		uint8_t inner[256];
+		uint8_t inner[REPLAY_FRAME];
 		uint16_t ilen = (uint16_t)(r->frame_len - RTE_ETHER_HDR_LEN);
 
 		memcpy(inner, p + RTE_ETHER_HDR_LEN, ilen);
@@ -615,6 +655,45 @@ warmup_poll(struct replay *r)
 	poll_once(r);
 }
 
+/* esp_decap's next request into p: fwd4's packet in ESP in UDP from the
+ * tunnel's far end (RFC 4303 2.4 padding, RFC 4106 nonce and AAD), its
+ * sequence number the next; the frame's length, 0 on an OpenSSL error. */
+static uint16_t
+esp_frame(struct replay *r, uint8_t *p)
+{
+	uint16_t ct = (uint16_t)((r->inner_len + 2 + 3) & ~3u);
+	uint8_t nonce[12], pt[REPLAY_FRAME], *u;
+	uint16_t len = frame_ipv4(p, r->mac[0], peer_mac[0], addr4(77, 2), addr4(77, 1),
+				  IPPROTO_UDP, (uint16_t)(8 + 8 + 8 + ct + 16), &u);
+	uint8_t pad = (uint8_t)(ct - r->inner_len - 2);
+	uint32_t seq = ++r->esp_seq;
+	int n;
+
+	u[0] = 0x11, u[1] = 0x94, u[2] = 0x11, u[3] = 0x94; /* 4500 -> 4500 */
+	u[4] = (uint8_t)((len - RTE_ETHER_HDR_LEN - 20) >> 8);
+	u[5] = (uint8_t)(len - RTE_ETHER_HDR_LEN - 20);
+	u[6] = u[7] = 0;
+	memcpy(u + 8, (uint8_t[]){ 0, 0, 0x20, 0x02 }, 4);
+	for (int i = 0; i < 4; i++)
+		u[12 + i] = (uint8_t)(seq >> (24 - 8 * i));
+	memset(u + 16, 0, 4);
+	memcpy(u + 20, u + 12, 4); /* the IV: the sequence number */
+	memcpy(nonce, esp_key_in + 16, 4);
+	memcpy(nonce + 4, u + 16, 8);
+	memcpy(pt, r->inner, r->inner_len);
+	for (uint8_t i = 0; i < pad; i++)
+		pt[r->inner_len + i] = (uint8_t)(i + 1);
+	pt[r->inner_len + pad] = pad;
+	pt[r->inner_len + pad + 1] = 4; /* IPv4 inside */
+	if (EVP_EncryptInit_ex(r->evp, EVP_aes_128_gcm(), NULL, esp_key_in, nonce) != 1 ||
+	    EVP_EncryptUpdate(r->evp, NULL, &n, u + 8, 8) != 1 ||
+	    EVP_EncryptUpdate(r->evp, u + 24, &n, pt, ct) != 1 ||
+	    EVP_EncryptFinal_ex(r->evp, u + 24 + n, &n) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(r->evp, EVP_CTRL_GCM_GET_TAG, 16, u + 24 + ct) != 1)
+		return 0;
+	return len;
+}
+
 static int
 replay_fill(struct replay *r)
 {
@@ -623,7 +702,18 @@ replay_fill(struct replay *r)
 	if (rte_pktmbuf_alloc_bulk(r->pool, m, r->burst) != 0)
 		return -1;
 	for (unsigned i = 0; i < r->burst; i++) {
-		memcpy(rte_pktmbuf_append(m[i], r->frame_len), r->frame, r->frame_len);
+		if (r->evp != NULL) {
+			uint8_t f[REPLAY_FRAME];
+			uint16_t len = esp_frame(r, f);
+
+			if (len == 0) {
+				rte_pktmbuf_free_bulk(m, r->burst);
+				return -1;
+			}
+			memcpy(rte_pktmbuf_append(m[i], len), f, len);
+		} else {
+			memcpy(rte_pktmbuf_append(m[i], r->frame_len), r->frame, r->frame_len);
+		}
 		m[i]->port = r->port[0];
 	}
 	if (rte_ring_enqueue_bulk(r->rx[0], (void **)m, r->burst, NULL) != r->burst) {
@@ -679,12 +769,22 @@ tcp_setup(struct replay *r)
 static int
 replay_tunnel(struct replay *r)
 {
-	bool enc = strcmp(r->name, "ipip_encap") == 0;
+	bool enc = strstr(r->name, "_encap") != NULL;
 	struct sonde_if_conf tc = { .type = SONDE_IF_TUNNEL, .name = "ip.tun0" };
+	struct sonde_esp_conf esp = { .keepalive = 0xffff };
 	struct sonde_prefix p, gw;
 	int t;
 
 	tc.tunnel.mode = SONDE_TUNNEL_IPIP;
+	if (strncmp(r->name, "esp", 3) == 0) {
+		esp.out = (struct sonde_esp_sa){ .spi = 0x1001, .alg = SONDE_ESP_AES_GCM_128 };
+		esp.in = (struct sonde_esp_sa){ .spi = 0x2002,
+						.alg = SONDE_ESP_AES_GCM_128,
+						.replay_window = 1024 };
+		memcpy(esp.out.key, esp_key_out, sizeof(esp_key_out));
+		memcpy(esp.in.key, esp_key_in, sizeof(esp_key_in));
+		tc.tunnel.esp = &esp;
+	}
 	if (sonde_prefix_parse(enc ? "10.78.0.1" : "10.77.0.1", &tc.tunnel.local) != 0 ||
 	    sonde_prefix_parse(enc ? "10.78.0.2" : "10.77.0.2", &tc.tunnel.remote) != 0)
 		return -1;
@@ -726,7 +826,7 @@ replay_stack(struct replay *r)
 	}
 	if (sonde_udp_service(r->st, 7, SONDE_SERVICE_ECHO) != 0)
 		return -1;
-	if (strncmp(r->name, "ipip", 4) == 0 && replay_tunnel(r) != 0)
+	if (case_tunnel(r->name) && replay_tunnel(r) != 0)
 		return -1;
 	/* DAD, on the stack's own clock: a few simulated seconds. */
 	for (r->now = 1; !sonde_ready(r->st) && r->now < 10000000000ull; r->now += 10000000) {
@@ -761,13 +861,18 @@ main(int argc, char **argv)
 	argc -= n;
 	argv += n;
 	if (argc < 2) {
-		fprintf(stderr, "usage: replay [EAL args] -- CASE [PACKETS [BURST]]\n");
+		fprintf(stderr, "usage: replay [EAL args] -- CASE [PACKETS [BURST [SIZE]]]\n");
 		return 2;
 	}
 	r.name = argv[1];
 	if (argc > 2)
 		packets = strtoull(argv[2], NULL, 0);
 	r.burst = argc > 3 ? (unsigned)atoi(argv[3]) : BURST;
+	r.size = argc > 4 ? (uint16_t)atoi(argv[4]) : 0;
+	if (argc > 4 && (r.size < 50 || r.size > 1400)) {
+		fprintf(stderr, "replay: SIZE (IPv4 cases) is 50 to 1400 bytes\n");
+		return 2;
+	}
 	if (r.burst < 1 || r.burst > BURST) {
 		fprintf(stderr, "replay: BURST is 1 to %d\n", BURST);
 		return 2;
@@ -810,8 +915,8 @@ main(int argc, char **argv)
 		rte_eth_macaddr_get(r.port[i], (struct rte_ether_addr *)r.mac[i]);
 	if (strcmp(r.name, "macswap") == 0)
 		frame_request(&r, "udp4_echo");
-	else if (r.tcp == NULL)
-		frame_request(&r, r.name);
+	else if (r.tcp == NULL && frame_request(&r, r.name) != 0)
+		return 1;
 	for (unsigned i = 0; i < WARMUP; i++) {
 		if ((r.tcp ? tcp_fill(&r) : replay_fill(&r)) != 0)
 			return 1;

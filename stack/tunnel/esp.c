@@ -40,6 +40,7 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 
 #include "esp.h"
 #include "ip.h"
@@ -72,6 +73,7 @@ struct esp_sa {
 struct esp_tun {
 	struct esp_sa out, in;
 	uint32_t seq;			 /* outbound: the last sent */
+	uint64_t iv_base;		 /* outbound: IV = iv_base + seq (esp_build) */
 	bool exhausted;			 /* outbound: said so in the log */
 	uint32_t top;			 /* inbound: the highest authenticated */
 	uint32_t win;			 /* inbound: the window, packets */
@@ -87,7 +89,6 @@ struct esp_state {
 	int dev; /* cryptodev id; -1: not made yet */
 	char name[RTE_CRYPTODEV_NAME_MAX_LEN];
 	struct rte_mempool *ops, *sess;
-	unsigned n; /* ESP tunnels */
 };
 
 /* --- the crypto device, one a stack --- */
@@ -286,9 +287,13 @@ esp_build(struct sonde_stack *st, struct esp_tun *e, struct rte_mbuf *m, struct 
 	wire_put16(u + 6, 0);
 	memcpy(u + UDP_LEN, &e->out.spi, 4);
 	wire_put32(u + UDP_LEN + 4, e->seq);
-	/* RFC 4106 3.1: the IV unique per key: the sequence number is. */
-	wire_put32(u + UDP_LEN + ESP_HDR, 0);
-	wire_put32(u + UDP_LEN + ESP_HDR + 4, e->seq);
+	/* RFC 4106 3.1: the IV must never repeat under a key.  The sequence
+	 * number never does within a run (3.3.3 above); from a random start,
+	 * the IVs of a run do not meet another run's under the same static
+	 * key either (a restart with the same SA file), short of a 2^-32
+	 * chance. */
+	wire_put32(u + UDP_LEN + ESP_HDR, (uint32_t)((e->iv_base + e->seq) >> 32));
+	wire_put32(u + UDP_LEN + ESP_HDR + 4, (uint32_t)(e->iv_base + e->seq));
 	/* RFC 4303 2.4: padding 1, 2, 3...; then its length and the inner
 	 * packet's protocol (tunnel mode: IPv4 4, IPv6 41). */
 	for (uint32_t i = 0; i < pad; i++)
@@ -642,6 +647,7 @@ esp_tun_create(struct sonde_stack *st, struct tunnel *t, const struct sonde_esp_
 	memcpy(e->out.salt, c->out.key + (c->out.alg == SONDE_ESP_AES_GCM_256 ? 32 : 16), ESP_SALT);
 	memcpy(e->in.salt, c->in.key + (c->in.alg == SONDE_ESP_AES_GCM_256 ? 32 : 16), ESP_SALT);
 	e->seq = c->out.seq;
+	e->iv_base = rte_rand();
 	e->win = c->in.replay_window ? c->in.replay_window : ESP_WIN_DEFAULT;
 	e->port = port;
 	e->ka_ns = c->keepalive == 0xffff
@@ -660,7 +666,6 @@ esp_tun_create(struct sonde_stack *st, struct tunnel *t, const struct sonde_esp_
 	st->xfrm_out = esp_xfrm_out;
 	st->udp_encap = esp_udp_input;
 	st->udp_service[port] = UDP_SERVICE_ENCAP;
-	es->n++;
 	e->last_out = st->now;
 	timer_init(&e->ka, esp_keepalive_timer);
 	if (e->ka_ns != 0)
@@ -688,8 +693,6 @@ esp_tun_free(struct sonde_stack *st, struct tunnel *t)
 		for (unsigned i = 0; i < st->tun->n; i++)
 			if (st->tun->t[i]->esp != NULL && st->tun->t[i]->esp->port == e->port)
 				port_used = true;
-		if (!port_used && e->out.sess != NULL && e->in.sess != NULL)
-			es->n--;
 		if (!port_used)
 			st->udp_service[e->port] = SONDE_SERVICE_NONE;
 	}

@@ -249,6 +249,21 @@ tun_encap(struct sonde_stack *st, const struct tunnel *t, struct rte_mbuf *m)
 	return m;
 }
 
+/* An ESP tunnel's outer packets to IP output, ESP to be applied between
+ * write and send (esp.c).  Out of line: the loop of tun_xmit stays as it
+ * was for the other tunnels (4 instructions a packet, bench/replay). */
+static __rte_noinline void
+tun_xmit_esp(struct sonde_stack *st, const struct sonde_if *ifp, struct rte_mbuf **out, uint16_t k)
+{
+	const struct tunnel *t = ifp->priv;
+
+	for (uint16_t i = 0; i < k; i++) {
+		pkt_meta(out[i])->flags |= PKT_XFRM;
+		pkt_meta(out[i])->xfrm_if = (uint8_t)ifp->index;
+	}
+	ip_output_xfrm_burst(st, out, k, t->oaf);
+}
+
 /* IP packets routed to the tunnel: send and the capture for each inner
  * packet, then the outer headers and IP output towards the remote end. */
 static void
@@ -285,13 +300,8 @@ tun_xmit(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts, v
 	st->stats.tun_encap += k;
 	if (k == 0)
 		return;
-	if (t->esp != NULL) {
-		/* ESP between write and send (esp.c). */
-		for (uint16_t i = 0; i < k; i++) {
-			pkt_meta(out[i])->flags |= PKT_XFRM;
-			pkt_meta(out[i])->xfrm_if = (uint8_t)ifp->index;
-		}
-		ip_output_xfrm_burst(st, out, k, t->oaf);
+	if (unlikely(t->esp != NULL)) {
+		tun_xmit_esp(st, ifp, out, k);
 		return;
 	}
 	if (t->oaf == 4)
@@ -441,8 +451,9 @@ tun_unreach(struct sonde_stack *st, uint8_t oaf, struct rte_mbuf *m)
  * of family iaf: checked, its ECN field from the outer one, data at it,
  * meta the tunnel's; t, or NULL when dropped.  Plain decapsulation and
  * ESP's (esp.c, the ESP and UDP headers off bytes in too) end here. */
-struct tunnel *
-tun_strip(struct sonde_stack *st, struct tunnel *t, struct rte_mbuf *m, uint32_t off, uint8_t iaf)
+static __rte_always_inline struct tunnel *
+tun_strip_in(struct sonde_stack *st, struct tunnel *t, struct rte_mbuf *m, uint32_t off,
+	     uint8_t iaf)
 {
 	struct pkt_meta *pm = pkt_meta(m);
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -488,6 +499,14 @@ drop:
 	return NULL;
 }
 
+/* tun_strip_in for esp.c (inline in tunnel.c's own decapsulation: called
+ * from two places, LTO kept it out of line, 28 instructions a packet). */
+struct tunnel *
+tun_strip(struct sonde_stack *st, struct tunnel *t, struct rte_mbuf *m, uint32_t off, uint8_t iaf)
+{
+	return tun_strip_in(st, t, m, off, iaf);
+}
+
 /* One outer packet (data at its IP header, l3_len its length): its tunnel,
  * the inner packet with data at its header; NULL when dropped. */
 static struct tunnel *
@@ -527,7 +546,7 @@ tun_decap(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf *m
 		r = DROP_ESP_REQUIRED;
 		goto drop;
 	}
-	return tun_strip(st, t, m, off, iaf);
+	return tun_strip_in(st, t, m, off, iaf);
 drop:
 	if (r == DROP_TUN_NO_MATCH)
 		tun_unreach(st, oaf, m);
@@ -537,8 +556,8 @@ drop:
 
 /* Decapsulated packets (tun_strip's) of tunnels ifs: counted, captured,
  * then runs of one tunnel and inner family to IP input on the tunnel. */
-void
-tun_rx(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if **ifs, uint16_t k)
+static __rte_always_inline void
+tun_rx_in(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if **ifs, uint16_t k)
 {
 	uint8_t key[SONDE_BURST + RUN_PAD];
 	uint16_t j;
@@ -561,6 +580,12 @@ tun_rx(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if **ifs, ui
 	}
 }
 
+void
+tun_rx(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if **ifs, uint16_t k)
+{
+	tun_rx_in(st, pkts, ifs, k);
+}
+
 /* A run of outer packets of protocol proto to us: each to its tunnel. */
 static __rte_always_inline void
 tun_input(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf **pkts, uint16_t n)
@@ -577,7 +602,7 @@ tun_input(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf **
 		ifs[k] = t->ifp;
 		pkts[k++] = m;
 	}
-	tun_rx(st, pkts, ifs, k);
+	tun_rx_in(st, pkts, ifs, k);
 }
 
 #define TUN_INPUT(name, oaf, proto)                                                  \

@@ -88,10 +88,8 @@ if ping -6 -c $N -w 30 $in6::2 >/dev/null; then echo \"PING $name $in6::2 OK\"; 
 		PINGS=$((PINGS + 1))
 		[ "$in4" != - ] || host=$in6::2
 	fi
-	# busybox's nc (its static wget crashes in the guest): the body has
-	# no newline, so it is the last line after the headers.
 	GUEST_TUN+="
-echo \"FETCH $name \$(printf 'GET /bytes/$BYTES HTTP/1.0\\r\\n\\r\\n' | nc -w 60 $host 8080 | tail -n 1 | md5sum)\""
+fetch $name $host"
 	FETCHES=$((FETCHES + 1))
 	i=$((i + 1))
 done
@@ -126,7 +124,7 @@ ip xfrm policy add src 192.168.18.1/32 dst 192.168.18.2/32 dir out tmpl src 10.9
 ip xfrm policy add src 192.168.18.2/32 dst 192.168.18.1/32 dir in tmpl src 10.98.0.3 dst 10.98.0.4 proto esp reqid 7 mode tunnel || rc=1
 ip route add 192.168.18.2/32 dev eth0 src 192.168.18.1 || rc=1
 if ping -c $N -w 30 192.168.18.2 >/dev/null; then echo \"PING ip.esp 192.168.18.2 OK\"; else echo \"PING ip.esp 192.168.18.2 FAILED\"; rc=1; fi
-echo \"FETCH ip.esp \$(printf 'GET /bytes/$BYTES HTTP/1.0\\r\\n\\r\\n' | nc -w 60 192.168.18.2 8080 | tail -n 1 | md5sum)\"
+fetch ip.esp 192.168.18.2
 ip -s xfrm state | grep -A1 -E '^src|lifetime current' | head -20"
 	PINGS=$((PINGS + 1))
 	FETCHES=$((FETCHES + 1))
@@ -146,6 +144,17 @@ bpf_start BT "$IT_DIR/count.out" -e "$PROG"
 
 cat >"$IT_DIR/guest.sh" <<GUEST
 rc=0
+# fetch NAME HOST: BYTES from sonded's HTTP service at HOST (busybox's nc:
+# its static wget crashes in the guest; the body has no newline, so it is
+# the last line); prints FETCH NAME MD5 - SECONDS (the guest's clock, from
+# /proc/uptime: software emulation, for reference).
+fetch()
+{
+	t0=\$(cut -d' ' -f1 /proc/uptime)
+	sum=\$(printf 'GET /bytes/$BYTES HTTP/1.0\\r\\n\\r\\n' | nc -w 60 \$2 8080 | tail -n 1 | md5sum)
+	t1=\$(cut -d' ' -f1 /proc/uptime)
+	echo "FETCH \$1 \$sum \$(awk -v a=\$t0 -v b=\$t1 'BEGIN { printf "%.2f", b - a }')"
+}
 sysctl -qw net.ipv6.conf.eth0.accept_dad=0 net.ipv6.conf.eth0.router_solicitations=0
 ip addr add $GUEST/24 dev eth0 || rc=1
 for a in fd00:98::1 fd00:98::11 fd00:98::21; do ip -6 addr add \$a/64 dev eth0 nodad || rc=1; done
@@ -172,6 +181,12 @@ for t in "${TUNNELS[@]}"; do
 	got=$(awk -v n="$name" '$1 == "FETCH" && $2 == n { print $3 }' "$IT_DIR/guest.out")
 	expect_eq "$BYTES bytes through $name, md5" "$got" "$WANT"
 done
+# The guest's own time for each fetch (Linux's side of each mode, XFRM's
+# ESP decryption for ip.esp; under software emulation on CI: a reference,
+# not a benchmark).
+say "the guest's fetch times, $BYTES bytes each (Linux under qemu, $(grep -o '([a-z]*)$' "$IT_DIR/run.err" || echo '?')):"
+awk -v b="$BYTES" '$1 == "FETCH" && $5 > 0 { printf "    %-8s %6.2f s  %7.1f Mbit/s\n", $2, $5, b * 8 / $5 / 1e6 }' \
+	"$IT_DIR/guest.out" | tee "$IT_DIR/fetch-times.txt" >&$IT_OUT
 
 bpf_stop "$BT"
 say "bpftrace printed:"
