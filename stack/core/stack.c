@@ -324,6 +324,8 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("tcp.tw_recycled", s->tcp_tw_recycled);
 	S("tunnel.encap", s->tun_encap);
 	S("tunnel.decap", s->tun_decap);
+	S("tunnel.pmtu_updates", s->tun_pmtu);
+	S("tunnel.icmp_relayed", s->tun_icmp_relayed);
 	S("esp.out", s->esp_out);
 	S("esp.in", s->esp_in);
 	S("esp.keepalive_out", s->esp_keepalive_out);

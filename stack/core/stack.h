@@ -293,7 +293,9 @@ struct stats {
 	uint64_t tcp_tw_recycled;
 	uint64_t tcp_zwp, tcp_keepalive_probes, tcp_keepalive_drops, tcp_ecn_ce;
 	uint64_t tun_encap, tun_decap; /* packets into and out of tunnels */
-	uint64_t esp_out, esp_in;      /* ESP packets made, and taken in (ICV good) */
+	uint64_t tun_pmtu,
+		tun_icmp_relayed; /* a tunnel's MTU lowered; errors told the inner sender */
+	uint64_t esp_out, esp_in; /* ESP packets made, and taken in (ICV good) */
 	uint64_t esp_keepalive_out, esp_keepalive_in; /* RFC 3948 2.2 */
 	uint64_t arp_in, arp_out, arp_requests_out, arp_replies_out;
 	uint64_t loop_pkts;

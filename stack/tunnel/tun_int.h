@@ -26,6 +26,10 @@ struct tunnel {
 	uint32_t key; /* network order */
 	uint8_t local[16], remote[16];
 	struct esp_tun *esp; /* ESP over UDP (esp.c); NULL: plain */
+	/* The MTU learnt from the underlay's path MTU (tun_pmtu), the one
+	 * before it, and when it goes back (RFC 1191 6.3: ten minutes). */
+	uint16_t pmtu, mtu_before;
+	struct timer pmtu_timer;
 };
 
 struct tun_state {

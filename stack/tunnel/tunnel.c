@@ -617,6 +617,159 @@ TUN_INPUT(tun_in6_ipip, 6, IPPROTO_IPIP_)
 TUN_INPUT(tun_in6_ipv6, 6, IPPROTO_IPV6_)
 TUN_INPUT(tun_in6_gre, 6, IPPROTO_GRE_)
 
+/* --- ICMP errors about outer packets --- */
+
+#define TUN_PMTU_AGE (600ull * 1000000000ull) /* RFC 1191 6.3, RFC 8201 5.3 */
+
+/* The path MTU went back up (its age): the tunnel's MTU as it was, unless
+ * someone set another meanwhile. */
+static void
+tun_pmtu_expire(struct timer *tm, void *ctx)
+{
+	struct tunnel *t = container_of(tm, struct tunnel, pmtu_timer);
+	struct sonde_stack *st = ctx;
+
+	if (t->ifp->mtu == t->pmtu) {
+		t->ifp->mtu = t->mtu_before;
+		dst_invalidate(st);
+	}
+	t->pmtu = 0;
+}
+
+/* The underlay's path to the remote end takes path bytes (RFC 1191
+ * fragmentation needed, RFC 8201 packet too big): the tunnel's MTU is that
+ * less its headers (RFC 2003 4.1, RFC 2473 7.1), for ten minutes; at
+ * least 1280 for a tunnel that carries IPv6 (RFC 4213 3.2: IPv6's
+ * minimum; below that the outer packets are fragmented) and 68 else.
+ * The new MTU, or 0 when it did not go down. */
+static uint16_t
+tun_pmtu(struct sonde_stack *st, struct tunnel *t, uint32_t path)
+{
+	uint32_t hdr = tun_hdr_len(t, t->tel), floor = t->inner & 2 ? 1280 : 68;
+	uint32_t mtu = path > hdr + floor ? path - hdr : floor;
+
+	if (path == 0 || mtu >= t->ifp->mtu)
+		return 0;
+	if (t->pmtu == 0)
+		t->mtu_before = t->ifp->mtu;
+	t->pmtu = (uint16_t)mtu;
+	t->ifp->mtu = (uint16_t)mtu;
+	dst_invalidate(st);
+	st->stats.tun_pmtu++;
+	timer_arm(&st->wheel, &t->pmtu_timer, st->now + TUN_PMTU_AGE);
+	return (uint16_t)mtu;
+}
+
+/* What the sender of the inner packet is told of an error about the outer
+ * one (RFC 2003 4.1; RFC 2473 8.2; RFC 4213 3.4 the same for IPv6 inside
+ * IPv4): type and code of the inner family's ICMP, or false when it is
+ * not relayed (port unreachable, source route failed, parameter problem:
+ * about the outer header, ours). */
+static bool
+tun_relay_kind(const struct ip_err *e, uint8_t iaf, uint8_t *type, uint8_t *code)
+{
+	bool too_big = e->err == EMSGSIZE;
+	bool v4 = e->af == 4;
+
+	if (too_big) {
+		*type = iaf == 4 ? ICMP_UNREACH : ICMP6_PACKET_TOO_BIG;
+		*code = iaf == 4 ? ICMP_UNREACH_NEEDFRAG : 0;
+		return true;
+	}
+	/* Unreachable: network or host as it was (protocol unreachable: no
+	 * decapsulator there, the host); time exceeded in the tunnel: host
+	 * unreachable, the packet reached its network (RFC 2003 4.1). */
+	if ((v4 && e->type == ICMP_UNREACH &&
+	     (e->code == ICMP_UNREACH_NET || e->code == ICMP_UNREACH_HOST ||
+	      e->code == ICMP_UNREACH_PROTOCOL)) ||
+	    (v4 && e->type == ICMP_TIMXCEED) ||
+	    (!v4 && (e->type == ICMP6_DST_UNREACH || e->type == ICMP6_TIME_EXCEEDED))) {
+		bool net = v4 && e->type == ICMP_UNREACH && e->code == ICMP_UNREACH_NET;
+
+		*type = iaf == 4 ? ICMP_UNREACH : ICMP6_DST_UNREACH;
+		*code = iaf == 4 ? (net ? ICMP_UNREACH_NET : ICMP_UNREACH_HOST)
+				 : ICMP6_DST_UNREACH_ADDR;
+		return true;
+	}
+	return false;
+}
+
+/* An ICMP error about an outer packet we sent (protocol proto): the
+ * tunnel's path MTU, and the error relayed to the inner packet's sender
+ * when the message quotes enough of it (its header and 8 bytes: routers
+ * after RFC 1812 4.3.2.3 quote more than RFC 792's 8 bytes of the outer
+ * datagram; with fewer there is no one to tell). */
+static void
+tun_err(struct sonde_stack *st, uint8_t proto, const struct ip_err *e)
+{
+	const uint8_t *o = e->ip, *src = e->af == 6 ? o + 8 : o + 12,
+		      *dst = e->af == 6 ? o + 24 : o + 16;
+	uint32_t off = e->l4_off, key = 0, info = 0;
+	bool has_key = false;
+	uint8_t iaf = proto == IPPROTO_IPIP_ ? 4 : 6, type, code;
+	struct tunnel *t;
+	struct rte_mbuf *m;
+	uint16_t mtu = 0;
+	char *p;
+	int why;
+
+	if (proto == IPPROTO_GRE_) {
+		uint16_t fl;
+
+		if (e->len < off + 4)
+			return;
+		fl = wire_get16(o + off);
+		if (fl & GRE_K) {
+			if (e->len < off + 8)
+				return;
+			memcpy(&key, o + off + 4, 4);
+			has_key = true;
+		}
+		iaf = wire_get16(o + off + 2) == ETHERTYPE_IPV6 ? 6 : 4;
+		off += has_key ? 8 : 4;
+	}
+	/* Ours from local to remote: as tun_find looks at packets from remote. */
+	t = tun_find(st->tun, e->af, proto, dst, src, has_key, key, &why);
+	if (t == NULL || t->esp != NULL)
+		return;
+	if (e->err == EMSGSIZE) {
+		mtu = tun_pmtu(st, t, e->info);
+		if (mtu == 0)
+			mtu = t->ifp->mtu;
+		info = iaf == 6 ? RTE_MAX(mtu, (uint16_t)1280) : mtu;
+	}
+	if (e->len < off + (iaf == 6 ? IPV6_HDR_LEN : IPV4_MIN_HDR_LEN) + 8 || o[off] >> 4 != iaf ||
+	    !tun_relay_kind(e, iaf, &type, &code))
+		return;
+	/* The inner packet as quoted, as if it had come to the tunnel's
+	 * interface (the error's source is the tunnel's address). */
+	m = rte_pktmbuf_alloc(st->pool);
+	if (m == NULL)
+		return;
+	p = rte_pktmbuf_append(m, (uint16_t)(e->len - off));
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(p, o + off, e->len - off);
+	pkt_meta_init(m, t->ifp->index, iaf);
+	st->stats.tun_icmp_relayed++;
+	if (iaf == 4)
+		icmp_error(st, m, type, code, info);
+	else
+		icmp6_error(st, m, type, code, info);
+	rte_pktmbuf_free(m);
+}
+
+#define TUN_ERR(name, proto)                                             \
+	static void name(struct sonde_stack *st, const struct ip_err *e) \
+	{                                                                \
+		tun_err(st, proto, e);                                   \
+	}
+TUN_ERR(tun_err_ipip, IPPROTO_IPIP_)
+TUN_ERR(tun_err_ipv6, IPPROTO_IPV6_)
+TUN_ERR(tun_err_gre, IPPROTO_GRE_)
+
 /* --- the interface kind --- */
 
 static int tun_create(struct sonde_stack *st, struct sonde_if *ifp,
@@ -668,6 +821,7 @@ tun_create(struct sonde_stack *st, struct sonde_if *ifp, const struct sonde_if_c
 		return -EEXIST;
 	}
 	ifp->priv = t;
+	timer_init(&t->pmtu_timer, tun_pmtu_expire);
 	/* Linux's default: the Ethernet MTU less the outer headers. */
 	ifp->mtu = (uint16_t)(1500 - tun_hdr_len(t, t->tel));
 	if (c->esp != NULL) {
@@ -703,8 +857,13 @@ tun_if_detach(struct sonde_stack *st, struct sonde_if *ifp)
 			ts->t[i] = ts->t[--ts->n];
 			break;
 		}
-	if (ifp->priv != NULL)
-		esp_tun_free(st, ifp->priv);
+	if (ifp->priv != NULL) {
+		struct tunnel *t = ifp->priv;
+
+		if (timer_armed(&t->pmtu_timer))
+			timer_cancel(&st->wheel, &t->pmtu_timer);
+		esp_tun_free(st, t);
+	}
 	rte_free(ifp->priv);
 	ifp->priv = NULL;
 }
@@ -722,7 +881,13 @@ tun_init(struct sonde_stack *st, const struct sonde_conf *conf)
 		       ?: proto_ip_register(st, 4, IPPROTO_GRE_, tun_in4_gre)
 		       ?: proto_ip_register(st, 6, IPPROTO_IPIP_, tun_in6_ipip)
 		       ?: proto_ip_register(st, 6, IPPROTO_IPV6_, tun_in6_ipv6)
-		       ?: proto_ip_register(st, 6, IPPROTO_GRE_, tun_in6_gre);
+		       ?: proto_ip_register(st, 6, IPPROTO_GRE_, tun_in6_gre)
+		       ?: proto_ip_err_register(st, 4, IPPROTO_IPIP_, tun_err_ipip)
+		       ?: proto_ip_err_register(st, 4, IPPROTO_IPV6_, tun_err_ipv6)
+		       ?: proto_ip_err_register(st, 4, IPPROTO_GRE_, tun_err_gre)
+		       ?: proto_ip_err_register(st, 6, IPPROTO_IPIP_, tun_err_ipip)
+		       ?: proto_ip_err_register(st, 6, IPPROTO_IPV6_, tun_err_ipv6)
+		       ?: proto_ip_err_register(st, 6, IPPROTO_GRE_, tun_err_gre);
 }
 
 static void

@@ -20,8 +20,8 @@ failed.  The addresses are tunnel-scapy.sh's.
 import socket
 import sys
 
-from scapy.all import (GRE, ICMP, IP, TCP, Ether, ICMPv6EchoReply,
-                       ICMPv6EchoRequest, ICMPv6ParamProblem, IPv6, IPv6ExtHdrDestOpt,
+from scapy.all import (GRE, ICMP, IP, TCP, UDP, Ether, ICMPv6EchoReply,
+                       ICMPv6EchoRequest, ICMPv6PacketTooBig, ICMPv6ParamProblem, IPv6, IPv6ExtHdrDestOpt,
                        PadN, HBHOptUnknown, Raw, conf, sendp)
 
 from scapy_peer import Peer
@@ -238,4 +238,39 @@ print("sent tunnel-encap-limit", flush=True)
 say(pp is not None and pp[ICMPv6ParamProblem].code == 0 and pp[ICMPv6ParamProblem].ptr == 44,
     "an encapsulation limit of 0 refused: ICMPv6 parameter problem, pointer 44 (the limit)")
 say(ping(MODES[2], seq, quiet=True), "ip6ip6: still answers after tunnel-encap-limit")
+seq += 1
+
+# RFC 2003 4.1: a router on the tunnel's path refuses an outer packet
+# (fragmentation needed, MTU 1300) and quotes it (RFC 1812 4.3.2.3: more
+# than 8 bytes).  Its inner packet was ours, forwarded by sonded into
+# ip.tun0: sonded tells us, fragmentation needed with the tunnel's new MTU
+# (1300 less the 20-byte outer header), from the tunnel's address.
+inner = IP(src=PEER, dst="192.168.20.1", flags="DF") / UDP(sport=5000, dport=9) / Raw(b"m" * 100)
+outer = exchange(eth(inner), lambda p: IP in p and p[IP].proto == 4 and p[IP].dst == PEER and
+                 bytes(p[IP].payload)[9] == 17)
+say(outer is not None, "a UDP packet forwarded into ip.tun0 (the outer packet caught)")
+if outer is not None:
+    icmp = IP(src=PEER, dst=ME) / ICMP(type=3, code=4, nexthopmtu=1300) / Raw(bytes(outer[IP])[:20 + 20 + 8 + 32])
+    rel = exchange(eth(icmp), lambda p: IP in p and ICMP in p and p[IP].src == "192.168.20.2" and
+                   p[ICMP].type == 3)
+    say(rel is not None and rel[ICMP].code == 4 and rel[ICMP].nexthopmtu == 1280 and
+        rel[IP].dst == PEER and bytes(rel[ICMP].payload)[16:20] == bytes([192, 168, 20, 1]),
+        "relayed to the inner sender: fragmentation needed, MTU 1280, quoting its packet (RFC 2003 4.1)")
+    big = IP(src=PEER, dst="192.168.20.1", flags="DF") / UDP(sport=5000, dport=9) / Raw(b"m" * 1272)
+    fn = exchange(eth(big), lambda p: IP in p and ICMP in p and p[ICMP].type == 3)
+    say(fn is not None and fn[ICMP].code == 4 and fn[ICMP].nexthopmtu == 1280,
+        "ip.tun0's MTU is 1280 now: a 1300-byte packet with DF refused, fragmentation needed 1280")
+
+# RFC 2473 8.2: the same over IPv6, packet too big (MTU 1400) about an
+# ip6ip6 outer packet (48 bytes of headers with the encapsulation limit
+# option): packet too big, 1352, to the inner sender.
+inner6 = IPv6(src=PEER6, dst="fd20:2::1") / UDP(sport=5000, dport=9) / Raw(b"m" * 100)
+outer6 = exchange(eth(inner6), lambda p: IPv6 in p and p[IPv6].dst == PEER6 and p[IPv6].nh == 60 and
+                  UDP in p)
+say(outer6 is not None, "a UDP packet forwarded into ip.6in6 (the outer packet caught)")
+if outer6 is not None:
+    ptb = IPv6(src=PEER6, dst=ME6) / ICMPv6PacketTooBig(mtu=1400) / Raw(bytes(outer6[IPv6]))
+    rel6 = exchange(eth(ptb), lambda p: ICMPv6PacketTooBig in p and p[IPv6].src == "fd20:2::2")
+    say(rel6 is not None and rel6[ICMPv6PacketTooBig].mtu == 1352 and rel6[IPv6].dst == PEER6,
+        "relayed to the inner sender: packet too big, MTU 1352 (RFC 2473 8.2)")
 sys.exit(1 if SCAPY.failed else 0)

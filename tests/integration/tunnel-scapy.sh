@@ -19,6 +19,9 @@
 #    tunnel routed through itself, an encapsulation limit of 0), each a
 #    counted drop with its reason, each followed by an echo through the
 #    same tunnel that is still answered.
+# 3. ICMP errors about outer packets (RFC 2003 4.1, RFC 2473 8.2): a
+#    router's fragmentation needed and packet too big lower the tunnel's
+#    MTU and are relayed to the inner packet's sender with that MTU.
 #
 #   tests/integration/tunnel-scapy.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
@@ -122,3 +125,7 @@ for r in tunnel-wrong-key tunnel-wrong-source tunnel-inner-truncated tunnel-inne
 done
 expect_counter drop.out.tunnel-loop 1
 expect_counter drop.out.tunnel-encap-limit 1
+# The path MTU of ip.tun0 and ip.6in6 from ICMP about outer packets, each
+# relayed to the inner sender.
+expect_counter tunnel.pmtu_updates 2
+expect_counter tunnel.icmp_relayed 2
