@@ -111,6 +111,7 @@ enum drop_layer { DROP_LINK, DROP_IP };
 	X(DROP_GRE_BAD_HEADER, "gre-bad-header", DROP_DIR_IN, DROP_IP)          \
 	X(DROP_GRE_PROTOCOL, "gre-unknown-protocol", DROP_DIR_IN, DROP_IP)      \
 	X(DROP_ESP_REQUIRED, "esp-required", DROP_DIR_IN, DROP_IP)              \
+	X(DROP_PEER_HANDOFF_FULL, "handoff-ring-full", DROP_DIR_IN, DROP_IP)    \
 	X(DROP_ESP_NOT_ESP, "esp-not-esp", DROP_DIR_IN, DROP_IP)                \
 	X(DROP_ESP_TRUNCATED, "esp-truncated", DROP_DIR_IN, DROP_IP)            \
 	X(DROP_ESP_NO_SA, "esp-no-sa", DROP_DIR_IN, DROP_IP)                    \

@@ -35,6 +35,7 @@
 
 #define PEER_RING_SIZE 1024 /* messages; a neighbour update or a command each */
 #define PEER_BURST 32	    /* applied per poll, at most */
+#define PEER_PKTS 1024	    /* handed-over packets a stack may have waiting */
 
 /* rte_ring's element API copies multiples of 4 bytes. */
 _Static_assert(sizeof(struct peer_msg) % 4 == 0, "peer_msg size");
@@ -42,8 +43,17 @@ _Static_assert(sizeof(struct peer_msg) % 4 == 0, "peer_msg size");
 void
 peer_fini(struct sonde_stack *st)
 {
+	struct rte_mbuf *m;
+
 	rte_ring_free(st->peer.ring);
 	st->peer.ring = NULL;
+	if (st->peer.pkts != NULL) {
+		/* Packets a sibling handed us that we never took in. */
+		while (rte_ring_sc_dequeue(st->peer.pkts, (void **)&m) == 0)
+			pkt_drop(st, m, DROP_SHUTDOWN);
+		rte_ring_free(st->peer.pkts);
+		st->peer.pkts = NULL;
+	}
 }
 
 static void
@@ -52,6 +62,7 @@ peer_unlink(struct sonde_stack **stacks, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		peer_fini(stacks[i]);
 		stacks[i]->peer.n_sib = 0;
+		stacks[i]->peer.n_stacks = 0;
 		stacks[i]->peer.follower = false;
 	}
 }
@@ -82,7 +93,11 @@ sonde_stacks_link(struct sonde_stack **stacks, unsigned n)
 		snprintf(name, sizeof(name), "sp%u_%x", st->id, (unsigned)(uintptr_t)st);
 		st->peer.ring = rte_ring_create_elem(name, sizeof(struct peer_msg), PEER_RING_SIZE,
 						     (int)rte_socket_id(), RING_F_SC_DEQ);
-		if (st->peer.ring == NULL) {
+		snprintf(name, sizeof(name), "spk%u_%x", st->id, (unsigned)(uintptr_t)st);
+		if (st->peer.ring != NULL)
+			st->peer.pkts = rte_ring_create(name, PEER_PKTS, (int)rte_socket_id(),
+							RING_F_SC_DEQ);
+		if (st->peer.ring == NULL || st->peer.pkts == NULL) {
 			int r = -rte_errno;
 
 			peer_unlink(stacks, n);
@@ -92,9 +107,12 @@ sonde_stacks_link(struct sonde_stack **stacks, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct peer_state *p = &stacks[i]->peer;
 
-		for (unsigned j = 0; j < n; j++)
+		for (unsigned j = 0; j < n; j++) {
 			if (j != i)
 				p->sib[p->n_sib++] = stacks[j]->peer.ring;
+			p->pkts_of[j] = stacks[j]->peer.pkts;
+		}
+		p->n_stacks = n;
 		p->follower = i > 0;
 	}
 	return 0;
@@ -208,6 +226,42 @@ peer_apply(struct sonde_stack *st, const struct peer_msg *m)
 }
 
 void
+peer_handoff(struct sonde_stack *st, uint16_t q, struct rte_mbuf *m)
+{
+	if (q >= st->peer.n_stacks || rte_ring_mp_enqueue(st->peer.pkts_of[q], m) != 0) {
+		pkt_drop(st, m, DROP_PEER_HANDOFF_FULL);
+		return;
+	}
+	st->stats.peer_handoff_out++;
+}
+
+/* Packets siblings handed us: IP input on their interface (ours of the
+ * same index), a run of one interface and family at a time. */
+static void
+peer_take(struct sonde_stack *st)
+{
+	struct rte_mbuf *pkts[PEER_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(st->peer.pkts, (void **)pkts, PEER_BURST, NULL), j;
+
+	st->stats.peer_handoff_in += n;
+	for (unsigned i = 0; i < n; i += j) {
+		const struct pkt_meta *pm = pkt_meta(pkts[i]);
+		struct sonde_if *ifp = stack_if(st, pm->ifindex);
+
+		for (j = 1; i + j < n && pkt_meta(pkts[i + j])->ifindex == pm->ifindex &&
+			    pkt_meta(pkts[i + j])->af == pm->af;
+		     j++)
+			;
+		if (ifp == NULL) { /* gone here meanwhile */
+			for (unsigned k = i; k < i + j; k++)
+				pkt_drop(st, pkts[k], DROP_IF_DOWN_IN);
+			continue;
+		}
+		st->l3_input[af_idx(pm->af)](st, ifp, pkts + i, (uint16_t)j);
+	}
+}
+
+void
 peer_poll(struct sonde_stack *st)
 {
 	struct peer_msg msgs[PEER_BURST];
@@ -219,4 +273,6 @@ peer_poll(struct sonde_stack *st)
 	for (unsigned i = 0; i < n; i++)
 		peer_apply(st, &msgs[i]);
 	st->stats.peer_received += n;
+	if (!rte_ring_empty(st->peer.pkts))
+		peer_take(st);
 }

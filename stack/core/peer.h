@@ -68,6 +68,12 @@ struct peer_state {
 	/* Not the first of its group: DAD probes and ARP announcements are
 	 * the first stack's; this one takes their outcome by message. */
 	bool follower;
+	/* Packets handed over (peer_handoff): ours, and every stack's of the
+	 * group by its place in it, which is the queue it polls on every
+	 * port (stack i on queue i: sonde.h). */
+	struct rte_ring *pkts;
+	struct rte_ring *pkts_of[SONDE_MAX_STACKS];
+	unsigned n_stacks;
 };
 
 void peer_fini(struct sonde_stack *st);
@@ -86,6 +92,13 @@ void peer_post_neigh(struct sonde_stack *st, const struct sonde_if *ifp, int af,
  * nothing when st has no siblings or is applying a sibling's command. */
 void peer_post_cmd(struct sonde_stack *st, enum peer_kind kind, int ifindex,
 		   const struct sonde_prefix *a, const struct sonde_prefix *b);
+
+/* m (data at its IP header, meta's ifindex and af the interface it came
+ * in on and its family) to the linked stack that polls queue q, for IP
+ * input there at its next poll: a decapsulated packet whose flow that
+ * stack owns (tunnel.c).  Counted (peer.handoff_out, _in); a full ring, or
+ * a queue no stack of the group has, is a drop (handoff-ring-full). */
+void peer_handoff(struct sonde_stack *st, uint16_t q, struct rte_mbuf *m);
 
 /* The transport's (sock.c): a TCP listener made on a sibling, made here
  * too (PEER_LISTEN's a and b, as peer_post_listen packs them). */

@@ -345,6 +345,8 @@ sonde_stats_foreach(const struct sonde_stack *st, sonde_stat_fn fn, void *arg)
 	S("poll.busy_ns", s->poll_busy_ns);
 	S("dst.misses", s->dst_misses);
 	S("peer.sent", s->peer_sent);
+	S("peer.handoff_out", s->peer_handoff_out);
+	S("peer.handoff_in", s->peer_handoff_in);
 	S("peer.received", s->peer_received);
 	S("peer.ring_full", s->peer_ring_full);
 	S("peer.cmd_failed", s->peer_cmd_failed);

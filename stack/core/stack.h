@@ -140,6 +140,10 @@ struct if_kind {
 	 * make an interface of it from the application's conf, ifp made. */
 	int (*create)(struct sonde_stack *st, struct sonde_if *ifp,
 		      const struct sonde_if_conf *conf);
+	/* The interface whose RSS spreads the flows this one receives (a
+	 * tunnel: the port its outer packets come in by), or NULL; not set:
+	 * the interface itself.  Active opens pick ports by it (sock.c). */
+	const struct sonde_if *(*rss_under)(struct sonde_stack *st, const struct sonde_if *ifp);
 };
 
 struct sonde_if_addr4 {
@@ -303,6 +307,8 @@ struct stats {
 		poll_busy_ns; /* packets taken in by polls that had work, those polls, their time */
 	uint64_t dst_misses;
 	uint64_t peer_sent, peer_received, peer_ring_full, peer_cmd_failed;
+	uint64_t peer_handoff_out,
+		peer_handoff_in; /* packets handed to the stack owning their flow */
 	uint64_t drops[DROP_REASON_MAX];
 };
 

@@ -286,6 +286,10 @@ sock_rss_ok(const struct sonde_sock *s, uint16_t nport)
 					 : dst4(st, wire_load32(s->key.raddr));
 	const struct sonde_if *ifp = d->out;
 
+	/* Over a tunnel: the port its replies come in by, whose stack hands
+	 * them on by the same hash of the inner packet (tunnel.c). */
+	if (ifp != NULL && ifp->kind->rss_under != NULL)
+		ifp = ifp->kind->rss_under(st, ifp);
 	if (ifp == NULL || ifp->rss == NULL)
 		return true;
 	return sock_rss_queue(ifp->rss, s->af, s->key.laddr, s->key.raddr, nport, s->key.rport) ==

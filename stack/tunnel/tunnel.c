@@ -32,7 +32,9 @@
 
 #include "ip.h"
 #include "pcap_capture.h"
+#include "peer.h"
 #include "probes.h"
+#include "sock.h"
 #include "stack.h"
 #include "esp.h"
 #include "tun_int.h"
@@ -451,9 +453,56 @@ tun_unreach(struct sonde_stack *st, uint8_t oaf, struct rte_mbuf *m)
  * of family iaf: checked, its ECN field from the outer one, data at it,
  * meta the tunnel's; t, or NULL when dropped.  Plain decapsulation and
  * ESP's (esp.c, the ESP and UDP headers off bytes in too) end here. */
+/* Which linked stack owns the flow of the inner packet at p (len bytes in
+ * the first segment, family iaf) that came in by port under (called only
+ * when there are linked stacks; out of line, for a stack alone's sake): the queue
+ * the port's RSS would give it (the outer packet's hash put it here), as
+ * active opens over the tunnel chose their ports (sock.c, rss_under
+ * below); -1 for this stack.  TCP and UDP only (ICMP and the rest: any
+ * stack answers), and never a fragment: the pieces of one datagram must
+ * meet in one stack's reassembly, which is this one's. */
+static __rte_noinline int
+tun_owner(const struct sonde_if *under, const uint8_t *p, uint32_t len, uint8_t iaf)
+{
+	uint16_t q, sport, dport; /* network order */
+	uint32_t off;
+	uint8_t proto;
+
+	if (under == NULL || under->rss == NULL)
+		return -1;
+	if (iaf == 4) {
+		off = (p[0] & 0xfu) * 4;
+		proto = p[9];
+		if (wire_get16(p + 6) & (IPV4_OFFSET_MASK | IPV4_FLAG_MF))
+			return -1;
+	} else {
+		off = IPV6_HDR_LEN;
+		proto = p[6];
+	}
+	if ((proto != IPPROTO_TCP_ && proto != IPPROTO_UDP_) || len < off + 4)
+		return -1;
+	memcpy(&sport, p + off, 2);
+	memcpy(&dport, p + off + 2, 2);
+	q = sock_rss_queue(under->rss, iaf, iaf == 6 ? p + 24 : p + 16, iaf == 6 ? p + 8 : p + 12,
+			   dport, sport);
+	return q == under->queue_id ? -1 : q;
+}
+
+/* rss_under: the port the outer packets come in by, the one the route to
+ * the remote end leaves by. */
+static const struct sonde_if *
+tun_rss_under(struct sonde_stack *st, const struct sonde_if *ifp)
+{
+	const struct tunnel *t = ifp->priv;
+	const struct dst *d =
+		t->oaf == 4 ? dst4(st, wire_load32(t->remote)) : dst6(st, t->remote, SONDE_IF_NONE);
+
+	return d->out != ifp ? d->out : NULL;
+}
+
 static __rte_always_inline struct tunnel *
 tun_strip_in(struct sonde_stack *st, struct tunnel *t, struct rte_mbuf *m, uint32_t off,
-	     uint8_t iaf)
+	     uint8_t iaf, int16_t *owner)
 {
 	struct pkt_meta *pm = pkt_meta(m);
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -487,6 +536,9 @@ tun_strip_in(struct sonde_stack *st, struct tunnel *t, struct rte_mbuf *m, uint3
 	pkt_adj(m, (uint16_t)off);
 	if ((uint8_t)e != (itos & ECN_MASK))
 		tun_set_ecn(m, iaf, (uint8_t)e);
+	if (owner != NULL && unlikely(st->peer.n_stacks != 0))
+		*owner = (int16_t)tun_owner(stack_if(st, pm->ifindex), p + off,
+					    rte_pktmbuf_data_len(m), iaf);
 	pm->depth++;
 	pm->ifindex = t->ifp->index;
 	pm->af = iaf;
@@ -504,13 +556,13 @@ drop:
 struct tunnel *
 tun_strip(struct sonde_stack *st, struct tunnel *t, struct rte_mbuf *m, uint32_t off, uint8_t iaf)
 {
-	return tun_strip_in(st, t, m, off, iaf);
+	return tun_strip_in(st, t, m, off, iaf, NULL);
 }
 
 /* One outer packet (data at its IP header, l3_len its length): its tunnel,
  * the inner packet with data at its header; NULL when dropped. */
 static struct tunnel *
-tun_decap(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf *m)
+tun_decap(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf *m, int16_t *owner)
 {
 	uint32_t off = pkt_meta(m)->l3_len, key = 0;
 	const uint8_t *p;
@@ -546,7 +598,7 @@ tun_decap(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf *m
 		r = DROP_ESP_REQUIRED;
 		goto drop;
 	}
-	return tun_strip_in(st, t, m, off, iaf);
+	return tun_strip_in(st, t, m, off, iaf, owner);
 drop:
 	if (r == DROP_TUN_NO_MATCH)
 		tun_unreach(st, oaf, m);
@@ -557,12 +609,13 @@ drop:
 /* Decapsulated packets (tun_strip's) of tunnels ifs: counted, captured,
  * then runs of one tunnel and inner family to IP input on the tunnel. */
 static __rte_always_inline void
-tun_rx_in(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if **ifs, uint16_t k)
+tun_rx_in(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if **ifs, uint16_t k,
+	  const int16_t *owner)
 {
 	uint8_t key[SONDE_BURST + RUN_PAD];
-	uint16_t j;
+	uint16_t j, n = k;
 
-	for (uint16_t i = 0; i < k; i++) {
+	for (uint16_t i = 0; i < n; i++) {
 		struct sonde_if *ifp = ifs[i];
 		struct rte_mbuf *m = pkts[i];
 
@@ -572,7 +625,20 @@ tun_rx_in(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if **ifs,
 			pcap_capture_write(ifp->pcap, m, st->now);
 		key[i] = (uint8_t)(ifp->index << 1 | af_idx(pkt_meta(m)->af));
 	}
-	st->stats.tun_decap += k;
+	st->stats.tun_decap += n;
+	/* Linked stacks: another's flows to IP input there (peer.c). */
+	if (owner != NULL) {
+		k = 0;
+		for (uint16_t i = 0; i < n; i++) {
+			if (owner[i] >= 0) {
+				peer_handoff(st, (uint16_t)owner[i], pkts[i]);
+				continue;
+			}
+			key[k] = key[i];
+			ifs[k] = ifs[i];
+			pkts[k++] = pkts[i];
+		}
+	}
 	run_close(key, k);
 	for (uint16_t i = 0; i < k; i += j) {
 		j = run_len(key, i);
@@ -583,7 +649,7 @@ tun_rx_in(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if **ifs,
 void
 tun_rx(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if **ifs, uint16_t k)
 {
-	tun_rx_in(st, pkts, ifs, k);
+	tun_rx_in(st, pkts, ifs, k, NULL);
 }
 
 /* A run of outer packets of protocol proto to us: each to its tunnel. */
@@ -591,18 +657,23 @@ static __rte_always_inline void
 tun_input(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct sonde_if *ifs[SONDE_BURST];
+	int16_t owner[SONDE_BURST];
 	uint16_t k = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		struct tunnel *t = tun_decap(st, oaf, proto, m);
+		struct tunnel *t = tun_decap(st, oaf, proto, m, &owner[k]);
 
 		if (t == NULL)
 			continue;
 		ifs[k] = t->ifp;
 		pkts[k++] = m;
 	}
-	tun_rx_in(st, pkts, ifs, k);
+	/* Alone, a stack owns every flow: no owner was looked at. */
+	if (likely(st->peer.n_stacks == 0))
+		tun_rx_in(st, pkts, ifs, k, NULL);
+	else
+		tun_rx_in(st, pkts, ifs, k, owner);
 }
 
 #define TUN_INPUT(name, oaf, proto)                                                  \
@@ -783,6 +854,7 @@ const struct if_kind tun_kind = {
 	.xmit = tun_xmit,
 	.output = tun_output,
 	.create = tun_create,
+	.rss_under = tun_rss_under,
 };
 
 static int

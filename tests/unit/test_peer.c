@@ -12,12 +12,17 @@
  * a duplicate in both.  A full ring is counted, not a drop.  What
  * sonde_stacks_link refuses.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+
+#include <rte_malloc.h>
 
 #include "ip.h"
 #include "link.h"
 #include "packets.h"
+#include "sock.h"
+#include "sonde/socket.h"
 #include "unit.h"
 
 /* Stack a (first: DAD, announcements) and b, linked, each on its queue of
@@ -601,6 +606,174 @@ test_peer_link_errors(void **state)
 	fx_finish(&p->a);
 }
 
+/* --- decapsulated packets to the stack that owns their flow --- */
+
+/* A port's RSS as port.c reads it from a PMD: a key and a table spreading
+ * hashes over queues 0 and 1. */
+static struct if_rss *
+rss_two_queues(void)
+{
+	static const uint8_t key[40] = {
+		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+		0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+		0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+	};
+	struct if_rss *r = rte_zmalloc("test_rss", sizeof(*r) + 128 * sizeof(r->reta[0]), 0);
+
+	assert_non_null(r);
+	memcpy(r->key, key, sizeof(key));
+	r->key_len = sizeof(key);
+	r->reta_size = 128;
+	for (unsigned i = 0; i < 128; i++)
+		r->reta[i] = (uint16_t)(i & 1);
+	return r;
+}
+
+/* One IPIP frame from 10.0.0.2 to us (10.0.0.1): inside it a UDP datagram
+ * from 192.168.5.2:sport to 192.168.5.1:7 (the echo service). */
+static size_t
+ipip_udp_frame(uint8_t *f, uint16_t sport)
+{
+	uint8_t *o = f + 14, *in = o + 20, *u = in + 20;
+	size_t ulen = 8 + 8;
+
+	memset(f, 0, 14 + 20 + 20 + ulen);
+	memcpy(f, MAC_US0, 6);
+	memcpy(f + 6, MAC_A, 6);
+	wire_put16(f + 12, ETHERTYPE_IPV4);
+	for (int i = 0; i < 2; i++) {
+		uint8_t *ip = i ? in : o;
+
+		ip[0] = 0x45;
+		wire_put16(ip + 2, (uint16_t)(i ? 20 + ulen : 40 + ulen));
+		ip[8] = 64;
+		ip[9] = i ? IPPROTO_UDP_ : 4;
+		frame_set_ip4(ip + 12, i ? "192.168.5.2" : "10.0.0.2");
+		frame_set_ip4(ip + 16, i ? "192.168.5.1" : "10.0.0.1");
+	}
+	wire_put16(u, sport);
+	wire_put16(u + 2, 7);
+	wire_put16(u + 4, (uint16_t)ulen);
+	memcpy(u + 8, "handoff!", 8);
+	wire_put16(u + 6, ref_udp_cksum(in));
+	wire_put16(in + 10, ref_cksum(in, 20));
+	wire_put16(o + 10, ref_cksum(o, 20));
+	return 14 + 20 + 20 + ulen;
+}
+
+/* Two stacks on the two queues of a port with RSS, each with the same ipip
+ * tunnel.  The port hashes the outer packets to stack a's queue; the inner
+ * flows are each a's or b's by the port's hash of the inner packet, and a
+ * hands b's over: b's echo service answers them (from b's queue), a's its
+ * own; counted on both sides.  Active opens over the tunnel pick ports by
+ * that hash too: b's hash to queue 1, a's to queue 0. */
+static void
+test_peer_tunnel_handoff(void **state)
+{
+	static const char *const addrs[] = { "10.0.0.1/24" };
+	struct pair *p = *state;
+	struct sonde_if_conf tc = { .type = SONDE_IF_TUNNEL, .name = "ip.tun0" };
+	struct sonde_prefix a, mac_of;
+	struct unit_fx *fx[2];
+	unsigned want[2] = { 0, 0 };
+	int t;
+
+	pair_start(p, addrs, 1);
+	fx[0] = &p->a;
+	fx[1] = &p->b;
+	for (unsigned i = 0; i < 2; i++) {
+		fx[i]->link[0].ifp->rss = rss_two_queues();
+		fx[i]->link[0].ifp->queue_id = (uint16_t)i;
+	}
+	tc.tunnel.mode = SONDE_TUNNEL_IPIP;
+	assert_int_equal(sonde_prefix_parse("10.0.0.1", &tc.tunnel.local), 0);
+	assert_int_equal(sonde_prefix_parse("10.0.0.2", &tc.tunnel.remote), 0);
+	/* Each stack makes the tunnel (as sonded does); what is set on it
+	 * then, a's, reaches b by message. */
+	t = sonde_if_create(p->a.st, &tc);
+	assert_true(t > 0);
+	assert_int_equal(sonde_if_create(p->b.st, &tc), t);
+	assert_int_equal(sonde_prefix_parse("192.168.5.1/30", &a), 0);
+	assert_int_equal(sonde_addr_add(p->a.st, t, &a), 0);
+	assert_int_equal(sonde_prefix_parse("10.0.0.2", &mac_of), 0);
+	assert_int_equal(sonde_neigh_add(p->a.st, p->a.link[0].ifp->index, &mac_of, MAC_A), 0);
+	assert_int_equal(sonde_udp_service(p->a.st, 7, SONDE_SERVICE_ECHO), 0);
+	fx_poll(&p->b);
+	fx_tx_clear(&p->a.link[0]);
+	fx_tx_clear(&p->b.link[0]);
+	pair_snap(p);
+
+	/* 32 flows, all in by a's queue. */
+	for (uint16_t sport = 4000; sport < 4032; sport++) {
+		uint8_t f[128];
+		size_t len = ipip_udp_frame(f, sport);
+
+		want[sock_rss_queue(p->a.link[0].ifp->rss, 4, f + 14 + 20 + 16, f + 14 + 20 + 12,
+				    htons(7), htons(sport))]++;
+		fx_inject(&p->a, &p->a.link[0], f, len);
+	}
+	assert_true(want[0] > 0 && want[1] > 0);
+	fx_poll(&p->a);
+	fx_poll(&p->b);
+	assert_int_equal(fx_delta(&p->a, "tunnel.decap"), 32);
+	assert_int_equal(fx_delta(&p->a, "peer.handoff_out"), want[1]);
+	assert_int_equal(fx_delta(&p->b, "peer.handoff_in"), want[1]);
+	assert_int_equal(fx_delta(&p->a, "udp.echoed"), want[0]);
+	assert_int_equal(fx_delta(&p->b, "udp.echoed"), want[1]);
+	/* Each answer left by the queue of the stack that made it, in IPIP
+	 * (a may also ask for 10.0.0.2 again: ARP is not counted). */
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned ipip = 0;
+
+		for (unsigned k = 0; k < fx[i]->link[0].n_tx; k++) {
+			size_t len;
+			const uint8_t *f = tx_frame(&fx[i]->link[0], k, &len);
+
+			if (wire_get16(f + 12) != ETHERTYPE_IPV4)
+				continue;
+			assert_int_equal(f[14 + 9], 4);
+			assert_memory_equal(f + 14 + 20 + 20 + 8, "handoff!", 8);
+			ipip++;
+		}
+		assert_int_equal(ipip, want[i]);
+	}
+	assert_int_equal(fx_drops_delta(&p->a), 0);
+	assert_int_equal(fx_drops_delta(&p->b), 0);
+	fx_tx_clear(&p->a.link[0]);
+	fx_tx_clear(&p->b.link[0]);
+
+	/* Active opens over the tunnel: ports whose flows come back to the
+	 * opener's queue by the port's hash of the inner packet. */
+	for (unsigned i = 0; i < 2; i++)
+		for (unsigned c = 0; c < 8; c++) {
+			struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(80) };
+			struct sockaddr_in me;
+			socklen_t ml = sizeof(me);
+			struct sonde_sock *s;
+
+			inet_pton(AF_INET, "192.168.5.2", &to.sin_addr);
+			assert_int_equal(sonde_socket(fx[i]->st, AF_INET, SOCK_STREAM, NULL, &s),
+					 0);
+			assert_int_equal(sonde_connect(s, (struct sockaddr *)&to, sizeof(to)),
+					 -EINPROGRESS);
+			assert_int_equal(sonde_getsockname(s, (struct sockaddr *)&me, &ml), 0);
+			assert_int_equal(sock_rss_queue(fx[i]->link[0].ifp->rss, 4,
+							(const uint8_t *)&me.sin_addr,
+							(const uint8_t *)&to.sin_addr, me.sin_port,
+							to.sin_port),
+					 i);
+			sonde_abort(s);
+		}
+	/* A poll lets the aborted connections go (and their SYNs). */
+	for (unsigned i = 0; i < 2; i++) {
+		fx_advance(fx[i], 100 * MS);
+		fx_poll(fx[i]);
+	}
+	fx_tx_clear(&p->a.link[0]);
+	fx_tx_clear(&p->b.link[0]);
+	pair_finish(p);
+}
+
 int
 main(void)
 {
@@ -615,6 +788,7 @@ main(void)
 		T(test_peer_ring_full),
 		T(test_peer_changes),
 		T(test_peer_link_errors),
+		T(test_peer_tunnel_handoff),
 	};
 #undef T
 	int r;
