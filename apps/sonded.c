@@ -111,6 +111,7 @@ struct opts {
 	unsigned n_fault;
 	uint32_t frag_timeout_ms; /* 0: the stack's default */
 	uint32_t max_sockets;	  /* per stack; 0: the stack's default (16384) */
+	const char *crypto_pmd;	  /* ESP's crypto driver; NULL: the stack's default */
 	const char *ping;
 	unsigned ping_count;
 	bool forward;
@@ -184,6 +185,8 @@ usage(FILE *f)
 		"                            held, default 1024) and seed (N, default 1),\n"
 		"                            e.g. IF=loss=3%%,delay=10ms,seed=42\n"
 		"  --busy-poll               never sleep when idle (benchmarks)\n"
+		"  --crypto-pmd NAME         ESP's crypto driver: crypto_openssl (default) or\n"
+		"                            crypto_aesni_gcm (intel-ipsec-mb: faster, AES-NI)\n"
 		"  --max-sockets N           sockets (connections, listeners, TIME-WAITs) each\n"
 		"                            stack holds at most (default 16384), 64 to 4194304;\n"
 		"                            their pool and tables are taken at start, about\n"
@@ -697,6 +700,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "busy-poll", no_argument, NULL, 'b' },
 		{ "fault", required_argument, NULL, 'F' },
 		{ "max-sockets", required_argument, NULL, 'M' },
+		{ "crypto-pmd", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -756,6 +760,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->frag_timeout_ms = (uint32_t)ms;
 			break;
 		}
+		case 'C': o->crypto_pmd = optarg; break;
 		case 'M': {
 			char *end;
 			unsigned long n;
@@ -1125,6 +1130,7 @@ stacks_create(struct app *a, const struct opts *o)
 	conf.forwarding = o->forward;
 	conf.frag_timeout_ms = o->frag_timeout_ms;
 	conf.max_sockets = o->max_sockets;
+	conf.crypto_pmd = o->crypto_pmd;
 	a->ls[a->n++].lcore = rte_get_main_lcore();
 	RTE_LCORE_FOREACH_WORKER (lcore) {
 		if (a->n == MAX_STACKS) {

@@ -44,13 +44,14 @@
  * EVP, outside the count) with the next sequence number: the stack's
  * anti-replay window would drop the same packet twice.
  *
- *   replay [EAL args] -- CASE [PACKETS [BURST [SIZE]]]
+ *   replay [EAL args] -- CASE [PACKETS [BURST [SIZE [CRYPTO]]]]
  *   CASE: macswap icmp4_echo icmp6_echo udp4_echo udp6_echo fwd4 fwd6
  *	   ipip_encap ipip_decap esp_encap esp_decap tcp4_bulk tcp6_bulk tcp4_rr
  *	   tcp6_rr
  *
  * SIZE: the IPv4 request's IP packet in bytes, 50 (the 64-byte frame) to
- * 1400 (ESP's throughput: bytes a busy second).
+ * 1400 (ESP's throughput: bytes a busy second).  CRYPTO: ESP's crypto
+ * driver (sonde_conf's crypto_pmd; crypto_openssl unless named).
  *
  * Prints "replay CASE packets N ns_per_pkt X answered M"; exits 1 if the
  * stack did not answer (or forward) every packet, or (TCP) deliver every
@@ -118,7 +119,8 @@ struct replay {
 	uint8_t mac[2][6];
 	unsigned n_ports;
 	uint8_t frame[REPLAY_FRAME];
-	uint16_t size; /* the request's IP packet, bytes (SIZE); 0: 50 (64-byte frames) */
+	uint16_t size;	    /* the request's IP packet, bytes (SIZE); 0: 50 (64-byte frames) */
+	const char *crypto; /* ESP's crypto driver (CRYPTO); NULL: the stack's default */
 	uint16_t frame_len;
 	uint64_t answered;
 	uint64_t now;
@@ -803,7 +805,9 @@ replay_stack(struct replay *r)
 {
 	static const char *const addrs[2][2] = { { "10.77.0.1/24", "fd77::1/64" },
 						 { "10.78.0.1/24", "fd78::1/64" } };
-	struct sonde_conf conf = { .pool = r->pool, .forwarding = case_fwd(r->name) };
+	struct sonde_conf conf = { .pool = r->pool,
+				   .forwarding = case_fwd(r->name),
+				   .crypto_pmd = r->crypto };
 	struct sonde_prefix p;
 	uint8_t f[128];
 
@@ -861,7 +865,8 @@ main(int argc, char **argv)
 	argc -= n;
 	argv += n;
 	if (argc < 2) {
-		fprintf(stderr, "usage: replay [EAL args] -- CASE [PACKETS [BURST [SIZE]]]\n");
+		fprintf(stderr,
+			"usage: replay [EAL args] -- CASE [PACKETS [BURST [SIZE [CRYPTO]]]]\n");
 		return 2;
 	}
 	r.name = argv[1];
@@ -869,6 +874,7 @@ main(int argc, char **argv)
 		packets = strtoull(argv[2], NULL, 0);
 	r.burst = argc > 3 ? (unsigned)atoi(argv[3]) : BURST;
 	r.size = argc > 4 ? (uint16_t)atoi(argv[4]) : 0;
+	r.crypto = argc > 5 ? argv[5] : NULL;
 	if (argc > 4 && (r.size < 50 || r.size > 1400)) {
 		fprintf(stderr, "replay: SIZE (IPv4 cases) is 50 to 1400 bytes\n");
 		return 2;

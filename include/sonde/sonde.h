@@ -46,6 +46,11 @@ struct sonde_conf {
 	uint32_t sock_mbufs; /* mbufs all socket buffers hold together, at most (half the pool) */
 	uint32_t sndbuf;     /* a socket's send buffer, bytes (262144) */
 	uint32_t rcvbuf;     /* a socket's receive buffer, bytes (262144) */
+	/* ESP's crypto: the DPDK vdev driver the stack makes its device of
+	 * (sonde_tunnel_conf's esp): NULL "crypto_openssl" (OpenSSL's
+	 * PMD); "crypto_aesni_gcm" (intel-ipsec-mb's) is two to three
+	 * times faster where the CPU has AES-NI (BENCHMARKS.md). */
+	const char *crypto_pmd;
 };
 
 /* An address or prefix of either family. */

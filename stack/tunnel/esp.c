@@ -1,7 +1,7 @@
 /*
  * esp.c: ESP (RFC 4303) in UDP (RFC 3948) on a tunnel interface, AES-GCM
  * (RFC 4106), static SAs, crypto by DPDK's cryptodev with the OpenSSL
- * PMD.
+ * PMD (or another the stack's conf names: crypto_aesni_gcm).
  *
  * Where it sits, as in the seed's ip.tun0 trace: a packet routed to an
  * ESP tunnel fires send on the tunnel, gets its outer IP header (protocol
@@ -86,7 +86,8 @@ struct esp_tun {
 };
 
 struct esp_state {
-	int dev; /* cryptodev id; -1: not made yet */
+	char pmd[32]; /* the vdev driver (sonde_conf's crypto_pmd) */
+	int dev;      /* cryptodev id; -1: not made yet */
 	char name[RTE_CRYPTODEV_NAME_MAX_LEN];
 	struct rte_mempool *ops, *sess;
 };
@@ -111,13 +112,14 @@ esp_dev_up(struct sonde_stack *st)
 	if (es->dev >= 0)
 		return 0;
 	id = __atomic_fetch_add(&made, 1, __ATOMIC_RELAXED);
-	snprintf(es->name, sizeof(es->name), "crypto_openssl_sonde%u", id);
+	snprintf(es->name, sizeof(es->name), "%s_sonde%u", es->pmd, id);
 	snprintf(sess, sizeof(sess), "sonde_esp_sess%u", id);
 	snprintf(ops, sizeof(ops), "sonde_esp_ops%u", id);
 	r = rte_vdev_init(es->name, NULL);
 	if (r != 0) {
-		RTE_LOG(ERR, USER1, "sonde: ESP: no crypto device %s (DPDK's OpenSSL PMD): %s\n",
-			es->name, rte_strerror(-r));
+		RTE_LOG(ERR, USER1,
+			"sonde: ESP: no crypto device %s (is DPDK's %s PMD there?): %s\n", es->name,
+			es->pmd, rte_strerror(-r));
 		return -ENODEV;
 	}
 	dev = rte_cryptodev_get_dev_id(es->name);
@@ -704,10 +706,14 @@ esp_tun_free(struct sonde_stack *st, struct tunnel *t)
 static int
 esp_init(struct sonde_stack *st, const struct sonde_conf *conf)
 {
-	(void)conf;
+	const char *pmd = conf->crypto_pmd ? conf->crypto_pmd : "crypto_openssl";
+
+	if (strlen(pmd) >= sizeof(st->esp->pmd))
+		return -EINVAL;
 	st->esp = rte_zmalloc("sonde_esp_state", sizeof(*st->esp), RTE_CACHE_LINE_SIZE);
 	if (st->esp == NULL)
 		return -ENOMEM;
+	strcpy(st->esp->pmd, pmd);
 	st->esp->dev = -1;
 	return 0;
 }

@@ -311,11 +311,17 @@ pair_ready(void *arg)
 void
 pair_start(struct pair *p, const struct sonde_conf *conf)
 {
+	pair_start2(p, conf, conf);
+}
+
+void
+pair_start2(struct pair *p, const struct sonde_conf *conf_a, const struct sonde_conf *conf_b)
+{
 	memset(p, 0, sizeof(*p));
 	p->now = UNIT_T0;
 	p->pool_in_use = rte_mempool_in_use_count(unit_pool);
-	p->a = pair_stack(p, conf, 1, "wa", MAC_PA, false, &p->ifa);
-	p->b = pair_stack(p, conf, 2, "wb", MAC_PB, true, &p->ifb);
+	p->a = pair_stack(p, conf_a, 1, "wa", MAC_PA, false, &p->ifa);
+	p->b = pair_stack(p, conf_b, 2, "wb", MAC_PB, true, &p->ifb);
 	/* Duplicate Address Detection: about a second. */
 	assert_true(pair_run(p, 10 * MS, 5 * SEC, pair_ready, p));
 	live = p;

@@ -74,6 +74,8 @@ struct pair {
 };
 
 void pair_start(struct pair *p, const struct sonde_conf *conf);
+/* The same with a conf for each stack. */
+void pair_start2(struct pair *p, const struct sonde_conf *conf_a, const struct sonde_conf *conf_b);
 /* pair_start on a pair that outlives the test's frame (for
  * pair_teardown, after a failed assertion). */
 struct pair *pair_open(const struct sonde_conf *conf);

@@ -68,6 +68,17 @@ esp_side(struct pair *p, bool b, int oaf, const struct sonde_esp_conf *tweak)
 }
 
 static void
+esp_pair_pmds(struct pair *p, int oaf, const struct sonde_esp_conf *ta,
+	      const struct sonde_esp_conf *tb, const char *pmd_a, const char *pmd_b)
+{
+	struct sonde_conf ca = { .crypto_pmd = pmd_a }, cb = { .crypto_pmd = pmd_b };
+
+	pair_start2(p, &ca, &cb);
+	esp_side(p, false, oaf, ta);
+	esp_side(p, true, oaf, tb);
+}
+
+static void
 esp_pair(struct pair *p, int oaf, const struct sonde_esp_conf *ta, const struct sonde_esp_conf *tb)
 {
 	pair_start(p, NULL);
@@ -170,6 +181,41 @@ test_esp_tcp(void **state)
 		pair_wait(p, 100 * MS);
 		pair_finish(p);
 	}
+}
+
+/* intel-ipsec-mb's AES-GCM PMD on one end, OpenSSL's on the other: the
+ * same ESP on the wire, TCP through it both ways. */
+static void
+test_esp_pmds(void **state)
+{
+	struct pair *p = &the_pair;
+	struct sockaddr_in b = tun_addr(true, 80);
+	struct sonde_sock *ls, *cs, *ss;
+	struct pair_flow f[2];
+
+	(void)state;
+	esp_pair_pmds(p, 4, NULL, NULL, "crypto_aesni_gcm", "crypto_openssl");
+	assert_int_equal(sonde_socket(p->b, AF_INET, SOCK_STREAM, NULL, &ls), 0);
+	assert_int_equal(sonde_bind(ls, (struct sockaddr *)&b, sizeof(b)), 0);
+	assert_int_equal(sonde_listen(ls, 4), 0);
+	assert_int_equal(sonde_socket(p->a, AF_INET, SOCK_STREAM, NULL, &cs), 0);
+	assert_int_equal(sonde_connect(cs, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+	ss = pair_accept(p, ls);
+	assert_non_null(ss);
+	f[0] = (struct pair_flow){ .tx = cs, .rx = ss, .total = 256 * 1024 };
+	f[1] = (struct pair_flow){ .tx = ss, .rx = cs, .total = 256 * 1024 };
+	assert_true(pair_flows(p, f, 2, MS, 30 * SEC));
+	assert_false(f[0].bad || f[1].bad);
+	assert_int_equal(sonde_stat(p->b, "esp.in"), sonde_stat(p->a, "esp.out"));
+	assert_int_equal(sonde_stat(p->a, "esp.in"), sonde_stat(p->b, "esp.out"));
+	assert_int_equal(sonde_stat(p->a, "drop.in.esp-auth-failed") +
+				 sonde_stat(p->b, "drop.in.esp-auth-failed"),
+			 0);
+	sonde_close(cs);
+	sonde_close(ss);
+	sonde_close(ls);
+	pair_wait(p, 100 * MS);
+	pair_finish(p);
 }
 
 /* An echo's ESP packet on the wire: UDP 4500 to 4500, the SPI, sequence
@@ -379,7 +425,7 @@ main(void)
 		pair_test(test_esp_wire),	   pair_test(test_esp_tcp),
 		pair_test(test_esp_hostile),	   pair_test(test_esp_required),
 		pair_test(test_esp_seq_exhausted), pair_test(test_esp_keepalive),
-		pair_test(test_esp_conf),
+		pair_test(test_esp_conf),	   pair_test(test_esp_pmds),
 	};
 
 	unit_init_mem("esp", 512);
