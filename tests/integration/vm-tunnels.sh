@@ -132,6 +132,13 @@ ip -s xfrm state | grep -A1 -E '^src|lifetime current' | head -20"
 	ESP=1
 fi
 
+# sonded's own captures: each tunnel's (the inner packets) and dpdk0's.
+for t in "${TUNNELS[@]}"; do
+	read -r name _ <<<"$t"
+	ARGS+=(--pcap "$name=$IT_DIR/$name.pcap")
+done
+ARGS+=(--pcap "dpdk0=$IT_DIR/dpdk0.pcap")
+
 sonded_netns
 tap_new TAP
 sonded_start "$TAP" "${ARGS[@]}"
@@ -214,6 +221,21 @@ for t in "${TUNNELS[@]}"; do
 	expect_counter_ge "if.$name.rx_packets" $N
 	expect_counter_ge "if.$name.tx_packets" $N
 done
+# The captures agree with the probes: each tunnel's capture holds as many
+# packets as ip:send and ip:receive fired on it (the guest's tunnels
+# started after bpftrace was attached), and dpdk0's capture as many outer
+# packets (IP in IP, GRE, the IPv6 tunnels' with their option, ESP in
+# UDP but keepalives) as all the tunnels' inner ones: each seen twice.
+pcap_count() { tcpdump -nn -r "$1" "${@:2}" 2>/dev/null | wc -l; }
+for t in "${TUNNELS[@]}"; do
+	read -r name _ <<<"$t"
+	expect_eq "packets in sonded's capture of $name = ip:send + ip:receive on it" \
+		"$(pcap_count "$IT_DIR/$name.pcap")" $(($(probe_count rx "$name") + $(probe_count tx "$name")))
+done
+expect_eq "outer packets in sonded's capture of dpdk0 = the tunnels' inner packets" \
+	"$(pcap_count "$IT_DIR/dpdk0.pcap" '(ip and (ip proto 4 or ip proto 41 or ip proto 47 or
+		(udp port 4500 and udp[4:2] > 9))) or (ip6 and (ip6[6] == 4 or ip6[6] == 41 or
+		ip6[6] == 47 or ip6[6] == 60))')" $((sum_rx + sum_tx))
 expect_counter_ge tunnel.decap $((PINGS * N + FETCHES))
 expect_counter_ge tunnel.encap $((PINGS * N + FETCHES))
 if [ "${ESP:-0}" = 1 ]; then
