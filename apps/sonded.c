@@ -516,10 +516,11 @@ esp_sa_parse(struct sonde_esp_sa *sa, char **w, int n)
 	if (strcmp(w[2], "aead") != 0 || strcmp(w[3], "rfc4106(gcm(aes))") != 0)
 		return "expected aead rfc4106(gcm(aes)) after the SPI";
 	klen = parse_hex(w[4], key, sizeof(key));
+	if (klen > 0)
+		memcpy(sa->key, key, (size_t)klen);
+	explicit_bzero(key, sizeof(key)); /* memset() could go: a dead store */
 	if (klen != 20 && klen != 36)
 		return "the key: 0x and 40 or 72 hex digits (the AES key, then the 4-byte salt)";
-	memcpy(sa->key, key, (size_t)klen);
-	memset(key, 0, sizeof(key));
 	sa->alg = klen == 36 ? SONDE_ESP_AES_GCM_256 : SONDE_ESP_AES_GCM_128;
 	if (strcmp(w[5], "128") != 0)
 		return "the ICV: 128 bits";
@@ -557,6 +558,8 @@ esp_file_parse(struct sonde_esp_conf *c, const char *path, char *why, size_t siz
 		snprintf(why, size, "esp=%s: %s", path, strerror(errno));
 		return why;
 	}
+	/* No stdio buffer holding the whole file (keys) after fclose. */
+	setvbuf(f, NULL, _IONBF, 0);
 	if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077))
 		fprintf(stderr,
 			"sonded: warning: %s holds keys and others may read it (chmod 600)\n",
@@ -596,12 +599,12 @@ esp_file_parse(struct sonde_esp_conf *c, const char *path, char *why, size_t siz
 			err = "expected out, in, port or keepalive";
 		}
 	}
-	memset(line, 0, sizeof(line));
+	explicit_bzero(line, sizeof(line));
 	fclose(f);
 	if (err == NULL && (!have_out || !have_in))
 		err = "needs an out SA and an in SA";
 	if (err != NULL) {
-		memset(c, 0, sizeof(*c));
+		explicit_bzero(c, sizeof(*c));
 		snprintf(why, size, "esp=%s line %u: %s", path, lineno, err);
 		return why;
 	}
@@ -1292,7 +1295,7 @@ main(int argc, char **argv)
 	for (unsigned i = 0; r == 0 && i < app.n; i++)
 		r = configure(app.ls[i].st, &o, app.ls[i].lcore, app.n);
 	for (unsigned i = 0; i < o.n_tun; i++) /* the stacks have their sessions */
-		memset(&o.tun[i].esp, 0, sizeof(o.tun[i].esp));
+		explicit_bzero(&o.tun[i].esp, sizeof(o.tun[i].esp));
 	for (unsigned i = 0; r == 0 && i < app.n; i++)
 		r = services_start(&app.ls[i].svc, app.ls[i].st, &o.svc, i == 0) ? 1 : 0;
 	if (r) {

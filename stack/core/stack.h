@@ -397,6 +397,7 @@ struct sonde_stack {
 	/* Datagrams to a UDP encapsulation port (udp_service UDP_SERVICE_ENCAP,
 	 * RFC 3948's 4500): data at the IP header, the UDP header checked. */
 	ip_upper_fn udp_encap;
+	ip_err_fn udp_encap_err; /* an ICMP error about one such datagram of ours */
 
 	/* UDP ports with a built-in service (enum sonde_service), both
 	 * families, or UDP_SERVICE_ENCAP. */

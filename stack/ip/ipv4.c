@@ -297,14 +297,29 @@ ipv4_local(struct sonde_stack *st, struct sonde_if *ifp, struct rte_mbuf **pkts,
 /* What follows write for m, leaving by out to next hop nh: ESP (once),
  * then fragmentation or the interface. */
 static void
-ipv4_output_written(struct sonde_stack *st, struct rte_mbuf *m, struct sonde_if *out, uint32_t nh)
+ipv4_output_written(struct sonde_stack *st, struct rte_mbuf *m, struct sonde_if *out, uint32_t nh,
+		    bool esp)
 {
 	if (unlikely(pkt_meta(m)->flags & PKT_XFRM)) {
 		st->xfrm_out(st, &m, 1);
 		if (m == NULL)
 			return;
+		esp = true;
 	}
 	if (rte_pktmbuf_pkt_len(m) > out->mtu) {
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+		/* An ESP packet too big for the underlay (the tunnel's MTU
+		 * assumed 1500): fragmented after ESP (RFC 4303 3.3.5), its DF
+		 * cleared as RFC 4301 8.1 allows: the inner packet is
+		 * ciphertext by now, there is no one to tell "fragmentation
+		 * needed" to (a router's is ESP's, esp.c: the tunnel's MTU
+		 * goes down, and the next inner packet gets it). */
+		if (esp && (wire_get16(p + 6) & IPV4_FLAG_DF)) {
+			wire_put16(p + 6, wire_get16(p + 6) & (uint16_t)~IPV4_FLAG_DF);
+			wire_put16(p + 10, 0);
+			wire_put16(p + 10, wire_cksum_hdr(p, (p[0] & 0xfu) * 4u));
+		}
 		frag4_output(st, out, m, nh);
 		return;
 	}
@@ -340,7 +355,7 @@ ipv4_output_slow(struct sonde_stack *st, struct rte_mbuf *m, const struct dst *d
 	}
 	probe_write(st, m, out);
 	st->stats.ipv4_out++;
-	ipv4_output_written(st, m, out, nh);
+	ipv4_output_written(st, m, out, nh, false);
 }
 
 /* ip_out_send's probe, then the same send: out of line, so that untraced
@@ -378,7 +393,7 @@ ip_out_send_xfrm(struct sonde_stack *st, struct ip_out *o, int af)
 			uint32_t nh;
 			struct sonde_if *out = ipv4_nexthop(st, wire_load32(p + 16), &nh);
 
-			ipv4_output_written(st, m, out, nh);
+			ipv4_output_written(st, m, out, nh, true);
 			continue;
 		}
 		if (af == 6 && rte_pktmbuf_pkt_len(m) > dst6(st, p + 24, SONDE_IF_NONE)->mtu) {

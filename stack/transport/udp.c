@@ -573,10 +573,15 @@ udp_err(struct sonde_stack *st, const struct ip_err *e)
 	struct sonde_sock *s;
 	uint16_t sport, dport;
 
-	if (e->err == EMSGSIZE)
-		return;
 	memcpy(&sport, u, 2);
 	memcpy(&dport, u + 2, 2);
+	/* About an ESP packet of ours (its port an encapsulation's): ESP's. */
+	if (st->udp_service[rte_be_to_cpu_16(sport)] == UDP_SERVICE_ENCAP && st->udp_encap_err) {
+		st->udp_encap_err(st, e);
+		return;
+	}
+	if (e->err == EMSGSIZE)
+		return;
 	s = sock_lookup(st, IPPROTO_UDP, e->af, src, sport, dst, dport);
 	if (s == NULL || !(s->flags & SOCK_F_CONNECTED) || !udp_from_peer(s, dst, dport))
 		return;

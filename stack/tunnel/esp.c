@@ -31,8 +31,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_bus_vdev.h>
+#include <rte_cycles.h>
 #include <rte_crypto.h>
 #include <rte_cryptodev.h>
 #include <rte_errno.h>
@@ -44,6 +46,7 @@
 
 #include "esp.h"
 #include "ip.h"
+#include "sock.h"
 #include "stack.h"
 #include "transport.h"
 
@@ -58,10 +61,11 @@
 #define ESP_NH_NONE 59				 /* RFC 4303 2.6: a dummy packet */
 #define ESP_MIN (ESP_HDR + ESP_IV + 4 + ESP_ICV) /* the shortest: 2 trailer bytes padded to 4 */
 #define UDP_LEN 8
-/* The crypto op's private area: the 12-byte nonce (salt, IV), then the
- * index of the packet in its burst. */
+/* The crypto op's private area: the 12-byte nonce (salt, IV) in 16 bytes
+ * (DPDK's GCM IV room), then the index of the packet in its burst. */
 #define ESP_OP_IV (sizeof(struct rte_crypto_op) + sizeof(struct rte_crypto_sym_op))
-#define ESP_OP_PRIV 16
+#define ESP_OP_SLOT (ESP_OP_IV + 16)
+#define ESP_OP_PRIV 32
 #define ESP_OPS 1023
 
 struct esp_sa {
@@ -165,8 +169,9 @@ esp_dev_down(struct esp_state *es)
 
 /* n ops through the device and back, each into res[] at the slot it
  * names (its packet's index in the caller's burst; res NULL where no op):
- * the OpenSSL PMD works in the enqueue call, so the dequeue finds them
- * done.  Those the device did not take come back NOT_PROCESSED. */
+ * the PMDs allowed (esp_pmd_ok) work in the enqueue call, so the dequeue
+ * finds them done, and none is left in the device after the call.  Those
+ * the device did not take come back NOT_PROCESSED. */
 static void
 esp_run(struct esp_state *es, struct rte_crypto_op **ops, uint16_t n, struct rte_crypto_op **res)
 {
@@ -182,9 +187,9 @@ esp_run(struct esp_state *es, struct rte_crypto_op **ops, uint16_t n, struct rte
 	if (unlikely(got < in))
 		RTE_LOG(ERR, USER1, "sonde: ESP: %s kept %u ops\n", es->name, in - got);
 	for (uint16_t i = 0; i < got; i++)
-		res[*rte_crypto_op_ctod_offset(done[i], uint16_t *, ESP_OP_IV + 12)] = done[i];
+		res[*rte_crypto_op_ctod_offset(done[i], uint16_t *, ESP_OP_SLOT)] = done[i];
 	for (uint16_t i = in; i < n; i++)
-		res[*rte_crypto_op_ctod_offset(ops[i], uint16_t *, ESP_OP_IV + 12)] = ops[i];
+		res[*rte_crypto_op_ctod_offset(ops[i], uint16_t *, ESP_OP_SLOT)] = ops[i];
 }
 
 static void *
@@ -216,7 +221,7 @@ esp_op(struct rte_crypto_op *op, const struct esp_sa *sa, struct rte_mbuf *m, ui
 
 	memcpy(nonce, sa->salt, ESP_SALT);
 	memcpy(nonce + ESP_SALT, iv, ESP_IV);
-	memcpy(nonce + 12, &idx, 2);
+	memcpy(rte_crypto_op_ctod_offset(op, uint8_t *, ESP_OP_SLOT), &idx, 2);
 	op->sym->m_src = m;
 	op->sym->m_dst = NULL;
 	op->sym->aead.data.offset = off;
@@ -247,6 +252,13 @@ esp_build(struct sonde_stack *st, struct esp_tun *e, struct rte_mbuf *m, struct 
 	const void *src;
 	uint8_t *q, *u;
 
+	if (unlikely(pkt_meta(m)->l3_len != oh)) {
+		/* Never: tunnel.c puts a bare IP header on for ESP tunnels.
+		 * Anything else would be encrypted as if it were the inner
+		 * packet. */
+		pkt_drop(st, m, DROP_ESP_CRYPTO_OUT);
+		return NULL;
+	}
 	if (unlikely(e->seq == UINT32_MAX)) {
 		/* RFC 4303 3.3.3: the counter never cycles; a new SA (a new
 		 * key) is the only way on, and static SAs have none. */
@@ -363,7 +375,8 @@ esp_xfrm_out(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 
 		if (m == NULL)
 			continue;
-		if (unlikely(op == NULL || op->status != RTE_CRYPTO_OP_STATUS_SUCCESS)) {
+		if (unlikely(op == NULL || op->sym->m_src != m ||
+			     op->status != RTE_CRYPTO_OP_STATUS_SUCCESS)) {
 			pkt_drop(st, m, DROP_ESP_CRYPTO_OUT);
 			pkts[i] = NULL;
 		} else {
@@ -544,7 +557,8 @@ esp_udp_input(struct sonde_stack *st, struct rte_mbuf **pkts, uint16_t n)
 		struct rte_mbuf *m = pkts[i];
 		int r;
 
-		if (unlikely(op == NULL || op->status != RTE_CRYPTO_OP_STATUS_SUCCESS)) {
+		if (unlikely(op == NULL || op->sym->m_src != m ||
+			     op->status != RTE_CRYPTO_OP_STATUS_SUCCESS)) {
 			/* A wrong key or a forged packet: the ICV. */
 			r = op != NULL && op->status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED
 				    ? DROP_ESP_AUTH
@@ -610,10 +624,60 @@ esp_keepalive_timer(struct timer *tm, void *ctx)
 	/* Only when the tunnel said nothing for a whole interval. */
 	if (st->now - e->last_out >= e->ka_ns)
 		esp_keepalive_send(st, e);
-	timer_arm(&st->wheel, &e->ka, e->last_out + e->ka_ns);
+	/* From now if nothing went (no mbuf for the keepalive): not a
+	 * deadline already past, the timer would fire every tick. */
+	timer_arm(&st->wheel, &e->ka, RTE_MAX(st->now, e->last_out) + e->ka_ns);
 }
 
 /* --- the SAs of a tunnel --- */
+
+/* Whether a UDP socket is bound to port on the wildcard of either family
+ * (UDP delivers to a socket before any service: it would take ESP). */
+static bool
+esp_port_bound(struct sonde_stack *st, uint16_t port)
+{
+	static const uint8_t any[16];
+
+	return sock_lookup_bound(st, IPPROTO_UDP_, 4, any, rte_cpu_to_be_16(port)) != NULL ||
+	       sock_lookup_bound(st, IPPROTO_UDP_, 6, any, rte_cpu_to_be_16(port)) != NULL;
+}
+
+/* An ICMP error about one of our ESP packets (UDP's, from the port):
+ * fragmentation needed or packet too big lowers the tunnel's MTU (RFC
+ * 4301 8.2.1: the SA's path MTU).  Nothing is relayed: the quoted inner
+ * packet is ciphertext; the next inner packet too big is refused by the
+ * tunnel's MTU, with the ICMP its sender needs. */
+static void
+esp_err(struct sonde_stack *st, const struct ip_err *e)
+{
+	const uint8_t *o = e->ip;
+	const uint8_t *src = e->af == 6 ? o + 8 : o + 12, *dst = e->af == 6 ? o + 24 : o + 16;
+	const struct tun_state *ts = st->tun;
+	size_t alen = e->af == 6 ? 16 : 4;
+
+	if (e->err != EMSGSIZE || e->len < e->l4_off + UDP_LEN + ESP_HDR)
+		return;
+	for (unsigned i = 0; i < ts->n; i++) {
+		struct tunnel *t = ts->t[i];
+
+		if (t->esp != NULL && t->oaf == e->af && memcmp(t->local, src, alen) == 0 &&
+		    memcmp(t->remote, dst, alen) == 0 &&
+		    memcmp(&t->esp->out.spi, o + e->l4_off + UDP_LEN, 4) == 0) {
+			tun_pmtu(st, t, e->info);
+			return;
+		}
+	}
+}
+
+/* The PMDs whose operations are done when the enqueue returns (esp_run
+ * relies on it: an op left in a device would write into a packet freed
+ * meanwhile). */
+static bool
+esp_pmd_ok(const char *pmd)
+{
+	return strcmp(pmd, "crypto_openssl") == 0 || strcmp(pmd, "crypto_aesni_gcm") == 0 ||
+	       strcmp(pmd, "crypto_aesni_mb") == 0;
+}
 
 static bool
 esp_sa_ok(const struct sonde_esp_sa *sa)
@@ -632,10 +696,17 @@ esp_tun_create(struct sonde_stack *st, struct tunnel *t, const struct sonde_esp_
 
 	if (!esp_sa_ok(&c->out) || !esp_sa_ok(&c->in) || t->proto == IPPROTO_GRE_)
 		return -EINVAL;
+	/* One stack owns an SA: linked stacks would each count its
+	 * sequence numbers (the peer's window drops the repeats), and its
+	 * ESP comes in on one queue, the flows of the others' connections
+	 * with it (no hand-over after ESP). */
+	if (st->peer.n_stacks != 0)
+		return -EBUSY;
 	/* The port is ours alone: a socket or a service there would take
 	 * ESP from us, or we from it. */
-	if (st->udp_service[port] != SONDE_SERVICE_NONE &&
-	    st->udp_service[port] != UDP_SERVICE_ENCAP)
+	if ((st->udp_service[port] != SONDE_SERVICE_NONE &&
+	     st->udp_service[port] != UDP_SERVICE_ENCAP) ||
+	    esp_port_bound(st, port))
 		return -EADDRINUSE;
 	r = esp_dev_up(st);
 	if (r != 0)
@@ -649,7 +720,10 @@ esp_tun_create(struct sonde_stack *st, struct tunnel *t, const struct sonde_esp_
 	memcpy(e->out.salt, c->out.key + (c->out.alg == SONDE_ESP_AES_GCM_256 ? 32 : 16), ESP_SALT);
 	memcpy(e->in.salt, c->in.key + (c->in.alg == SONDE_ESP_AES_GCM_256 ? 32 : 16), ESP_SALT);
 	e->seq = c->out.seq;
-	e->iv_base = rte_rand();
+	/* From the kernel's entropy (rte_rand() may be seeded by the
+	 * application: its IVs would repeat across restarts). */
+	if (getentropy(&e->iv_base, sizeof(e->iv_base)) != 0)
+		e->iv_base = rte_rand() ^ rte_get_tsc_cycles();
 	e->win = c->in.replay_window ? c->in.replay_window : ESP_WIN_DEFAULT;
 	e->port = port;
 	e->ka_ns = c->keepalive == 0xffff
@@ -667,6 +741,7 @@ esp_tun_create(struct sonde_stack *st, struct tunnel *t, const struct sonde_esp_
 	t->esp = e;
 	st->xfrm_out = esp_xfrm_out;
 	st->udp_encap = esp_udp_input;
+	st->udp_encap_err = esp_err;
 	st->udp_service[port] = UDP_SERVICE_ENCAP;
 	e->last_out = st->now;
 	timer_init(&e->ka, esp_keepalive_timer);
@@ -708,8 +783,13 @@ esp_init(struct sonde_stack *st, const struct sonde_conf *conf)
 {
 	const char *pmd = conf->crypto_pmd ? conf->crypto_pmd : "crypto_openssl";
 
-	if (strlen(pmd) >= sizeof(st->esp->pmd))
+	if (strlen(pmd) >= sizeof(st->esp->pmd) || !esp_pmd_ok(pmd)) {
+		RTE_LOG(ERR, USER1,
+			"sonde: ESP's crypto driver %s: crypto_openssl, crypto_aesni_gcm or "
+			"crypto_aesni_mb (they finish each operation as it is queued)\n",
+			pmd);
 		return -EINVAL;
+	}
 	st->esp = rte_zmalloc("sonde_esp_state", sizeof(*st->esp), RTE_CACHE_LINE_SIZE);
 	if (st->esp == NULL)
 		return -ENOMEM;

@@ -44,5 +44,9 @@ struct tun_state {
 struct tunnel *tun_strip(struct sonde_stack *st, struct tunnel *t, struct rte_mbuf *m, uint32_t off,
 			 uint8_t iaf);
 void tun_rx(struct sonde_stack *st, struct rte_mbuf **pkts, struct sonde_if **ifs, uint16_t k);
+/* The underlay's path to t's remote end takes path bytes: t's MTU lowered
+ * to fit (for ten minutes), its new value returned; 0 if it did not go
+ * down (tunnel.c). */
+uint16_t tun_pmtu(struct sonde_stack *st, struct tunnel *t, uint32_t path);
 
 #endif

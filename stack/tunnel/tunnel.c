@@ -216,7 +216,9 @@ tun_encap(struct sonde_stack *st, const struct tunnel *t, struct rte_mbuf *m)
 		df = wire_get16(ip + 6) & IPV4_FLAG_DF;
 	} else {
 		tos = (uint8_t)(wire_get32(ip) >> 20);
-		if (t->oaf == 6 && unlikely(ip[6] == IPPROTO_DSTOPTS_)) {
+		/* ESP's tunnel mode has no RFC 2473 option (esp.c frames a
+		 * bare IPv6 header): the limit is not looked at there. */
+		if (t->oaf == 6 && unlikely(ip[6] == IPPROTO_DSTOPTS_) && t->esp == NULL) {
 			/* RFC 2473 4.1.1: a packet that has used up its limit is
 			 * not encapsulated again (parameter problem to its
 			 * source); one that has not goes on with one less. */
@@ -713,12 +715,17 @@ tun_pmtu_expire(struct timer *tm, void *ctx)
  * least 1280 for a tunnel that carries IPv6 (RFC 4213 3.2: IPv6's
  * minimum; below that the outer packets are fragmented) and 68 else.
  * The new MTU, or 0 when it did not go down. */
-static uint16_t
+uint16_t
 tun_pmtu(struct sonde_stack *st, struct tunnel *t, uint32_t path)
 {
-	uint32_t hdr = tun_hdr_len(t, t->tel), floor = t->inner & 2 ? 1280 : 68;
+	/* 552: Linux's min_pmtu, against a forged "fragmentation needed"
+	 * that would leave an IPv4 tunnel 68 bytes for ten minutes. */
+	uint32_t hdr = tun_hdr_len(t, t->tel), floor = t->inner & 2 ? 1280 : 552;
 	uint32_t mtu = path > hdr + floor ? path - hdr : floor;
 
+	/* ESP in UDP takes its share too (esp.h). */
+	while (t->esp != NULL && mtu > floor && mtu + esp_overhead(mtu) > path - hdr)
+		mtu--;
 	if (path == 0 || mtu >= t->ifp->mtu)
 		return 0;
 	if (t->pmtu == 0)

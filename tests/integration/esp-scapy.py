@@ -18,8 +18,9 @@ Prints "ok ..." or "FAIL ..." per check; exits 1 if any failed.
 """
 import socket
 import sys
+import threading
 
-from scapy.all import (ICMP, IP, TCP, UDP, Ether, Raw, conf, sendp)
+from scapy.all import (ICMP, IP, TCP, UDP, AsyncSniffer, Ether, Raw, conf, sendp)
 from scapy.layers.ipsec import ESP, SecurityAssociation
 
 from scapy_peer import Peer
@@ -178,4 +179,39 @@ seq += 1
 sendp(eth(IP(src=PEER, dst=ME) / UDP(sport=4500, dport=4500) / Raw(b"\xff")), iface=iface)
 print("sent a NAT keepalive", flush=True)
 say(ping(seq, quiet=True), "still answers after a NAT keepalive")
+seq += 1
+
+
+def big_echo(seq, n):
+    """A 1300-byte echo through the tunnel; sonded's ESP packets that
+    answer it (up to n), or []."""
+    req = IP(src=T_PEER, dst=T_ME) / ICMP(id=0x7d, seq=seq) / Raw(b"b" * 1272)
+    started = threading.Event()
+    sn = AsyncSniffer(iface=iface, store=True, count=n, timeout=2, started_callback=started.set,
+                      lfilter=lambda p: Ether in p and p[Ether].src.lower() == smac.lower() and
+                      is_esp(p))
+    sn.start()
+    started.wait(5)
+    sendp(eth(to_sonded.encrypt(req)), iface=iface)
+    sn.join()
+    return sn.results
+
+
+# RFC 4301 8.2.1: a router refuses one of sonded's ESP packets,
+# fragmentation needed with MTU 1200.  ip.esp's MTU goes down to what
+# fits in 1200 after the outer header and ESP in UDP; sonded's next
+# 1300-byte answer through it leaves in inner fragments, each ESP packet
+# within 1200.
+one = big_echo(seq, 1)
+say(len(one) == 1 and one[0][IP].len > 1300, "a 1300-byte echo answered in one ESP packet")
+if one:
+    fn = IP(src=PEER, dst=ME) / ICMP(type=3, code=4, nexthopmtu=1200) / Raw(bytes(one[0][IP])[:20 + 8 + 8 + 32])
+    sendp(eth(fn), iface=iface)
+    two = big_echo(seq + 1, 2)
+    say(len(two) == 2 and all(p[IP].len <= 1200 for p in two),
+        "after fragmentation needed (1200) about it: the next answer in two ESP packets of at most "
+        f"1200 bytes ({[p[IP].len for p in two]})")
+    frags = [decrypt(p) for p in two]
+    say(all(f is not None for f in frags) and any(f[IP].flags.MF for f in frags if f is not None),
+        "scapy decrypts both: the answer's inner fragments")
 sys.exit(1 if SCAPY.failed else 0)

@@ -18,7 +18,9 @@
 #    a replayed packet, a wrong key, a changed byte, an unknown SPI, a
 #    truncated one, the non-ESP marker and plain IPIP to the ESP tunnel:
 #    each a counted drop with its reason, each followed by an echo still
-#    answered; a NAT keepalive taken.
+#    answered; a NAT keepalive taken; a router's fragmentation needed
+#    about an ESP packet lowers the tunnel's MTU (RFC 4301 8.2.1): the
+#    next big answer leaves in inner fragments that fit.
 #
 #   tests/integration/esp-scapy.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
@@ -118,4 +120,5 @@ expect_counter drop.in.esp-truncated 1
 expect_counter drop.in.esp-not-esp 1
 expect_counter drop.in.esp-required 1
 expect_counter esp.keepalive_in 1
+expect_counter tunnel.pmtu_updates 1
 expect_counter_ge esp.out 12
