@@ -12,7 +12,8 @@
  *   sonde-gen [EAL args] -- --src ADDR --dst ADDR [--mode icmp4|icmp6|udp4|udp6]
  *             [--size FRAME] [--rate PPS] [--duration SEC] [--count N]
  *             [--dport N] [--flows N] [--dst-mac MAC] [--gw ADDR]
- *             [--rx-port N --rx-addr ADDR] [--json]
+ *             [--rx-port N --rx-addr ADDR] [--ipip LOCAL,REMOTE] [--rx-ipip]
+ *             [--window N] [--json]
  *   sonde-gen [EAL args] -- --mode tcp-send|tcp-recv|tcp-rr|tcp-crr|http
  *             --src ADDR [--src ADDR ...|--src-count N] --dst ADDR [--conns N]
  *             [--req BYTES] [--resp BYTES] [--duration SEC] [--dport N] [--json]
@@ -20,6 +21,20 @@
  * For a forwarding test, --gw is the router's address on port 0 (whose MAC
  * the requests go to) and --rx-port/--rx-addr the port and address the
  * forwarded packets arrive at (the generator answers ARP/ND for it there).
+ *
+ * For a tunnel test, --ipip LOCAL,REMOTE puts every IPv4 packet in an
+ * outer IPv4 header from LOCAL to REMOTE (IP in IP, RFC 2003), the frame
+ * size still the frame's on the wire, so that the target takes it out of
+ * its tunnel; and --rx-ipip takes the outer header off what arrives in
+ * one (outer protocol 4) before the packet is matched and timed, so that
+ * what the target forwarded into its tunnel counts.
+ *
+ * --window N keeps at most N packets outstanding (sent and not back yet):
+ * fewer than the target's transmit ring holds, so that a moment's stall on
+ * our side (descheduled, or our first packets' page faults) cannot
+ * overflow it into losses while the target works through its receive
+ * ring.  A packet the target drops stays outstanding, the window a packet
+ * smaller for the rest of the run: for targets that should lose none.
  *
  * The TCP modes (gen_tcp.c) are a client on libsonde instead, against a
  * server's TCP services: bulk both ways, request/response, connect-
@@ -45,9 +60,13 @@
 #include "wire6.h"
 
 #define BURST 32
+#define RX_ROUNDS 4 /* bursts read from a port at most per turn (gen_rx_port) */
 #define POOL_SIZE 8191
 #define MAGIC 0x736f6e6465u /* "sonde" */
 #define HIST_US 20000	    /* latency histogram: 1 us buckets up to 20 ms */
+/* IP in IP's protocol number (RFC 2003 3.1): the stack's own definition
+ * is in its tunnel's internal header, not one an application includes. */
+#define IPPROTO_IPIP_ 4
 
 enum gen_mode { MODE_ICMP4, MODE_UDP4, MODE_UDP6, MODE_ICMP6 };
 
@@ -65,7 +84,10 @@ struct gen {
 	double duration;
 	uint64_t count;
 	uint16_t dport, flows;
+	uint32_t window; /* --window: most packets outstanding; 0: no bound */
 	bool json;
+	bool ipip, rx_ipip;		  /* --ipip, --rx-ipip */
+	uint32_t ipip_local, ipip_remote; /* --ipip's outer addresses, network order */
 	struct rte_mempool *pool;
 	uint64_t hz;
 	uint64_t sent, received, bad, seq;
@@ -88,7 +110,9 @@ usage(const char *why)
 	fprintf(stderr,
 		"sonde-gen: %s\nusage: sonde-gen [EAL args] -- --src ADDR --dst ADDR "
 		"[--mode icmp4|icmp6|udp4|udp6] [--size FRAME] [--rate PPS] [--duration SEC] "
-		"[--count N] [--dport N] [--flows N] [--dst-mac MAC] [--json]\n",
+		"[--count N] [--dport N] [--flows N] [--dst-mac MAC] [--gw ADDR] "
+		"[--rx-port N --rx-addr ADDR] [--ipip LOCAL,REMOTE] [--rx-ipip] [--window N] "
+		"[--json]\n",
 		why);
 	return 2;
 }
@@ -102,6 +126,27 @@ parse_mac(const char *s, uint8_t *mac)
 		return -1;
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+/* --ipip LOCAL,REMOTE: two IPv4 addresses, no prefix lengths. */
+static int
+parse_ipip(const char *s, struct gen *g)
+{
+	const char *comma = strchr(s, ',');
+	struct sonde_prefix local, remote;
+	char buf[64];
+
+	if (comma == NULL || (size_t)(comma - s) >= sizeof(buf) || strchr(s, '/') != NULL)
+		return -1;
+	memcpy(buf, s, (size_t)(comma - s));
+	buf[comma - s] = '\0';
+	if (sonde_prefix_parse(buf, &local) != 0 || sonde_prefix_parse(comma + 1, &remote) != 0 ||
+	    local.af != AF_INET || remote.af != AF_INET)
+		return -1;
+	g->ipip = true;
+	g->ipip_local = local.addr.v4;
+	g->ipip_remote = remote.addr.v4;
 	return 0;
 }
 
@@ -123,6 +168,9 @@ parse_args(int argc, char **argv, struct gen *g)
 		{ "gw", required_argument, NULL, 'g' },
 		{ "rx-port", required_argument, NULL, 'R' },
 		{ "rx-addr", required_argument, NULL, 'A' },
+		{ "ipip", required_argument, NULL, 'I' },
+		{ "rx-ipip", no_argument, NULL, 'X' },
+		{ "window", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -201,6 +249,16 @@ parse_args(int argc, char **argv, struct gen *g)
 			if (sonde_prefix_parse(optarg, &g->rx_addr) != 0)
 				return usage("bad --rx-addr");
 			break;
+		case 'I':
+			if (parse_ipip(optarg, g) != 0)
+				return usage("bad --ipip (LOCAL,REMOTE: two IPv4 addresses)");
+			break;
+		case 'X': g->rx_ipip = true; break;
+		case 'w':
+			g->window = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || g->window == 0)
+				return usage("bad --window");
+			break;
 		default: return usage("unknown option");
 		}
 	}
@@ -212,6 +270,10 @@ parse_args(int argc, char **argv, struct gen *g)
 		g->rx_addr = g->src;
 	if ((g->mode >= MODE_UDP6) != (g->dst.af == AF_INET6) || g->src.af != g->dst.af)
 		return usage("--src/--dst family does not match --mode");
+	/* IP in IP carries IPv4 (RFC 2003); IPv6 in IPv4 is another
+	 * protocol (41, RFC 4213) that nothing here needs yet. */
+	if ((g->ipip || g->rx_ipip) && g->mode != MODE_UDP4 && g->mode != MODE_ICMP4)
+		return usage("--ipip and --rx-ipip carry IPv4: --mode udp4 or icmp4 only");
 	return 0;
 }
 
@@ -221,13 +283,21 @@ l3_hdr_len(const struct gen *g)
 	return g->mode >= MODE_UDP6 ? IPV6_HDR_LEN : IPV4_MIN_HDR_LEN;
 }
 
-/* One request: Ethernet, IP, ICMP or UDP, then MAGIC, a sequence number
- * and the TSC at send, padded to the frame size. */
+/* Where the inner IP header starts in what we send: after the outer one
+ * with --ipip. */
+static uint32_t
+tx_l3_off(const struct gen *g)
+{
+	return ETH_HDR_LEN + (g->ipip ? IPV4_MIN_HDR_LEN : 0);
+}
+
+/* One request: Ethernet, (an outer IPv4 header,) IP, ICMP or UDP, then
+ * MAGIC, a sequence number and the TSC at send, padded to the frame size. */
 static struct rte_mbuf *
 gen_build(struct gen *g, uint64_t tsc)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(g->pool);
-	uint32_t l4 = ETH_HDR_LEN + l3_hdr_len(g);
+	uint32_t l3 = tx_l3_off(g), l4 = l3 + l3_hdr_len(g);
 	uint32_t l4len = g->size - l4;
 	struct eth_hdr_view eh;
 	uint8_t *p;
@@ -283,10 +353,10 @@ gen_build(struct gen *g, uint64_t tsc)
 
 		memcpy(ip.src, g->src.addr.v6, 16);
 		memcpy(ip.dst, g->dst.addr.v6, 16);
-		wire_ipv6_emit(p + ETH_HDR_LEN, &ip);
+		wire_ipv6_emit(p + l3, &ip);
 	} else {
 		struct ipv4_view ip = { .ihl = 20,
-					.total_len = (uint16_t)(g->size - ETH_HDR_LEN),
+					.total_len = (uint16_t)(g->size - l3),
 					.ident = (uint16_t)g->seq,
 					.ttl = 64,
 					.proto = g->mode == MODE_ICMP4 ? IPPROTO_ICMP_
@@ -294,14 +364,32 @@ gen_build(struct gen *g, uint64_t tsc)
 					.src = g->src.addr.v4,
 					.dst = g->dst.addr.v4 };
 
-		wire_ipv4_emit(p + ETH_HDR_LEN, &ip, 0);
+		wire_ipv4_emit(p + l3, &ip, 0);
+	}
+	if (g->ipip) {
+		/* RFC 2003 3.1: a TTL that reaches the tunnel's exit (64, a
+		 * host's default); Don't Fragment copied from the inner header,
+		 * so that its sender's choice of path MTU discovery holds
+		 * through the tunnel; no options. */
+		struct ipv4_view out = { .ihl = 20,
+					 .total_len = (uint16_t)(g->size - ETH_HDR_LEN),
+					 .ident = (uint16_t)g->seq,
+					 .frag = wire_get16(p + l3 + 6) & IPV4_FLAG_DF,
+					 .ttl = 64,
+					 .proto = IPPROTO_IPIP_,
+					 .src = g->ipip_local,
+					 .dst = g->ipip_remote };
+
+		wire_ipv4_emit(p + ETH_HDR_LEN, &out, 0);
 	}
 	g->seq++;
 	return m;
 }
 
-/* Answers ARP requests and neighbour solicitations for our address, and
- * learns the target's MAC from its answers.  Returns true if m was one. */
+/* Answers ARP requests and neighbour solicitations for our address (on the
+ * sending port also for --ipip's LOCAL: the target resolves it to send
+ * into its tunnel's far end, us), and learns the target's MAC from its
+ * answers.  Returns true if m was one. */
 static bool
 gen_neighbour(struct gen *g, struct rte_mbuf *m, struct rte_mbuf **reply, uint16_t port)
 {
@@ -321,7 +409,9 @@ gen_neighbour(struct gen *g, struct rte_mbuf *m, struct rte_mbuf **reply, uint16
 			memcpy(g->dst_mac, a.sha, 6);
 			g->have_dst_mac = true;
 		}
-		if (a.op == ARP_OP_REQUEST && a.tpa == me->addr.v4) {
+		if (a.op == ARP_OP_REQUEST &&
+		    (a.tpa == me->addr.v4 ||
+		     (g->ipip && port == g->port && a.tpa == g->ipip_local))) {
 			struct arp_view r = { .op = ARP_OP_REPLY, .spa = a.tpa, .tpa = a.spa };
 
 			memcpy(r.sha, mymac, 6);
@@ -380,10 +470,24 @@ static void
 gen_account(struct gen *g, struct rte_mbuf *m, uint64_t now)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t l4 = ETH_HDR_LEN + l3_hdr_len(g);
+	uint32_t len = rte_pktmbuf_data_len(m), l3 = ETH_HDR_LEN, l4;
 	uint64_t ts, ns;
 
-	if (rte_pktmbuf_data_len(m) < l4 + 24 || wire_get32(p + l4 + 8) != (uint32_t)MAGIC) {
+	/* --rx-ipip: one of ours still in a tunnel (RFC 2003) is matched
+	 * past its outer header, which must be a valid one (the target made
+	 * it); the rest as they are. */
+	if (g->rx_ipip && len >= ETH_HDR_LEN + IPV4_MIN_HDR_LEN &&
+	    wire_get16(p + 12) == ETHERTYPE_IPV4 && p[ETH_HDR_LEN + 9] == IPPROTO_IPIP_) {
+		struct ipv4_view out;
+
+		if (wire_ipv4_parse(p + ETH_HDR_LEN, len - ETH_HDR_LEN, 0, &out) != 0) {
+			g->bad++;
+			return;
+		}
+		l3 += out.ihl;
+	}
+	l4 = l3 + l3_hdr_len(g);
+	if (len < l4 + 24 || wire_get32(p + l4 + 8) != (uint32_t)MAGIC) {
 		g->bad++;
 		return;
 	}
@@ -396,21 +500,32 @@ gen_account(struct gen *g, struct rte_mbuf *m, uint64_t now)
 	g->hist[RTE_MIN(ns / 1000, (uint64_t)HIST_US)]++;
 }
 
+/* Reads what has come back on a port: while bursts come full, up to
+ * RX_ROUNDS of them.  One burst a turn of the send loop, which sends one,
+ * would drain no faster than it fills: a backlog once built (the target
+ * or we descheduled for a moment) would stay, in the latency of every
+ * packet after it, and the next hiccup would overflow the target's
+ * transmit ring into losses. */
 static void
 gen_rx_port(struct gen *g, uint16_t port)
 {
 	struct rte_mbuf *pkts[BURST], *reply;
 	uint64_t now = rte_get_tsc_cycles();
-	uint16_t n = rte_eth_rx_burst(port, 0, pkts, BURST);
+	uint16_t n;
 
-	for (uint16_t i = 0; i < n; i++) {
-		if (gen_neighbour(g, pkts[i], &reply, port)) {
-			if (reply == NULL || rte_eth_tx_burst(port, 0, &reply, 1) != 1)
-				rte_pktmbuf_free(pkts[i]);
-			continue;
+	for (unsigned round = 0;
+	     round < RX_ROUNDS && (n = rte_eth_rx_burst(port, 0, pkts, BURST)) > 0; round++) {
+		for (uint16_t i = 0; i < n; i++) {
+			if (gen_neighbour(g, pkts[i], &reply, port)) {
+				if (reply == NULL || rte_eth_tx_burst(port, 0, &reply, 1) != 1)
+					rte_pktmbuf_free(pkts[i]);
+				continue;
+			}
+			gen_account(g, pkts[i], now);
+			rte_pktmbuf_free(pkts[i]);
 		}
-		gen_account(g, pkts[i], now);
-		rte_pktmbuf_free(pkts[i]);
+		if (n < BURST)
+			break;
 	}
 }
 
@@ -439,8 +554,11 @@ gen_resolve(struct gen *g)
 			memset(p, 0, 86);
 			memcpy(eh.src, g->mac, 6);
 			if (g->dst.af == AF_INET) {
+				/* With --ipip, LOCAL is our address on this link
+				 * (--src may be the tunnel's inner one). */
 				struct arp_view a = { .op = ARP_OP_REQUEST,
-						      .spa = g->src.addr.v4,
+						      .spa = g->ipip ? g->ipip_local
+								     : g->src.addr.v4,
 						      .tpa = g->gw.addr.v4 };
 
 				memcpy(a.sha, g->mac, 6);
@@ -561,8 +679,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (g->size == 0)
-		g->size = RTE_MAX(60u, ETH_HDR_LEN + l3_hdr_len(g) + 24);
-	if (g->size < ETH_HDR_LEN + l3_hdr_len(g) + 24) {
+		g->size = RTE_MAX(60u, tx_l3_off(g) + l3_hdr_len(g) + 24);
+	if (g->size < tx_l3_off(g) + l3_hdr_len(g) + 24) {
 		fprintf(stderr, "sonde-gen: --size too small for the headers and timestamp\n");
 		return 2;
 	}
@@ -583,10 +701,18 @@ main(int argc, char **argv)
 			want = now >= next
 				       ? (unsigned)RTE_MIN((now - next) / gap + 1, (uint64_t)BURST)
 				       : 0;
-			next += want * gap;
 		}
 		if (g->count)
 			want = (unsigned)RTE_MIN((uint64_t)want, g->count - g->sent);
+		if (g->window) {
+			/* (More back than sent: a target that duplicates.) */
+			uint64_t out = g->sent > g->received ? g->sent - g->received : 0;
+
+			want = out >= g->window
+				       ? 0
+				       : (unsigned)RTE_MIN((uint64_t)want, g->window - out);
+		}
+		next += want * gap; /* what the window held back is still due */
 		while (k < want && (burst[k] = gen_build(g, now)) != NULL)
 			k++;
 		if (k) {

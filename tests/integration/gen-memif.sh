@@ -8,6 +8,10 @@
 #   udp4, udp6    UDP to port 7, sonded --service udp:7=echo (RFC 862)
 #   fwd4, fwd6    UDP through sonded --forward, in on dpdk0, out on dpdk1
 #                 (the generator's port 1, --gw/--rx-port/--rx-addr)
+#   ipip_decap    fwd4's UDP in IPIP (RFC 2003, sonde-gen --ipip) to
+#                 sonded's tunnel ip.tun0 on dpdk0, forwarded out of it on
+#                 dpdk1: a short --count, every one decapsulated (counter
+#                 tunnel.decap) and forwarded back to the generator
 #
 # sonde-gen sends paced (--rate, --duration) and reports --json.  Checked:
 # it sent some and got every one back (received == sent); sonded counted
@@ -30,6 +34,9 @@ RATE=20000
 DURATION=1
 ECHO_COUNTERS="icmp.echo_replies icmp6.echo_replies service.udp.echoed ipv4.forwarded ipv6.forwarded"
 SONDED_EXTRA=()
+# 1 while a case's packets come in a tunnel: each is then two to sonded's
+# IPv4 input, the outer (delivered, to the tunnel) and the inner (forwarded).
+DECAP=0
 
 SOCK_DIR=$(mktemp -d /tmp/sonde-memif.XXXXXX) || fail "mktemp"
 IT_PATHS+=("$SOCK_DIR")
@@ -121,9 +128,10 @@ run_case()
 	done
 	nd_in=$(($(counter nd.ns_in) + $(counter nd.na_in)))
 	case $mode in
-	*4) expect_counter ipv4.in "$SENT" ;;
+	*4) expect_counter ipv4.in $(((1 + DECAP) * SENT)) ;;
 	*6) expect_eq "$name: ipv6.in less ND" $(($(counter ipv6.in) - nd_in)) "$SENT" ;;
 	esac
+	expect_counter tunnel.decap $((DECAP * SENT))
 	# Every frame in was the generator's, ARP or ND; every frame out (or
 	# dropped at the port before the generator connected) an answer, a
 	# forwarded packet, ARP or ND.
@@ -137,7 +145,8 @@ run_case()
 	if [ "$ports" = 2 ]; then
 		expect_ge "$name: frames out of dpdk1" "$(counter if.dpdk1.tx_packets)" "$SENT"
 		expect_eq "$name: delivered to sonded, less ND" \
-			$(($(counter ipv4.in_delivered) + $(counter ipv6.in_delivered) - nd_in)) 0
+			$(($(counter ipv4.in_delivered) + $(counter ipv6.in_delivered) - nd_in)) \
+			$((DECAP * SENT))
 	fi
 }
 
@@ -153,4 +162,11 @@ FWD6="--src fd77::2 --dst fd78::2 --gw fd77::1 --rx-port 1 --rx-addr fd78::2"
 	run_case udp6 udp6 1 service.udp.echoed $V6 --dport 7
 	run_case fwd4 udp4 2 ipv4.forwarded $FWD4
 	run_case fwd6 udp6 2 ipv6.forwarded $FWD6
+	# The generator is the tunnel's far end, 10.77.0.2 (its --src too).
+	SONDED_EXTRA=(--tunnel "ip.tun0,mode=ipip,local=10.77.0.1,remote=10.77.0.2"
+		--addr ip.tun0=192.168.79.1/30)
+	DECAP=1
+	run_case ipip_decap udp4 2 ipv4.forwarded $FWD4 --ipip 10.77.0.2,10.77.0.1 --count 500
+	SONDED_EXTRA=()
+	DECAP=0
 }
