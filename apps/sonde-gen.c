@@ -13,7 +13,7 @@
  *             [--size FRAME] [--rate PPS] [--duration SEC] [--count N]
  *             [--dport N] [--flows N] [--dst-mac MAC] [--gw ADDR]
  *             [--rx-port N --rx-addr ADDR] [--ipip LOCAL,REMOTE] [--rx-ipip]
- *             [--window N] [--json]
+ *             [--esp FILE] [--window N] [--json]
  *   sonde-gen [EAL args] -- --mode tcp-send|tcp-recv|tcp-rr|tcp-crr|http
  *             --src ADDR [--src ADDR ...|--src-count N] --dst ADDR [--conns N]
  *             [--req BYTES] [--resp BYTES] [--duration SEC] [--dport N] [--json]
@@ -28,6 +28,14 @@
  * its tunnel; and --rx-ipip takes the outer header off what arrives in
  * one (outer protocol 4) before the packet is matched and timed, so that
  * what the target forwarded into its tunnel counts.
+ *
+ * --esp FILE (sonded's SA file, esp_sa.c, from this end: "out" is what we
+ * send with) puts the --ipip packets in ESP in UDP 4500 instead (RFC 4303,
+ * RFC 3948, AES-GCM: OpenSSL's EVP, a sequence number each, from the
+ * file's "seq" on), the target's ESP tunnel's far end; and what comes
+ * back in ESP (UDP to 4500) from the "in" SA is decrypted (its ICV
+ * checked) before it is matched.  --size is then the frame before ESP (the inner packet as with
+ * --ipip alone); ESP adds its 42 to 45 bytes on the wire.
  *
  * --window N keeps at most N packets outstanding (sent and not back yet):
  * fewer than the target's transmit ring holds, so that a moment's stall on
@@ -54,6 +62,9 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include <openssl/evp.h>
+
+#include "esp_sa.h"
 #include "gen_tcp.h"
 #include "sonde/sonde.h"
 #include "wire.h"
@@ -87,6 +98,10 @@ struct gen {
 	uint32_t window; /* --window: most packets outstanding; 0: no bound */
 	bool json;
 	bool ipip, rx_ipip;		  /* --ipip, --rx-ipip */
+	bool esp;			  /* --esp */
+	struct sonde_esp_conf sa;	  /* --esp's SAs */
+	EVP_CIPHER_CTX *enc, *dec;	  /* their keys set, an IV a packet */
+	uint32_t esp_seq;		  /* the last sent */
 	uint32_t ipip_local, ipip_remote; /* --ipip's outer addresses, network order */
 	struct rte_mempool *pool;
 	uint64_t hz;
@@ -170,6 +185,7 @@ parse_args(int argc, char **argv, struct gen *g)
 		{ "rx-addr", required_argument, NULL, 'A' },
 		{ "ipip", required_argument, NULL, 'I' },
 		{ "rx-ipip", no_argument, NULL, 'X' },
+		{ "esp", required_argument, NULL, 'E' },
 		{ "window", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -254,6 +270,14 @@ parse_args(int argc, char **argv, struct gen *g)
 				return usage("bad --ipip (LOCAL,REMOTE: two IPv4 addresses)");
 			break;
 		case 'X': g->rx_ipip = true; break;
+		case 'E': {
+			static char why[600];
+
+			if (esp_sa_file(&g->sa, optarg, why, sizeof(why)) != NULL)
+				return usage(why);
+			g->esp = true;
+			break;
+		}
 		case 'w':
 			g->window = (uint32_t)strtoul(optarg, &end, 10);
 			if (*end || g->window == 0)
@@ -274,7 +298,123 @@ parse_args(int argc, char **argv, struct gen *g)
 	 * protocol (41, RFC 4213) that nothing here needs yet. */
 	if ((g->ipip || g->rx_ipip) && g->mode != MODE_UDP4 && g->mode != MODE_ICMP4)
 		return usage("--ipip and --rx-ipip carry IPv4: --mode udp4 or icmp4 only");
+	if (g->esp && !g->ipip && g->port == g->rx_port)
+		return usage(
+			"--esp needs --ipip (the outer addresses), or a --rx-port it reads ESP on");
 	return 0;
+}
+
+/* --- ESP (RFC 4303) in UDP (RFC 3948), AES-GCM (RFC 4106) --- */
+
+#define ESP_PORT 4500
+#define ESP_OVER (8 + 8 + 8 + 16) /* UDP, SPI and sequence, IV, ICV; the trailer apart */
+
+static EVP_CIPHER_CTX *
+esp_ctx(const struct sonde_esp_sa *sa, bool enc)
+{
+	bool k256 = sa->alg == SONDE_ESP_AES_GCM_256;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+
+	if (c == NULL || (enc ? EVP_EncryptInit_ex(c, k256 ? EVP_aes_256_gcm() : EVP_aes_128_gcm(),
+						   NULL, sa->key, NULL)
+			      : EVP_DecryptInit_ex(c, k256 ? EVP_aes_256_gcm() : EVP_aes_128_gcm(),
+						   NULL, sa->key, NULL)) != 1) {
+		EVP_CIPHER_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The IPIP frame of m (Ethernet, outer IPv4 of protocol 4, the inner
+ * packet) as ESP in UDP from the outer header's addresses: a new mbuf;
+ * NULL on a failure (m freed either way). */
+static struct rte_mbuf *
+esp_wrap(struct gen *g, struct rte_mbuf *m)
+{
+	const struct sonde_esp_sa *sa = &g->sa.out;
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t plen = rte_pktmbuf_data_len(m) - ETH_HDR_LEN - IPV4_MIN_HDR_LEN;
+	uint32_t ct = (plen + 2 + 3) & ~3u, tot = ETH_HDR_LEN + IPV4_MIN_HDR_LEN + ESP_OVER + ct;
+	uint32_t pad = ct - plen - 2, seq = ++g->esp_seq, spi = rte_cpu_to_be_32(sa->spi);
+	const uint8_t *salt = sa->key + (sa->alg == SONDE_ESP_AES_GCM_256 ? 32 : 16);
+	struct rte_mbuf *n = rte_pktmbuf_alloc(g->pool);
+	uint8_t *q, *u, nonce[12], pt[2048];
+	struct ipv4_view ip;
+	int len;
+
+	if (n == NULL || tot > sizeof(pt) || rte_pktmbuf_tailroom(n) < tot)
+		goto fail;
+	q = (uint8_t *)rte_pktmbuf_append(n, (uint16_t)tot);
+	memcpy(q, f, ETH_HDR_LEN);
+	if (wire_ipv4_parse(f + ETH_HDR_LEN, IPV4_MIN_HDR_LEN + plen, 0, &ip) != 0)
+		goto fail;
+	ip.total_len = (uint16_t)(tot - ETH_HDR_LEN);
+	ip.proto = IPPROTO_UDP_;
+	wire_ipv4_emit(q + ETH_HDR_LEN, &ip, 0);
+	u = q + ETH_HDR_LEN + IPV4_MIN_HDR_LEN;
+	wire_put16(u, ESP_PORT);
+	wire_put16(u + 2, ESP_PORT);
+	wire_put16(u + 4, (uint16_t)(tot - ETH_HDR_LEN - IPV4_MIN_HDR_LEN));
+	wire_put16(u + 6, 0); /* RFC 3948 2.1 */
+	memcpy(u + 8, &spi, 4);
+	wire_put32(u + 12, seq);
+	wire_put32(u + 16, 0); /* the IV: the sequence number, unique under the key */
+	wire_put32(u + 20, seq);
+	memcpy(pt, f + ETH_HDR_LEN + IPV4_MIN_HDR_LEN, plen);
+	for (uint32_t i = 0; i < pad; i++)
+		pt[plen + i] = (uint8_t)(i + 1);
+	pt[plen + pad] = (uint8_t)pad;
+	pt[plen + pad + 1] = IPPROTO_IPIP_;
+	memcpy(nonce, salt, 4);
+	memcpy(nonce + 4, u + 16, 8);
+	if (EVP_EncryptInit_ex(g->enc, NULL, NULL, NULL, nonce) != 1 ||
+	    EVP_EncryptUpdate(g->enc, NULL, &len, u + 8, 8) != 1 ||
+	    EVP_EncryptUpdate(g->enc, u + 24, &len, pt, (int)ct) != 1 ||
+	    EVP_EncryptFinal_ex(g->enc, u + 24 + len, &len) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(g->enc, EVP_CTRL_GCM_GET_TAG, 16, u + 24 + ct) != 1)
+		goto fail;
+	rte_pktmbuf_free(m);
+	return n;
+fail:
+	rte_pktmbuf_free(n);
+	rte_pktmbuf_free(m);
+	return NULL;
+}
+
+/* An ESP-in-UDP frame to us from the in SA, decrypted in place: the offset
+ * of the inner packet in p, and its length into *ilen; 0 when it is not
+ * one of ours or fails its ICV. */
+static uint32_t
+esp_unwrap(struct gen *g, uint8_t *p, uint32_t len, uint32_t *ilen)
+{
+	uint32_t l3 = ETH_HDR_LEN, ihl, ulen, ct;
+	uint8_t nonce[12], *u;
+	int n;
+
+	if (len < l3 + IPV4_MIN_HDR_LEN + ESP_OVER + 4 || wire_get16(p + 12) != ETHERTYPE_IPV4 ||
+	    p[l3 + 9] != IPPROTO_UDP_)
+		return 0;
+	ihl = (p[l3] & 0xfu) * 4;
+	u = p + l3 + ihl;
+	if (len < l3 + ihl + ESP_OVER + 4 || wire_get16(u + 2) != ESP_PORT)
+		return 0;
+	ulen = wire_get16(u + 4);
+	if (ulen < ESP_OVER + 4 || l3 + ihl + ulen > len || (ulen - ESP_OVER) % 4 ||
+	    wire_get32(u + 8) != g->sa.in.spi)
+		return 0;
+	ct = ulen - ESP_OVER;
+	memcpy(nonce, g->sa.in.key + (g->sa.in.alg == SONDE_ESP_AES_GCM_256 ? 32 : 16), 4);
+	memcpy(nonce + 4, u + 16, 8);
+	if (EVP_DecryptInit_ex(g->dec, NULL, NULL, NULL, nonce) != 1 ||
+	    EVP_DecryptUpdate(g->dec, NULL, &n, u + 8, 8) != 1 ||
+	    EVP_DecryptUpdate(g->dec, u + 24, &n, u + 24, (int)ct) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(g->dec, EVP_CTRL_GCM_SET_TAG, 16, u + 24 + ct) != 1 ||
+	    EVP_DecryptFinal_ex(g->dec, u + 24 + n, &n) != 1)
+		return 0;
+	if (u[24 + ct - 2] + 2u > ct || u[24 + ct - 1] != IPPROTO_IPIP_)
+		return 0;
+	*ilen = ct - 2 - u[24 + ct - 2];
+	return l3 + ihl + 24;
 }
 
 static uint32_t
@@ -383,7 +523,7 @@ gen_build(struct gen *g, uint64_t tsc)
 		wire_ipv4_emit(p + ETH_HDR_LEN, &out, 0);
 	}
 	g->seq++;
-	return m;
+	return g->esp && g->ipip ? esp_wrap(g, m) : m;
 }
 
 /* Answers ARP requests and neighbour solicitations for our address (on the
@@ -473,10 +613,24 @@ gen_account(struct gen *g, struct rte_mbuf *m, uint64_t now)
 	uint32_t len = rte_pktmbuf_data_len(m), l3 = ETH_HDR_LEN, l4;
 	uint64_t ts, ns;
 
+	/* --esp: one of ours back in ESP (UDP to 4500), decrypted; the inner
+	 * packet then as if it had come in a frame of its own. */
+	if (g->esp && len >= ETH_HDR_LEN + IPV4_MIN_HDR_LEN + 8 &&
+	    wire_get16(p + 12) == ETHERTYPE_IPV4 && p[ETH_HDR_LEN + 9] == IPPROTO_UDP_ &&
+	    wire_get16(p + ETH_HDR_LEN + (p[ETH_HDR_LEN] & 0xfu) * 4 + 2) == ESP_PORT) {
+		uint32_t ilen, off = esp_unwrap(g, rte_pktmbuf_mtod(m, uint8_t *), len, &ilen);
+
+		if (off == 0) {
+			g->bad++;
+			return;
+		}
+		l3 = off;
+		len = off + ilen;
+	}
 	/* --rx-ipip: one of ours still in a tunnel (RFC 2003) is matched
 	 * past its outer header, which must be a valid one (the target made
 	 * it); the rest as they are. */
-	if (g->rx_ipip && len >= ETH_HDR_LEN + IPV4_MIN_HDR_LEN &&
+	if (!g->esp && g->rx_ipip && len >= ETH_HDR_LEN + IPV4_MIN_HDR_LEN &&
 	    wire_get16(p + 12) == ETHERTYPE_IPV4 && p[ETH_HDR_LEN + 9] == IPPROTO_IPIP_) {
 		struct ipv4_view out;
 
@@ -666,6 +820,20 @@ main(int argc, char **argv)
 	r = parse_args(argc, argv, g);
 	if (r)
 		return r;
+	if (g->esp) {
+		/* The file's "seq": the last the target took, when it has
+		 * taken some already (its anti-replay window). */
+		g->esp_seq = g->sa.out.seq;
+		g->enc = esp_ctx(&g->sa.out, true);
+		g->dec = esp_ctx(&g->sa.in, false);
+		/* The keys are in the contexts now; the salts stay (nonces). */
+		explicit_bzero(g->sa.out.key, g->sa.out.alg == SONDE_ESP_AES_GCM_256 ? 32 : 16);
+		explicit_bzero(g->sa.in.key, g->sa.in.alg == SONDE_ESP_AES_GCM_256 ? 32 : 16);
+		if (g->enc == NULL || g->dec == NULL) {
+			fprintf(stderr, "sonde-gen: --esp: OpenSSL has no AES-GCM context\n");
+			return 1;
+		}
+	}
 	if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "sonde-gen: no DPDK port\n");
 		return 2;

@@ -12,6 +12,8 @@
 #                 sonded's tunnel ip.tun0 on dpdk0, forwarded out of it on
 #                 dpdk1: a short --count, every one decapsulated (counter
 #                 tunnel.decap) and forwarded back to the generator
+#   esp_decap     the same in ESP over UDP 4500 (sonde-gen --esp): every
+#                 one decrypted (esp.in) and forwarded
 #
 # sonde-gen sends paced (--rate, --duration) and reports --json.  Checked:
 # it sent some and got every one back (received == sent); sonded counted
@@ -37,6 +39,10 @@ SONDED_EXTRA=()
 # 1 while a case's packets come in a tunnel: each is then two to sonded's
 # IPv4 input, the outer (delivered, to the tunnel) and the inner (forwarded).
 DECAP=0
+MAIN_EXTRA=()
+# esp_decap's keys (AES-128 and the 4-byte salt): sonded sends with K1, takes K2.
+ESP_K1=0x0102030405060708090a0b0c0d0e0f1011121314
+ESP_K2=0xa1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4
 
 SOCK_DIR=$(mktemp -d /tmp/sonde-memif.XXXXXX) || fail "mktemp"
 IT_PATHS+=("$SOCK_DIR")
@@ -113,7 +119,7 @@ run_case()
 		expect_eq "$name-resolve: packets received back" "$RECEIVED" 1
 		total=$SENT
 	fi
-	gen_run "$name" "$ports" "$mode" "$@"
+	gen_run "$name" "$ports" "$mode" "$@" "${MAIN_EXTRA[@]}"
 	sonded_stop
 
 	expect_ge "$name: packets sent" "$SENT" 1
@@ -167,6 +173,23 @@ FWD6="--src fd77::2 --dst fd78::2 --gw fd77::1 --rx-port 1 --rx-addr fd78::2"
 		--addr ip.tun0=192.168.79.1/30)
 	DECAP=1
 	run_case ipip_decap udp4 2 ipv4.forwarded $FWD4 --ipip 10.77.0.2,10.77.0.1 --count 500
+	# The same in ESP over UDP (sonde-gen --esp, the SA file from its
+	# end); the main run's sequence numbers go on from the resolving
+	# one's (sonded's anti-replay window takes each once).
+	printf '%s\n' "out spi 0x1001 aead rfc4106(gcm(aes)) $ESP_K1 128" \
+		"in spi 0x2002 aead rfc4106(gcm(aes)) $ESP_K2 128" "keepalive off" >"$IT_DIR/sa-sonded.conf"
+	printf '%s\n' "out spi 0x2002 aead rfc4106(gcm(aes)) $ESP_K2 128" \
+		"in spi 0x1001 aead rfc4106(gcm(aes)) $ESP_K1 128" >"$IT_DIR/sa-gen.conf"
+	printf '%s\n' "out spi 0x2002 aead rfc4106(gcm(aes)) $ESP_K2 128 seq 100" \
+		"in spi 0x1001 aead rfc4106(gcm(aes)) $ESP_K1 128" >"$IT_DIR/sa-gen-main.conf"
+	chmod 600 "$IT_DIR"/sa-*.conf
+	SONDED_EXTRA=(--tunnel "ip.tun0,mode=ipip,local=10.77.0.1,remote=10.77.0.2,esp=$IT_DIR/sa-sonded.conf"
+		--addr ip.tun0=192.168.79.1/30)
+	MAIN_EXTRA=(--esp "$IT_DIR/sa-gen-main.conf")
+	run_case esp_decap udp4 2 ipv4.forwarded $FWD4 --ipip 10.77.0.2,10.77.0.1 \
+		--esp "$IT_DIR/sa-gen.conf" --count 500
+	expect_counter esp.in "$SENT"
+	MAIN_EXTRA=()
 	SONDED_EXTRA=()
 	DECAP=0
 }
