@@ -338,11 +338,11 @@ esp_wrap(struct gen *g, struct rte_mbuf *m)
 	uint32_t pad = ct - plen - 2, seq = ++g->esp_seq, spi = rte_cpu_to_be_32(sa->spi);
 	const uint8_t *salt = sa->key + (sa->alg == SONDE_ESP_AES_GCM_256 ? 32 : 16);
 	struct rte_mbuf *n = rte_pktmbuf_alloc(g->pool);
-	uint8_t *q, *u, nonce[12], pt[2048];
+	uint8_t *q, *u, nonce[12];
 	struct ipv4_view ip;
 	int len;
 
-	if (n == NULL || tot > sizeof(pt) || rte_pktmbuf_tailroom(n) < tot)
+	if (n == NULL || rte_pktmbuf_tailroom(n) < tot)
 		goto fail;
 	q = (uint8_t *)rte_pktmbuf_append(n, (uint16_t)tot);
 	memcpy(q, f, ETH_HDR_LEN);
@@ -360,16 +360,18 @@ esp_wrap(struct gen *g, struct rte_mbuf *m)
 	wire_put32(u + 12, seq);
 	wire_put32(u + 16, 0); /* the IV: the sequence number, unique under the key */
 	wire_put32(u + 20, seq);
-	memcpy(pt, f + ETH_HDR_LEN + IPV4_MIN_HDR_LEN, plen);
+	/* The inner packet and its trailer where the ciphertext goes:
+	 * encrypted in place. */
+	memcpy(u + 24, f + ETH_HDR_LEN + IPV4_MIN_HDR_LEN, plen);
 	for (uint32_t i = 0; i < pad; i++)
-		pt[plen + i] = (uint8_t)(i + 1);
-	pt[plen + pad] = (uint8_t)pad;
-	pt[plen + pad + 1] = IPPROTO_IPIP_;
+		u[24 + plen + i] = (uint8_t)(i + 1);
+	u[24 + plen + pad] = (uint8_t)pad;
+	u[24 + plen + pad + 1] = IPPROTO_IPIP_;
 	memcpy(nonce, salt, 4);
 	memcpy(nonce + 4, u + 16, 8);
 	if (EVP_EncryptInit_ex(g->enc, NULL, NULL, NULL, nonce) != 1 ||
 	    EVP_EncryptUpdate(g->enc, NULL, &len, u + 8, 8) != 1 ||
-	    EVP_EncryptUpdate(g->enc, u + 24, &len, pt, (int)ct) != 1 ||
+	    EVP_EncryptUpdate(g->enc, u + 24, &len, u + 24, (int)ct) != 1 ||
 	    EVP_EncryptFinal_ex(g->enc, u + 24 + len, &len) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(g->enc, EVP_CTRL_GCM_GET_TAG, 16, u + 24 + ct) != 1)
 		goto fail;

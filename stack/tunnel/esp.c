@@ -424,10 +424,11 @@ esp_replay_take(struct esp_tun *e, uint32_t seq)
 	e->bits[(seq & (ESP_WIN_MAX - 1)) / 64] |= 1ull << (seq & 63);
 }
 
-/* The ESP tunnel whose inbound SA is spi, from src to dst of family oaf. */
-static struct tunnel *
-esp_find(const struct sonde_stack *st, uint8_t oaf, uint32_t spi, const uint8_t *src,
-	 const uint8_t *dst)
+/* The ESP tunnel between local and remote (family oaf) whose inbound SA
+ * (out: outbound) is spi (network order), or NULL. */
+static __rte_always_inline struct tunnel *
+esp_find(const struct sonde_stack *st, uint8_t oaf, uint32_t spi, bool out, const uint8_t *local,
+	 const uint8_t *remote)
 {
 	const struct tun_state *ts = st->tun;
 	size_t alen = oaf == 6 ? 16 : 4;
@@ -435,8 +436,9 @@ esp_find(const struct sonde_stack *st, uint8_t oaf, uint32_t spi, const uint8_t 
 	for (unsigned i = 0; i < ts->n; i++) {
 		struct tunnel *t = ts->t[i];
 
-		if (t->esp != NULL && t->esp->in.spi == spi && t->oaf == oaf &&
-		    memcmp(t->local, dst, alen) == 0 && memcmp(t->remote, src, alen) == 0)
+		if (t->esp != NULL && (out ? t->esp->out.spi : t->esp->in.spi) == spi &&
+		    t->oaf == oaf && memcmp(t->local, local, alen) == 0 &&
+		    memcmp(t->remote, remote, alen) == 0)
 			return t;
 	}
 	return NULL;
@@ -471,8 +473,8 @@ esp_in_one(struct sonde_stack *st, struct rte_mbuf *m, struct rte_crypto_op *op,
 		return DROP_ESP_NOT_ESP;
 	if (plen < ESP_MIN || (plen - ESP_MIN) % 4 != 0)
 		return DROP_ESP_TRUNCATED;
-	t = esp_find(st, oaf, wire_load32(u + UDP_LEN), oaf == 6 ? ip + 8 : ip + 12,
-		     oaf == 6 ? ip + 24 : ip + 16);
+	t = esp_find(st, oaf, wire_load32(u + UDP_LEN), false, oaf == 6 ? ip + 24 : ip + 16,
+		     oaf == 6 ? ip + 8 : ip + 12);
 	if (t == NULL)
 		return DROP_ESP_NO_SA;
 	if (!esp_replay_ok(t->esp, wire_get32(u + UDP_LEN + 4)))
@@ -651,22 +653,14 @@ static void
 esp_err(struct sonde_stack *st, const struct ip_err *e)
 {
 	const uint8_t *o = e->ip;
-	const uint8_t *src = e->af == 6 ? o + 8 : o + 12, *dst = e->af == 6 ? o + 24 : o + 16;
-	const struct tun_state *ts = st->tun;
-	size_t alen = e->af == 6 ? 16 : 4;
+	struct tunnel *t;
 
 	if (e->err != EMSGSIZE || e->len < e->l4_off + UDP_LEN + ESP_HDR)
 		return;
-	for (unsigned i = 0; i < ts->n; i++) {
-		struct tunnel *t = ts->t[i];
-
-		if (t->esp != NULL && t->oaf == e->af && memcmp(t->local, src, alen) == 0 &&
-		    memcmp(t->remote, dst, alen) == 0 &&
-		    memcmp(&t->esp->out.spi, o + e->l4_off + UDP_LEN, 4) == 0) {
-			tun_pmtu(st, t, e->info);
-			return;
-		}
-	}
+	t = esp_find(st, e->af, wire_load32(o + e->l4_off + UDP_LEN), true,
+		     e->af == 6 ? o + 8 : o + 12, e->af == 6 ? o + 24 : o + 16);
+	if (t != NULL)
+		tun_pmtu(st, t, e->info);
 }
 
 /* The PMDs whose operations are done when the enqueue returns (esp_run

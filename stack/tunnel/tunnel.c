@@ -406,15 +406,13 @@ tun_set_ecn(struct rte_mbuf *m, uint8_t iaf, uint8_t e)
 	}
 }
 
-/* The GRE header at off in m (RFC 2784, RFC 2890's key): its key, and
+/* The GRE header at off in p (len bytes; RFC 2784, RFC 2890's key): its key, and
  * the inner family into *iaf; 0, or the drop reason.  Version 0 and the
  * reserved bits zero; checksums and sequence numbers are not ours to
  * check or order: refused, counted. */
-static int
-tun_gre(const struct rte_mbuf *m, uint32_t off, uint32_t *key, bool *has_key, uint8_t *iaf)
+static __rte_always_inline int
+tun_gre(const uint8_t *p, uint32_t len, uint32_t off, uint32_t *key, bool *has_key, uint8_t *iaf)
 {
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t len = rte_pktmbuf_data_len(m);
 	uint16_t fl, type;
 
 	if (len < off + 4)
@@ -579,7 +577,7 @@ tun_decap(struct sonde_stack *st, uint8_t oaf, uint8_t proto, struct rte_mbuf *m
 	}
 	p = rte_pktmbuf_mtod(m, const uint8_t *);
 	if (proto == IPPROTO_GRE_) {
-		r = tun_gre(m, off, &key, &has_key, &iaf);
+		r = tun_gre(p, rte_pktmbuf_data_len(m), off, &key, &has_key, &iaf);
 		if (unlikely(r != 0)) {
 			/* Refused by GRE, unless it came to no tunnel at all. */
 			if (!tun_any(st->tun, oaf, proto, oaf == 6 ? p + 24 : p + 16))
@@ -791,19 +789,10 @@ tun_err(struct sonde_stack *st, uint8_t proto, const struct ip_err *e)
 	char *p;
 	int why;
 
+	/* Our own GRE header, quoted: tun_gre refuses nothing we send. */
 	if (proto == IPPROTO_GRE_) {
-		uint16_t fl;
-
-		if (e->len < off + 4)
+		if (tun_gre(o, e->len, off, &key, &has_key, &iaf) != 0)
 			return;
-		fl = wire_get16(o + off);
-		if (fl & GRE_K) {
-			if (e->len < off + 8)
-				return;
-			memcpy(&key, o + off + 4, 4);
-			has_key = true;
-		}
-		iaf = wire_get16(o + off + 2) == ETHERTYPE_IPV6 ? 6 : 4;
 		off += has_key ? 8 : 4;
 	}
 	/* Ours from local to remote: as tun_find looks at packets from remote. */

@@ -51,11 +51,7 @@ tap_to_ns "$TAP" "$NS" $PEER/24
 # --- 1. the seed's ESP trace -------------------------------------------------
 bpf_start BT "$IT_DIR/ipio03.out" "$SONDE_SRC/probes/ipio03.bt" "$SONDED"
 cap_start CAP "$NS" "$TAP" "$IT_DIR/linux.pcap" udp port 4500
-in_ns "$NS" timeout --foreground -k 2 60 "$IT_PY" "$(dirname "$0")/esp-scapy.py" seed "$TAP" \
-	"${SONDED_MAC[0]}" >"$IT_DIR/seed.txt" 2>"$IT_DIR/seed.err"
-RC=$?
-sed 's/^/    /' "$IT_DIR/seed.txt"
-[ $RC = 0 ] || { cat "$IT_DIR/seed.err" >&2; fail "scapy's SYN through ip.esp"; }
+scapy_peer_run "$NS" esp-scapy.py seed 60 "scapy's SYN through ip.esp"
 wait_file_lines "$IT_DIR/ipio03.out" 12 10 '^ *(receive|read|write|send) +[0-9.]+ '
 cap_wait "$IT_DIR/linux.pcap" 3 10 udp port 4500
 cap_stop "$CAP"
@@ -102,11 +98,7 @@ awk '$5 == "dpdk0" && ($1 == "send" || $1 == "receive")' "$IT_DIR/ipio03.got" >"
 diff -u "$IT_DIR/outer.probe" "$IT_DIR/outer.cap" || fail "tcpdump's outer packets and the dpdk0 probe lines differ"
 
 # --- 2. echoes and the hostile packets -----------------------------------------
-in_ns "$NS" timeout --foreground -k 2 120 "$IT_PY" "$(dirname "$0")/esp-scapy.py" cases "$TAP" \
-	"${SONDED_MAC[0]}" >"$IT_DIR/cases.txt" 2>"$IT_DIR/cases.err"
-RC=$?
-sed 's/^/    /' "$IT_DIR/cases.txt"
-[ $RC = 0 ] || { cat "$IT_DIR/cases.err" >&2; fail "scapy's checks (FAIL lines above)"; }
+scapy_peer_run "$NS" esp-scapy.py cases 120 "scapy's checks (FAIL lines above)"
 expect_ge "checks scapy passed" "$(grep -c '^ok ' "$IT_DIR/cases.txt")" 19
 
 sonded_stop

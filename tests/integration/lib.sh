@@ -615,6 +615,19 @@ vm_boot()
 
 # --- tunnels ------------------------------------------------------------------
 
+# scapy_peer_run NS SCRIPT MODE SECS WHAT: tests/integration/SCRIPT MODE TAP
+# SONDED_MAC in namespace NS, bounded by SECS; its "ok"/"FAIL" lines
+# printed and kept in IT_DIR/MODE.txt; fails with WHAT unless it exited 0.
+scapy_peer_run()
+{
+	local ns=$1 script=$2 mode=$3 secs=$4 what=$5 rc
+	in_ns "$ns" timeout --foreground -k 2 "$secs" "$IT_PY" "$SONDE_SRC/tests/integration/$script" \
+		"$mode" "$TAP" "${SONDED_MAC[0]}" >"$IT_DIR/$mode.txt" 2>"$IT_DIR/$mode.err"
+	rc=$?
+	sed 's/^/    /' "$IT_DIR/$mode.txt"
+	[ $rc = 0 ] || { cat "$IT_DIR/$mode.err" >&2; fail "$what"; }
+}
+
 # tun_capture_agrees PCAP IF ME N TRACE: the first N packets of sonded's
 # capture PCAP of tunnel IF (raw IP: the inner packets), and the send and
 # receive lines for IF in TRACE ("EVENT SRC DST BYTES IF" lines, ipio03.bt's

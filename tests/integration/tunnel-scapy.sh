@@ -59,11 +59,7 @@ wait_for 10 "sonded's fd00:96::12" in_ns "$NS" ping -6 -c 1 -W 1 fd00:96::12
 # --- 1. the seed's ip.tun0 trace -------------------------------------------
 bpf_start BT "$IT_DIR/ipio03.out" "$SONDE_SRC/probes/ipio03.bt" "$SONDED"
 cap_start CAP "$NS" "$TAP" "$IT_DIR/linux.pcap" ip proto 4
-in_ns "$NS" timeout --foreground -k 2 60 "$IT_PY" "$(dirname "$0")/tunnel-scapy.py" seed "$TAP" \
-	"${SONDED_MAC[0]}" >"$IT_DIR/seed.txt" 2>"$IT_DIR/seed.err"
-RC=$?
-sed 's/^/    /' "$IT_DIR/seed.txt"
-[ $RC = 0 ] || { cat "$IT_DIR/seed.err" >&2; fail "scapy's SYN through ip.tun0"; }
+scapy_peer_run "$NS" tunnel-scapy.py seed 60 "scapy's SYN through ip.tun0"
 # SYN in, SYN-ACK out, RST in: 3 outer packets, 4 lines each pair of ends.
 wait_file_lines "$IT_DIR/ipio03.out" 12 10 '^ *(receive|read|write|send) +[0-9.]+ '
 cap_wait "$IT_DIR/linux.pcap" 3 10 ip proto 4
@@ -106,11 +102,7 @@ diff -u "$IT_DIR/outer.probe" "$IT_DIR/outer.cap" || fail "tcpdump's outer packe
 expect_eq "outer packets tcpdump saw" "$(wc -l <"$IT_DIR/outer.cap")" 3
 
 # --- 2. each mode against scapy, then the hostile packets -------------------
-in_ns "$NS" timeout --foreground -k 2 120 "$IT_PY" "$(dirname "$0")/tunnel-scapy.py" cases "$TAP" \
-	"${SONDED_MAC[0]}" >"$IT_DIR/cases.txt" 2>"$IT_DIR/cases.err"
-RC=$?
-sed 's/^/    /' "$IT_DIR/cases.txt"
-[ $RC = 0 ] || { cat "$IT_DIR/cases.err" >&2; fail "scapy's checks (FAIL lines above)"; }
+scapy_peer_run "$NS" tunnel-scapy.py cases 120 "scapy's checks (FAIL lines above)"
 expect_ge "checks scapy passed" "$(grep -c '^ok ' "$IT_DIR/cases.txt")" 30
 
 sonded_stop
